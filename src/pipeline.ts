@@ -1,0 +1,68 @@
+import { bySeverity, hasErrors, type Diagnostic } from "./diagnostics";
+import type { HostProfile } from "./host/profile";
+import { renderDomainXml } from "./render/domain-xml";
+import { planLibvirt } from "./render/libvirt-plan";
+import { renderQemuArgs } from "./render/qemu-args";
+import { resolveDomain, type FeatureSource, type Resolution } from "./resolve/resolve";
+import type { LoadedSpec } from "./spec/load";
+import type { DomainSpec } from "./spec/schema";
+
+/** parse -> resolve -> render for a whole spec: the pure core every front end calls. */
+
+export interface FeatureReport {
+  enabled: boolean;
+  source: FeatureSource;
+  reason: string;
+}
+
+export interface RenderedDomain {
+  name: string;
+  domainXml: string;
+  qemuArgs: string[];
+  /** by QEMU property name, every PV property the host's QEMU has */
+  features: Record<string, FeatureReport>;
+  diagnostics: Diagnostic[];
+}
+
+export interface RenderedSpec {
+  domains: RenderedDomain[];
+  /** file-level problems (syntax, shape); empty for a readable spec */
+  diagnostics: Diagnostic[];
+}
+
+export function featureReport(r: Resolution): Record<string, FeatureReport> {
+  const out: Record<string, FeatureReport> = {};
+  for (const [name, x] of r.features) out[name] = { enabled: x.enabled, source: x.source, reason: x.reason };
+  return out;
+}
+
+const prefixed = (ds: readonly Diagnostic[], prefix: string): Diagnostic[] =>
+  ds.map((d) => ({ ...d, path: d.path ? `${prefix}.${d.path}` : prefix }));
+
+/** Resolves and renders one valid domain. */
+export function renderDomain(spec: DomainSpec, host?: HostProfile, pathPrefix = ""): { resolution: Resolution; rendered: RenderedDomain } {
+  const resolution = resolveDomain(spec, host);
+  const plan = planLibvirt(resolution);
+  const rendered: RenderedDomain = {
+    name: spec.name,
+    domainXml: renderDomainXml(resolution, plan),
+    qemuArgs: renderQemuArgs(resolution),
+    features: featureReport(resolution),
+    diagnostics: (pathPrefix ? prefixed(resolution.diagnostics, pathPrefix) : resolution.diagnostics).sort(bySeverity),
+  };
+  return { resolution, rendered };
+}
+
+export function renderSpec(loaded: LoadedSpec, host?: HostProfile): RenderedSpec {
+  const domains = loaded.domains.map((d): RenderedDomain => {
+    if (!d.spec) return { name: d.name, domainXml: "", qemuArgs: [], features: {}, diagnostics: d.diagnostics };
+    const { rendered } = renderDomain(d.spec, host, `domains[${d.index}]`);
+    rendered.diagnostics = [...d.diagnostics, ...rendered.diagnostics];
+    return rendered;
+  });
+  return { domains, diagnostics: loaded.diagnostics };
+}
+
+export function specHasErrors(r: RenderedSpec): boolean {
+  return hasErrors(r.diagnostics) || r.domains.some((d) => hasErrors(d.diagnostics));
+}

@@ -1,0 +1,91 @@
+import { XMLBuilder } from "fast-xml-parser";
+import type { Resolution } from "../resolve/resolve";
+import { planLibvirt, type LibvirtPlan } from "./libvirt-plan";
+
+/**
+ * A complete libvirt domain definition built as a tree and serialised by a real
+ * XML builder (which escapes every text and attribute value).
+ */
+
+export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
+
+type Node = Record<string, unknown>;
+
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  format: true,
+  indentBy: "  ",
+  suppressEmptyNode: true,
+  processEntities: true,
+});
+
+function child(parent: Node, name: string): Node {
+  const existing = parent[name];
+  if (existing && typeof existing === "object" && !Array.isArray(existing)) return existing as Node;
+  const created: Node = {};
+  parent[name] = created;
+  return created;
+}
+
+/** Writes one catalog-described libvirt setting into the tree. */
+function applyElement(domain: Node, plan: LibvirtPlan["elements"][number]): void {
+  const lc = plan.feature.libvirt!;
+  let node = domain;
+  for (const p of lc.parent) node = child(node, p);
+  const attrs: Node = {};
+  for (const [k, v] of Object.entries(lc.match ?? {})) attrs[`@_${k}`] = v;
+  attrs[`@_${lc.attr}`] = lc.values[`${plan.value}`];
+  if (lc.match) {
+    const list = (node[lc.element] as Node[] | undefined) ?? [];
+    list.push(attrs);
+    node[lc.element] = list;
+  } else {
+    node[lc.element] = { ...((node[lc.element] as Node) ?? {}), ...attrs };
+  }
+}
+
+function cpuNode(r: Resolution): Node {
+  const d = r.domain;
+  const cpu: Node = { "@_mode": d.cpu.mode };
+  if (d.cpu.mode === "custom") {
+    cpu["@_match"] = "exact";
+    cpu.model = { "@_fallback": "forbid", "#text": d.cpu.model };
+  }
+  const feats: Node[] = [];
+  if (d.x2apic !== undefined) feats.push({ "@_policy": d.x2apic ? "require" : "disable", "@_name": "x2apic" });
+  for (const [name, v] of Object.entries(d.cpu.features)) feats.push({ "@_policy": v ? "require" : "disable", "@_name": name });
+  if (feats.length) cpu.feature = feats;
+  return cpu;
+}
+
+export function buildDomainTree(r: Resolution, plan: LibvirtPlan = planLibvirt(r)): Node {
+  const d = r.domain;
+  const domain: Node = { "@_type": d.accel === "kvm" ? "kvm" : "qemu" };
+  const customArgs: string[] = [
+    ...plan.globals.flatMap((g) => ["-global", `x86_64-cpu.${g.feature.qemu}=${g.value ? "on" : "off"}`]),
+    ...plan.machineOptions.flatMap((m) => ["-machine", m]),
+  ];
+  if (customArgs.length) domain["@_xmlns:qemu"] = QEMU_NS;
+  domain.name = d.name;
+  domain.memory = { "@_unit": "MiB", "#text": String(d.memoryMiB) };
+  domain.vcpu = { "@_placement": "static", "#text": String(d.vcpus) };
+  domain.os = {
+    type: { "@_arch": "x86_64", "@_machine": r.host.source === "assumed" ? r.machine.requested : r.machine.resolved, "#text": "hvm" },
+  };
+  domain.features = { acpi: "", apic: {} };
+  domain.cpu = cpuNode(r);
+  domain.clock = { "@_offset": "utc" };
+  for (const e of plan.elements) applyElement(domain, e);
+  if (plan.ioapic) child(domain, "features").ioapic = { "@_driver": plan.ioapic };
+  domain.on_poweroff = "destroy";
+  domain.on_reboot = "restart";
+  domain.on_crash = "destroy";
+  domain.devices = "";
+  if (customArgs.length) domain["qemu:commandline"] = { "qemu:arg": customArgs.map((v) => ({ "@_value": v })) };
+  return { domain };
+}
+
+export function renderDomainXml(r: Resolution, plan?: LibvirtPlan): string {
+  return builder.build(buildDomainTree(r, plan)) as string;
+}

@@ -1,0 +1,29 @@
+import type { Resolution } from "../resolve/resolve";
+
+/**
+ * The QEMU command-line equivalent of a domain's CPU configuration:
+ * -accel, -machine, -cpu, -smp, -m. Every explicit PV setting goes on -cpu.
+ */
+
+/** QEMU option-string escaping: a literal comma is written as two. */
+export const qemuOptValue = (s: string): string => s.replace(/,/g, ",,");
+
+const onOff = (v: boolean) => (v ? "on" : "off");
+
+/** The `-cpu` properties for explicit settings, in catalog order, then x2apic, then other CPU features. */
+export function cpuProperties(r: Resolution): [string, boolean][] {
+  const props: [string, boolean][] = [];
+  for (const res of r.features.values()) if (res.requested !== undefined) props.push([res.feature.qemu, res.requested]);
+  if (r.domain.x2apic !== undefined) props.push(["x2apic", r.domain.x2apic]);
+  for (const [name, v] of Object.entries(r.domain.cpu.features)) props.push([name, v]);
+  return props;
+}
+
+export function renderQemuArgs(r: Resolution): string[] {
+  const d = r.domain;
+  const accel: string[] = [d.accel];
+  if (d.accel === "kvm" && d.irqchip !== "kernel") accel.push(`kernel-irqchip=${d.irqchip}`);
+  const cpu = [qemuOptValue(r.qemuModel), ...cpuProperties(r).map(([k, v]) => `${qemuOptValue(k)}=${onOff(v)}`)];
+  const machine = r.host.source === "assumed" ? r.machine.requested : r.machine.resolved;
+  return ["-accel", accel.join(","), "-machine", qemuOptValue(machine), "-cpu", cpu.join(","), "-smp", String(d.vcpus), "-m", `${d.memoryMiB}M`];
+}

@@ -1,0 +1,269 @@
+import { FEATURES, specValue, type FeatureRow } from "../catalog/features";
+import { resolveMachine, type ResolvedMachine } from "../catalog/machines";
+import type { Diagnostic } from "../diagnostics";
+import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
+import type { DomainSpec } from "../spec/schema";
+import { atLeast } from "../util/version";
+import { runRules } from "./rules";
+
+/**
+ * The resolver: for one domain on one host, the value every PV property of the
+ * realized vCPU will have, where it comes from and why. Mirrors QEMU's
+ * kvm_cpu_instance_init (named-model defaults), x86_cpu_expand_features
+ * (host/max passthrough, TCG and kvm=off zeroing), kvm_arch_get_supported_cpuid
+ * (irqchip fix-ups) and x86_cpu_filter_features (dropping unsupported bits).
+ */
+
+export type FeatureSource = "default" | "explicit" | "host-passthrough" | "implied" | "dropped";
+
+/** Why a requested or default-on bit did not survive. */
+export type DropCause = "tcg" | "hidden" | "host-kvm" | "never-supported" | "needs-kernel-irqchip" | "needs-split-irqchip";
+
+export interface FeatureResolution {
+  feature: FeatureRow;
+  /** the QOM property value of the realized vCPU (for `kvm`: false = signature hidden) */
+  enabled: boolean;
+  source: FeatureSource;
+  reason: string;
+  /** the property value the spec asked for, undefined when inherited */
+  requested?: boolean;
+  /** what the property would be with nothing requested (decides whether a libvirt no-op element suffices) */
+  inherited: boolean;
+  /** the guest can see and use the bit (KVM accelerator, signature shown) */
+  guestVisible: boolean;
+  dropCause?: DropCause;
+}
+
+export interface Resolution {
+  domain: DomainSpec;
+  host: HostProfile;
+  machine: ResolvedMachine;
+  /** model given to QEMU's -cpu */
+  qemuModel: string;
+  /** named model (kvm_default_props apply) vs host/max passthrough */
+  cpuClass: "named" | "passthrough";
+  /** by QEMU property name, in catalog order; only properties the host's QEMU has */
+  features: Map<string, FeatureResolution>;
+  /** properties the spec set that the host's QEMU does not have */
+  missingInQemu: FeatureRow[];
+  x2apic: { enabled: boolean; requested?: boolean; dropped: boolean };
+  diagnostics: Diagnostic[];
+}
+
+interface Ctx {
+  tcg: boolean;
+  passthrough: boolean;
+  irqchip: DomainSpec["irqchip"];
+  compat51: boolean;
+  /** FEAT_KVM bits QEMU may keep under KVM for this machine/irqchip */
+  supported: ReadonlySet<string>;
+}
+
+interface Outcome {
+  enabled: boolean;
+  source: FeatureSource;
+  reason: string;
+  dropCause?: DropCause;
+}
+
+const MSI = "kvm-msi-ext-dest-id";
+const UNHALT = "kvm-pv-unhalt";
+
+/** Host profile for one domain: the given profile, overridden by the domain's own `host:` versions. */
+export function effectiveHost(profile: HostProfile | undefined, domain: DomainSpec): HostProfile {
+  const base: HostProfile = profile ?? ASSUMED_HOST;
+  const o = domain.host;
+  if (!o) return base;
+  const out: HostProfile = { ...base, source: profile ? base.source : "spec" };
+  if (o.qemu && o.qemu !== base.qemu) {
+    out.qemu = o.qemu;
+    delete out.machines; // probed for another QEMU
+    delete out.hostModel;
+  }
+  if (o.libvirt) out.libvirt = o.libvirt;
+  if (o.kernel && o.kernel !== base.kernel) {
+    out.kernel = o.kernel;
+    if (out.kvm) out.kvm = { available: out.kvm.available }; // probed for another kernel
+  }
+  if (!profile) delete out.description;
+  return out;
+}
+
+function dropReason(f: FeatureRow, cause: DropCause, host: HostProfile): string {
+  switch (cause) {
+    case "never-supported":
+      return `KVM never offers ${f.qemu}: QEMU drops it with "host doesn't support requested feature"`;
+    case "needs-kernel-irqchip":
+      return `QEMU offers ${f.qemu} only with the in-kernel irqchip (irqchip is off): dropped with a warning`;
+    case "needs-split-irqchip":
+      return `QEMU offers ${f.qemu} only with irqchip: split: dropped with a warning`;
+    case "host-kvm":
+      return f.hostKernelMin && !atLeast(host.kernel, f.hostKernelMin)
+        ? `the host kernel ${host.kernel} is older than ${f.hostKernelMin}, whose KVM first offers it: dropped with a warning`
+        : `the host's KVM does not offer it: dropped with a warning`;
+    case "tcg":
+      return "requested, but TCG has no KVM PV features: QEMU clears it";
+    case "hidden":
+      return "requested, but the KVM signature is hidden (hidden: true), which clears every KVM PV bit";
+  }
+}
+
+function unsupportedCause(f: FeatureRow, ctx: Ctx): DropCause {
+  if (f.qemu === "kvm-mmu") return "never-supported";
+  if (f.qemu === UNHALT && ctx.irqchip === "off") return "needs-kernel-irqchip";
+  if (f.qemu === MSI) return "needs-split-irqchip";
+  return "host-kvm";
+}
+
+function resolveKvmBit(f: FeatureRow, req: boolean | undefined, ctx: Ctx, hidden: boolean, host: HostProfile): Outcome {
+  if (ctx.tcg || hidden) {
+    const cause: DropCause = ctx.tcg ? "tcg" : "hidden";
+    if (req === true) return { enabled: false, source: "dropped", reason: dropReason(f, cause, host), dropCause: cause };
+    if (req === false) return { enabled: false, source: "explicit", reason: "set off" };
+    return {
+      enabled: false,
+      source: "implied",
+      reason: ctx.tcg ? "accel tcg: QEMU clears every KVM PV bit" : "hidden: true clears every KVM PV bit",
+    };
+  }
+  let value: boolean;
+  let source: FeatureSource;
+  let reason: string;
+  if (req !== undefined) {
+    value = req;
+    source = "explicit";
+    reason = req ? "set on" : "set off";
+  } else if (f.qemu === MSI && ctx.compat51) {
+    value = false;
+    source = "default";
+    reason = "machine types 5.1 and older force it off (pc_compat_5_1)";
+  } else if (ctx.passthrough) {
+    value = f.passthrough && ctx.supported.has(f.qemu);
+    source = "host-passthrough";
+    reason = value
+      ? "host passthrough turns on every PV feature the host offers"
+      : f.qemu === MSI
+        ? "host passthrough: QEMU offers it only with irqchip: split"
+        : f.qemu === UNHALT && ctx.irqchip === "off"
+          ? "host passthrough: QEMU offers it only with the in-kernel irqchip"
+          : "host passthrough: the host's KVM does not offer it";
+  } else if (f.qemu === MSI) {
+    value = ctx.irqchip === "split";
+    source = value ? "implied" : "default";
+    reason = value ? "irqchip: split turns it on for named CPU models" : "off for named CPU models unless irqchip is split";
+  } else {
+    value = f.namedModelDefault;
+    source = "default";
+    reason = value ? "QEMU turns it on for named CPU models under KVM" : "off by default for named CPU models";
+  }
+  if (value && !ctx.supported.has(f.qemu)) {
+    const cause = unsupportedCause(f, ctx);
+    return { enabled: false, source: "dropped", reason: dropReason(f, cause, host), dropCause: cause };
+  }
+  return { enabled: value, source, reason };
+}
+
+function resolveOne(f: FeatureRow, req: boolean | undefined, ctx: Ctx, hidden: boolean, host: HostProfile): Outcome {
+  switch (f.kind) {
+    case "signature":
+      if (req !== undefined)
+        return req
+          ? { enabled: true, source: "explicit", reason: "KVM signature shown (hidden: false)" }
+          : { enabled: false, source: "explicit", reason: "hidden: true: QEMU emits no KVM CPUID leaves (kvm=off)" };
+      return { enabled: true, source: "default", reason: "QEMU shows the KVM signature by default" };
+    case "cpu-property":
+      if (req !== undefined) return { enabled: req, source: "explicit", reason: req ? "set on" : "set off" };
+      return { enabled: false, source: "default", reason: "off by default" };
+    case "hint-bit":
+      if (req === true && ctx.tcg)
+        return { enabled: false, source: "dropped", reason: "TCG does not support KVM hints: QEMU drops it with a warning", dropCause: "tcg" };
+      if (req !== undefined)
+        return {
+          enabled: req,
+          source: "explicit",
+          reason: req && hidden ? "set on, but invisible to the guest: the KVM leaves are hidden" : req ? "set on" : "set off",
+        };
+      return { enabled: false, source: "default", reason: "KVM hints are never on by default, not even with host passthrough" };
+    case "kvm-bit":
+      return resolveKvmBit(f, req, ctx, hidden, host);
+  }
+}
+
+function qemuModelFor(domain: DomainSpec, host: HostProfile): string {
+  switch (domain.cpu.mode) {
+    case "host-passthrough":
+      return "host";
+    case "maximum":
+      return "max";
+    case "host-model":
+      return host.hostModel ?? "qemu64";
+    case "custom":
+      return domain.cpu.model ?? "qemu64";
+  }
+}
+
+export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolution {
+  const host = effectiveHost(profile, domain);
+  const machine = resolveMachine(domain.machine, host);
+  const tcg = domain.accel === "tcg";
+  const passthrough = domain.cpu.mode === "host-passthrough" || domain.cpu.mode === "maximum";
+
+  const qemuHas = (f: FeatureRow) => atLeast(host.qemu, f.qemuSince);
+  const supported = new Set([...kvmSupportedSet(host)].filter((n) => n !== UNHALT || domain.irqchip !== "off"));
+  if (domain.irqchip === "split") supported.add(MSI);
+  const ctx: Ctx = { tcg, passthrough, irqchip: domain.irqchip, compat51: machine.compat51, supported };
+
+  const requestedOf = (f: FeatureRow): boolean | undefined => {
+    const v = domain.paravirt[f.specKey];
+    return v === undefined ? undefined : specValue(f, v);
+  };
+  const signatureRow = FEATURES.find((f) => f.kind === "signature")!;
+  const hidden = requestedOf(signatureRow) === false;
+
+  const features = new Map<string, FeatureResolution>();
+  const missingInQemu: FeatureRow[] = [];
+  for (const f of FEATURES) {
+    const requested = requestedOf(f);
+    if (!qemuHas(f)) {
+      if (requested !== undefined) missingInQemu.push(f);
+      continue;
+    }
+    const out = resolveOne(f, requested, ctx, hidden, host);
+    const inherited = requested === undefined ? out.enabled : resolveOne(f, undefined, ctx, hidden, host).enabled;
+    const guestVisible =
+      out.enabled && !tcg && (f.kind === "signature" || f.kind === "cpu-property" || !hidden);
+    features.set(f.qemu, {
+      feature: f,
+      enabled: out.enabled,
+      source: out.source,
+      reason: out.reason,
+      ...(requested !== undefined ? { requested } : {}),
+      inherited,
+      guestVisible,
+      ...(out.dropCause ? { dropCause: out.dropCause } : {}),
+    });
+  }
+
+  // x2apic: named models under KVM default it on unless the APIC is in userspace (kvm_default_props);
+  // it is dropped when requested without an in-kernel irqchip (observed on QEMU 7.2).
+  const x2apicSupported = !tcg && domain.irqchip !== "off";
+  const x2apicReq = domain.x2apic;
+  const x2apic =
+    x2apicReq === undefined
+      ? { enabled: x2apicSupported, dropped: false }
+      : { enabled: x2apicReq && x2apicSupported, requested: x2apicReq, dropped: x2apicReq && !x2apicSupported };
+
+  const resolution: Resolution = {
+    domain,
+    host,
+    machine,
+    qemuModel: qemuModelFor(domain, host),
+    cpuClass: passthrough ? "passthrough" : "named",
+    features,
+    missingInQemu,
+    x2apic,
+    diagnostics: [],
+  };
+  resolution.diagnostics = runRules(resolution, { enforceCpuid: hostHasEnforceCpuid(host), hadProfile: profile !== undefined });
+  return resolution;
+}

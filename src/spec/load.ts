@@ -1,0 +1,158 @@
+import YAML from "yaml";
+import type { z } from "zod";
+import { SPEC_KEYS } from "../catalog/features";
+import type { Diagnostic } from "../diagnostics";
+import { closest } from "../util/suggest";
+import { defaultsSchema, domainSchema, normalizeDomain, type DomainSpec } from "./schema";
+
+/**
+ * Spec text -> validated, default-filled domains. Pure: no file access here.
+ * Problems come back as diagnostics with a path; nothing throws for bad input.
+ */
+
+export interface LoadedDomain {
+  /** position in the document's domains list */
+  index: number;
+  /** the name as written (possibly invalid), for reports */
+  name: string;
+  /** null when the entry failed validation */
+  spec: DomainSpec | null;
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadedSpec {
+  /** problems that concern the file as a whole (syntax, shape, duplicates) */
+  diagnostics: Diagnostic[];
+  /** true when the text could not be read as a spec at all (exit code 2) */
+  unreadable: boolean;
+  domains: LoadedDomain[];
+  /** the `hosts:` section, kept for the live-host commands */
+  hosts?: unknown;
+}
+
+const TOP_KEYS = ["defaults", "domains", "hosts"];
+const DOMAIN_KEYS = ["name", "vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "paravirt", "host", "guest"];
+const ALLOWED_KEYS: Record<string, readonly string[]> = {
+  "": DOMAIN_KEYS,
+  cpu: ["mode", "model", "features"],
+  paravirt: SPEC_KEYS,
+  host: ["qemu", "libvirt", "kernel"],
+  guest: ["kernel"],
+};
+
+export function formatPath(parts: readonly (string | number | symbol)[]): string {
+  let out = "";
+  for (const p of parts) {
+    if (typeof p === "number") out += `[${p}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p))) out += out ? `.${String(p)}` : String(p);
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
+  return out;
+}
+
+function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  const hint = closest(key, allowed);
+  return `unknown field ${JSON.stringify(key)}${hint ? `; did you mean ${hint}?` : ""} Allowed: ${allowed.join(", ")}`;
+}
+
+function zodIssues(error: z.ZodError, base: (string | number)[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const issue of error.issues) {
+    const path = [...base, ...(issue.path as (string | number)[])];
+    if (issue.code === "unrecognized_keys") {
+      const objectKey = issue.path.filter((p) => typeof p === "string").join(".");
+      const allowed = ALLOWED_KEYS[objectKey] ?? [];
+      for (const key of issue.keys) {
+        out.push({
+          severity: "error",
+          code: objectKey === "paravirt" ? "spec-unknown-feature" : "spec-unknown-field",
+          message: unknownKeyMessage(key, allowed),
+          path: formatPath([...path, key]),
+        });
+      }
+      continue;
+    }
+    const missing = issue.code === "invalid_type" && issue.input === undefined;
+    out.push({
+      severity: "error",
+      code: missing ? "spec-missing-field" : "spec-invalid-value",
+      message: missing ? `required field is missing (${issue.message})` : issue.message,
+      path: formatPath(path),
+    });
+  }
+  return out;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Merges `defaults` under a domain: objects one level deep, everything else replaced. */
+export function mergeDefaults(defaults: Record<string, unknown>, domain: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(domain)) {
+    const d = out[k];
+    if (isPlainObject(d) && isPlainObject(v)) {
+      const merged: Record<string, unknown> = { ...d, ...v };
+      // cpu.features is itself a map: merge it too
+      if (k === "cpu" && isPlainObject(d.features) && isPlainObject(v.features)) merged.features = { ...d.features, ...v.features };
+      out[k] = merged;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+function fileError(code: string, message: string, path = ""): LoadedSpec {
+  return { diagnostics: [{ severity: "error", code, message, path }], unreadable: true, domains: [] };
+}
+
+/** Parses a YAML or JSON spec document. */
+export function parseSpecText(text: string): LoadedSpec {
+  if (text.trim() === "") return fileError("spec-empty", "the spec is empty: expected a mapping with a `domains:` list");
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+    return fileError("spec-syntax", `not valid YAML or JSON${where}: ${e.message.split("\n")[0]}`);
+  }
+  return validateSpecObject(doc.toJS({ maxAliasCount: 100 }));
+}
+
+/** Validates an already-parsed spec object (from YAML, JSON or a program). */
+export function validateSpecObject(raw: unknown): LoadedSpec {
+  if (!isPlainObject(raw)) return fileError("spec-shape", "the spec must be a mapping with a `domains:` list");
+  const diagnostics: Diagnostic[] = [];
+  for (const k of Object.keys(raw))
+    if (!TOP_KEYS.includes(k))
+      diagnostics.push({ severity: "error", code: "spec-unknown-field", message: unknownKeyMessage(k, TOP_KEYS), path: formatPath([k]) });
+  if (!Array.isArray(raw.domains))
+    return fileError("spec-shape", "the spec needs a `domains:` list (one entry per libvirt domain)", "domains");
+  if (raw.domains.length === 0) diagnostics.push({ severity: "warning", code: "spec-no-domains", message: "the domains list is empty", path: "domains" });
+
+  // Invalid defaults are reported once, here; the domains that would inherit them are not resolved.
+  let defaultsOk = true;
+  if (raw.defaults !== undefined) {
+    const parsed = defaultsSchema.safeParse(raw.defaults);
+    defaultsOk = parsed.success;
+    if (!parsed.success) diagnostics.push(...zodIssues(parsed.error, ["defaults"]));
+  }
+  const defaultsRaw = defaultsOk && isPlainObject(raw.defaults) ? raw.defaults : {};
+
+  const seen = new Map<string, number>();
+  const domains: LoadedDomain[] = raw.domains.map((entry: unknown, index: number) => {
+    const base: (string | number)[] = ["domains", index];
+    const name = isPlainObject(entry) && typeof entry.name === "string" ? entry.name : `domains[${index}]`;
+    if (!isPlainObject(entry))
+      return { index, name, spec: null, diagnostics: [{ severity: "error", code: "spec-shape", message: "each domain must be a mapping with at least a name", path: formatPath(base) }] };
+    const merged = mergeDefaults(defaultsRaw, entry);
+    const parsed = domainSchema.safeParse(merged);
+    const ds: Diagnostic[] = parsed.success ? [] : zodIssues(parsed.error, base);
+    if (typeof entry.name === "string") {
+      const first = seen.get(entry.name);
+      if (first !== undefined)
+        ds.push({ severity: "error", code: "spec-duplicate-name", message: `domain name ${JSON.stringify(entry.name)} is already used by domains[${first}]; names must be unique per host`, path: formatPath([...base, "name"]) });
+      else seen.set(entry.name, index);
+    }
+    const ok = defaultsOk && parsed.success && !ds.some((d) => d.severity === "error");
+    return { index, name, spec: ok ? normalizeDomain(parsed.data) : null, diagnostics: ds };
+  });
+  return { diagnostics, unreadable: false, domains, ...(raw.hosts !== undefined ? { hosts: raw.hosts } : {}) };
+}
