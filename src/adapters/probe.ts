@@ -1,0 +1,117 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import { XMLParser } from "fast-xml-parser";
+import { FEATURES } from "../catalog/features";
+import type { HostProfile } from "../host/profile";
+import { qemuBinary, startPausedQemu } from "./qemu";
+import { runVirsh } from "./virsh";
+
+/**
+ * `kvm-paravirt probe`: a host profile read from the real programs.
+ * - QEMU version and machine types: QMP greeting and query-machines
+ * - the FEAT_KVM bits KVM offers: QMP query-cpu-model-expansion (full, "host") under KVM
+ * - KVM_CAP_ENFORCE_PV_FEATURE_CPUID: QEMU started paused with kvm-pv-enforce-cpuid=on survives
+ * - libvirt version and host-model CPU: virsh version, virsh domcapabilities
+ */
+
+export interface ProbeOptions {
+  /** libvirt URI for the libvirt part; null skips it */
+  connect?: string | null;
+  progress?: (step: string) => void;
+}
+
+function kvmUsable(): boolean {
+  try {
+    fs.accessSync("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const KVM_BITS = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => f.qemu);
+
+async function probeQemu(kvm: boolean, progress: (s: string) => void): Promise<Pick<HostProfile, "qemu" | "machines"> & { supported?: string[] }> {
+  progress("QEMU: version, machine types" + (kvm ? ", KVM PV features (query-cpu-model-expansion host)" : ""));
+  const q = await startPausedQemu(["-machine", "none", ...(kvm ? ["-accel", "kvm"] : ["-accel", "tcg"])]);
+  try {
+    const v = q.qmp.version;
+    const machines = await q.qmp.execute<{ name: string; alias?: string }[]>("query-machines");
+    const out: Pick<HostProfile, "qemu" | "machines"> & { supported?: string[] } = {
+      qemu: v ? `${v.major}.${v.minor}.${v.micro}` : "0.0.0",
+      machines: machines
+        .filter((m) => /^pc-(q35|i440fx)-/.test(m.name))
+        .map((m) => ({ name: m.name, ...(m.alias ? { alias: m.alias } : {}) }))
+        .sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })),
+    };
+    if (kvm) {
+      const exp = await q.qmp.execute<{ model: { props: Record<string, unknown> } }>("query-cpu-model-expansion", {
+        type: "full",
+        model: { name: "host" },
+      });
+      out.supported = KVM_BITS.filter((n) => exp.model.props[n] === true);
+    }
+    return out;
+  } finally {
+    await q.stop();
+  }
+}
+
+async function probeEnforceCpuid(progress: (s: string) => void): Promise<boolean> {
+  progress("KVM: KVM_CAP_ENFORCE_PV_FEATURE_CPUID (QEMU paused with kvm-pv-enforce-cpuid=on)");
+  try {
+    const q = await startPausedQemu(["-machine", "q35", "-accel", "kvm", "-cpu", "qemu64,kvm-pv-enforce-cpuid=on"]);
+    try {
+      await q.qmp.execute("query-cpus-fast");
+      return true;
+    } finally {
+      await q.stop();
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function probeLibvirt(uri: string, progress: (s: string) => void): Promise<Pick<HostProfile, "libvirt" | "hostModel">> {
+  progress(`libvirt: version and host-model CPU (${uri})`);
+  const out: Pick<HostProfile, "libvirt" | "hostModel"> = {};
+  const ver = await runVirsh(uri, ["version"]);
+  const m = /Using library: libvirt (\d+\.\d+\.\d+)/.exec(ver.stdout);
+  if (m) out.libvirt = m[1];
+  else {
+    const local = spawnSync("libvirtd", ["--version"], { encoding: "utf8" });
+    const lm = /(\d+\.\d+\.\d+)/.exec(local.stdout ?? "");
+    if (lm) out.libvirt = lm[1];
+  }
+  const caps = await runVirsh(uri, ["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"]);
+  if (caps.code === 0) {
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", isArray: (n) => n === "mode" }).parse(caps.stdout) as {
+      domainCapabilities?: { cpu?: { mode?: { "@_name": string; model?: unknown }[] } };
+    };
+    const hm = doc.domainCapabilities?.cpu?.mode?.find((x) => x["@_name"] === "host-model");
+    const model = hm?.model;
+    const name = typeof model === "string" ? model : (model as { "#text"?: string } | undefined)?.["#text"];
+    if (name) out.hostModel = name;
+  }
+  return out;
+}
+
+export async function probeHost(opts: ProbeOptions = {}): Promise<HostProfile> {
+  const progress = opts.progress ?? (() => undefined);
+  const kvm = kvmUsable();
+  progress(`kernel ${os.release()}, /dev/kvm ${kvm ? "usable" : "missing or not accessible"}`);
+  const q = await probeQemu(kvm, progress);
+  const enforce = kvm ? await probeEnforceCpuid(progress) : false;
+  const lv = opts.connect === null ? {} : await probeLibvirt(opts.connect ?? "qemu:///system", progress);
+  return {
+    qemu: q.qemu,
+    ...(lv.libvirt ? { libvirt: lv.libvirt } : {}),
+    kernel: os.release(),
+    kvm: { available: kvm, ...(q.supported ? { supported: q.supported } : {}), enforceCpuid: enforce },
+    machines: q.machines,
+    ...(lv.hostModel ? { hostModel: lv.hostModel } : {}),
+    source: "probe",
+    description: `probed on ${os.hostname()} at ${new Date().toISOString()} with ${qemuBinary()}`,
+  };
+}
