@@ -48,10 +48,9 @@ function applyElement(domain: Node, plan: LibvirtPlan["elements"][number]): void
 function cpuNode(r: Resolution): Node {
   const d = r.domain;
   const cpu: Node = { "@_mode": d.cpu.mode };
-  if (d.cpu.mode === "custom") {
-    cpu["@_match"] = "exact";
-    cpu.model = { "@_fallback": "forbid", "#text": d.cpu.model };
-  }
+  if (d.cpu.mode === "custom") cpu["@_match"] = "exact";
+  cpu["@_check"] = d.cpu.check;
+  if (d.cpu.mode === "custom") cpu.model = { "@_fallback": "forbid", "#text": d.cpu.model };
   const feats: Node[] = [];
   if (d.x2apic !== undefined) feats.push({ "@_policy": d.x2apic ? "require" : "disable", "@_name": "x2apic" });
   for (const [name, v] of Object.entries(d.cpu.features)) feats.push({ "@_policy": v ? "require" : "disable", "@_name": name });

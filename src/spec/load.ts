@@ -34,7 +34,7 @@ const TOP_KEYS = ["defaults", "domains", "hosts"];
 const DOMAIN_KEYS = ["name", "vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "paravirt", "host", "guest"];
 const ALLOWED_KEYS: Record<string, readonly string[]> = {
   "": DOMAIN_KEYS,
-  cpu: ["mode", "model", "features"],
+  cpu: ["mode", "model", "check", "features"],
   paravirt: SPEC_KEYS,
   host: ["qemu", "libvirt", "kernel"],
   guest: ["kernel"],

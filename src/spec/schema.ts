@@ -49,8 +49,12 @@ const cpuFeatureMap = z
     }
   });
 
+export const CPU_CHECKS = ["none", "partial", "full"] as const;
+
 export const cpuSchema = z.strictObject({
   mode: z.enum(CPU_MODES).optional(),
+  /** libvirt's <cpu check>: none (default) behaves like plain QEMU, which warns and drops what the host lacks */
+  check: z.enum(CPU_CHECKS).optional(),
   model: cpuModel.optional(),
   /** other (non-PV) CPU features, e.g. { "arch-capabilities": false } */
   features: cpuFeatureMap.optional(),
@@ -115,7 +119,7 @@ export interface DomainSpec {
   memoryMiB: number;
   machine: string;
   accel: Accel;
-  cpu: { mode: CpuMode; model?: string; features: Record<string, boolean> };
+  cpu: { mode: CpuMode; model?: string; check: (typeof CPU_CHECKS)[number]; features: Record<string, boolean> };
   irqchip: Irqchip;
   x2apic?: boolean;
   paravirt: ParavirtSettings;
@@ -136,6 +140,7 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
     cpu: {
       mode,
       ...(mode === "custom" ? { model: d.cpu?.model ?? DEFAULT_MODEL } : {}),
+      check: d.cpu?.check ?? "none",
       features: { ...(d.cpu?.features ?? {}) },
     },
     irqchip: d.irqchip ?? "kernel",

@@ -1,0 +1,8 @@
+/** Unit, property and oracle suites run together; oracle suites need /dev/kvm, QEMU and libvirtd. */
+module.exports = {
+  testEnvironment: "node",
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
+  testMatch: ["<rootDir>/test/**/*.test.ts"],
+  testTimeout: 120000,
+  maxWorkers: 2,
+};
