@@ -72,7 +72,7 @@ export async function startPausedQemu(args: readonly string[], timeoutMs = 15_00
         // QEMU may still be initialising, or it died: the loop checks
       }
     }
-    const err = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 20))]);
+    const err = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 20).unref())]);
     if (err) {
       cleanup();
       throw new QemuStartError(full, `${err.message} (is ${qemuBinary()} installed?)`, null);
@@ -85,12 +85,12 @@ export async function startPausedQemu(args: readonly string[], timeoutMs = 15_00
     stderr: () => stderr,
     stop: async () => {
       try {
-        await Promise.race([client.execute("quit"), new Promise((r) => setTimeout(r, 2000))]);
+        await Promise.race([client.execute("quit"), new Promise((r) => setTimeout(r, 2000).unref())]);
       } catch {
         // the connection closes as QEMU quits
       }
       client.close();
-      const killer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      const killer = setTimeout(() => child.kill("SIGKILL"), 3000).unref();
       if (!exited) await exitedP;
       clearTimeout(killer);
       cleanup();

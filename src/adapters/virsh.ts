@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 /**
  * libvirt through the `virsh` client (Debian libvirt-clients). Arguments are an
@@ -61,4 +64,20 @@ export function monitorExec(uri: string, domain: string) {
     if (msg.error) throw new Error(`QMP ${command} through libvirt failed: ${msg.error.desc}`);
     return msg.return as T;
   };
+}
+
+/**
+ * Defines (or redefines) a domain from XML. virsh reads a file path only, and
+ * /dev/stdin is a socket under Node's spawn, so the XML goes through a private
+ * temporary file that is removed afterwards.
+ */
+export async function defineXml(uri: string, xml: string): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kvm-paravirt-define-"));
+  const file = path.join(dir, "domain.xml");
+  try {
+    fs.writeFileSync(file, xml, { mode: 0o600 });
+    return await virsh(uri, ["define", "--file", file]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,8 @@
  *
  * Facts come from ../shared/reference (QEMU 10.2, Linux 6.18, libvirt sources) and
  * from experiments on QEMU 7.2 / libvirt 9.0 recorded in docs/research/. Every
- * `qemuSince` marked `confirmed: false` in `evidence` is an inference, see the row.
+ * `qemuSince` below 2.0 means "before any QEMU this tool targets" (those first
+ * releases are not pinned); each row's `evidence` says how its values were found.
  */
 
 /** How QEMU implements the knob. */
@@ -105,8 +106,8 @@ export const FEATURES: readonly FeatureRow[] = [
       attr: "present",
       values: { true: "yes", false: "no" },
       effect: { true: "emits", false: "emits" },
-      since: "0.9.0",
-      evidence: "qemu_command.c qemuBuildCpuCommandLine: kvmclock=on|off; observed libvirt 9.0 emits kvmclock=on/off",
+      since: "0.8.0",
+      evidence: "<timer> since libvirt 0.8.0 (formatdomain.rst; kvmclock has no separate since note); qemu_command.c qemuBuildCpuCommandLine: kvmclock=on|off; observed libvirt 9.0 emits kvmclock=on/off",
     },
     description: "KVM paravirtual clock (one property for CPUID bits 0 and 3): a stable guest clocksource.",
     evidence: ["QEMU cpu.c feature_word_info[FEAT_KVM] bits 0 and 3 share the name", "kvm-cpu.c kvm_default_props"],
@@ -236,8 +237,8 @@ export const FEATURES: readonly FeatureRow[] = [
       attr: "state",
       values: { true: "on", false: "off" },
       effect: { true: "emits", false: "emits" },
-      since: "1.2.12",
-      evidence: "observed libvirt 9.0 emits kvm-pv-unhalt=on/off; libvirt refuses to start with state='on' when QEMU dropped it",
+      since: "1.2.0",
+      evidence: "libvirt news 1.2.0: paravirtual spinlocks; observed libvirt 9.0 emits kvm-pv-unhalt=on/off and refuses to start with state='on' when QEMU dropped it",
     },
     description: "PV spinlocks: a waiting vCPU halts and is kicked instead of spinning. Needs the in-kernel irqchip.",
     evidence: ["QEMU kvm.c kvm_arch_get_supported_cpuid removes PV_UNHALT without in-kernel irqchip", "observed QEMU 7.2"],
@@ -250,7 +251,7 @@ export const FEATURES: readonly FeatureRow[] = [
     kind: "kvm-bit",
     cpuid: eax(9),
     kvmConstants: ["KVM_FEATURE_PV_TLB_FLUSH"],
-    qemuSince: "2.12",
+    qemuSince: "2.11",
     hostKernelMin: "4.16",
     guestKernelMin: "4.16",
     deprecated: null,
@@ -259,7 +260,8 @@ export const FEATURES: readonly FeatureRow[] = [
     reportedByKvm: true,
     libvirt: null,
     description: "PV remote TLB flush: preempted vCPUs are flushed lazily instead of by IPI.",
-    evidence: ["Linux kvm.c pv_tlb_flush_supported", "observed libvirt 9.0: <cpu><feature name='kvm_pv_tlb_flush'> rejected"],
+    evidence: [
+      "libvirt caps_2.10.0 (QEMU v2.10.0) lacks the property, caps_2.11.0 (v2.11.0) has it (docs/research/confirmed-facts.md)","Linux kvm.c pv_tlb_flush_supported", "observed libvirt 9.0: <cpu><feature name='kvm_pv_tlb_flush'> rejected"],
   },
   {
     specKey: "asyncpfVmexit",
@@ -383,7 +385,7 @@ export const FEATURES: readonly FeatureRow[] = [
     kind: "kvm-bit",
     cpuid: eax(15),
     kvmConstants: ["KVM_FEATURE_MSI_EXT_DEST_ID"],
-    qemuSince: "5.2",
+    qemuSince: "6.0",
     hostKernelMin: null,
     guestKernelMin: "5.10",
     deprecated: null,
@@ -392,7 +394,12 @@ export const FEATURES: readonly FeatureRow[] = [
     reportedByKvm: false,
     libvirt: null,
     description: "Extended MSI destination ID: >255 vCPUs in x2APIC mode without an IOMMU. QEMU offers it only with the split irqchip.",
-    evidence: ["QEMU kvm.c adds the bit to the supported set only when kvm_irqchip_is_split()", "pc_compat_5_1 forces it off", "observed QEMU 7.2"],
+    evidence: [
+      "QEMU kvm.c adds the bit to the supported set only when kvm_irqchip_is_split()",
+      "pc_compat_5_1 forces it off",
+      "libvirt caps_5.2.0 (QEMU v5.2.0) lacks the property, caps_6.0.0 has it (docs/research/confirmed-facts.md)",
+      "observed QEMU 7.2",
+    ],
   },
   {
     specKey: "kvmclockStableBit",
@@ -402,7 +409,7 @@ export const FEATURES: readonly FeatureRow[] = [
     kind: "kvm-bit",
     cpuid: eax(24),
     kvmConstants: ["KVM_FEATURE_CLOCKSOURCE_STABLE_BIT"],
-    qemuSince: "1.3",
+    qemuSince: "2.3",
     hostKernelMin: "2.6.35",
     guestKernelMin: "2.6.35",
     deprecated: null,
@@ -411,7 +418,9 @@ export const FEATURES: readonly FeatureRow[] = [
     reportedByKvm: true,
     libvirt: null,
     description: "Tells the guest the kvmclock is stable across vCPUs; meaningless without kvmclock.",
-    evidence: ["kvm_default_props", "observed QEMU 7.2: kvmclock=off leaves kvmclock-stable-bit on"],
+    evidence: [
+      "named property absent from a 2.1-era cpu.c, present in 2.3.0 (bit on by default earlier, unnamed): 2.2 or 2.3, we take 2.3",
+      "kvm_default_props", "observed QEMU 7.2: kvmclock=off leaves kvmclock-stable-bit on"],
   },
   {
     specKey: "hintDedicated",

@@ -90,12 +90,23 @@ export const RULES: readonly Rule[] = [
   {
     code: "pv-unhalt-needs-kernel-irqchip",
     severity: "error",
-    summary: "kvm-pv-unhalt requested with irqchip: off: QEMU drops it and libvirt refuses to start.",
+    summary: "kvm-pv-unhalt requested with irqchip: off: QEMU drops it.",
     check: (r) =>
       droppedBy(r, "needs-kernel-irqchip").map((x) => ({
         path: fpath(x.feature),
-        message: `kvm-pv-unhalt needs an in-kernel irqchip (kernel or split); with irqchip off QEMU drops it and libvirt refuses to start ("host doesn't support paravirtual spinlocks")`,
+        message: "kvm-pv-unhalt needs an in-kernel irqchip (kernel or split); with irqchip off QEMU drops it",
       })),
+  },
+  {
+    code: "libvirt-refuses-pvspinlock",
+    severity: "error",
+    summary: "kvm-pv-unhalt requested but dropped under KVM: libvirt refuses to start the domain.",
+    check: (r) => {
+      const x = res(r, "pvUnhalt");
+      return r.domain.accel === "kvm" && x?.requested === true && !x.enabled
+        ? [{ path: "paravirt.pvUnhalt", message: `libvirt refuses to start the domain ("host doesn't support paravirtual spinlocks"): <pvspinlock state='on'/> is set but ${x.reason.replace(/^requested, but /, "")}` }]
+        : [];
+    },
   },
   {
     code: "asyncpf-int-needs-kernel-irqchip",
