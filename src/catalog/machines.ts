@@ -10,8 +10,15 @@ export type MachineFamily = "q35" | "i440fx";
 const ALIASES: Record<string, MachineFamily> = { q35: "q35", pc: "i440fx" };
 const VERSIONED_RE = /^pc-(q35|i440fx)-(\d+\.\d+(?:\.\d+)?)$/;
 
-/** Oldest versioned types any supported QEMU (7.2 .. 10.2) still has. */
-const OLDEST: Record<MachineFamily, string> = { q35: "2.4", i440fx: "1.4" };
+/**
+ * Oldest versioned types a QEMU release still has: 7.2 probed (query-machines),
+ * 10.2 from its sources. Releases in between get the older (lenient) floor.
+ */
+const OLDEST: readonly { qemu: string; q35: string; i440fx: string }[] = [
+  { qemu: "10.2", q35: "2.6", i440fx: "2.6" },
+  { qemu: "0", q35: "2.4", i440fx: "1.4" },
+];
+const oldestFor = (qemu: string, family: MachineFamily) => OLDEST.find((o) => atLeast(qemu, o.qemu))![family];
 
 export const MACHINE_PATTERN_HELP = "q35, pc, or a versioned type such as pc-q35-7.2 or pc-i440fx-5.1";
 
@@ -56,7 +63,8 @@ export function resolveMachine(requested: string, host: HostProfile): ResolvedMa
     problem = `the host's QEMU ${host.qemu} has no machine type ${resolved}`;
   } else if (!host.machines) {
     if (!atLeast(host.qemu, version)) problem = `${resolved} is newer than the host's QEMU ${host.qemu}`;
-    else if (!atLeast(version, OLDEST[family])) problem = `${resolved} is older than the oldest ${family} type QEMU keeps (${OLDEST[family]})`;
+    else if (!atLeast(version, oldestFor(host.qemu, family)))
+      problem = `${resolved} is older than the oldest ${family} type QEMU ${host.qemu} keeps (${oldestFor(host.qemu, family)})`;
   }
   const v = parseVersion(version) ?? [0];
   return {

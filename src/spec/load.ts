@@ -107,10 +107,12 @@ function fileError(code: string, message: string, path = ""): LoadedSpec {
 /** Parses a YAML or JSON spec document. */
 export function parseSpecText(text: string): LoadedSpec {
   if (text.trim() === "") return fileError("spec-empty", "the spec is empty: expected a mapping with a `domains:` list");
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+    const lp = lineCounter.linePos(e.pos[0]);
+    const where = ` at line ${lp.line}, column ${lp.col}`;
     return fileError("spec-syntax", `not valid YAML or JSON${where}: ${e.message.split("\n")[0]}`);
   }
   return validateSpecObject(doc.toJS({ maxAliasCount: 100 }));
@@ -130,7 +132,7 @@ export function validateSpecObject(raw: unknown): LoadedSpec {
   // Invalid defaults are reported once, here; the domains that would inherit them are not resolved.
   let defaultsOk = true;
   if (raw.defaults !== undefined) {
-    const parsed = defaultsSchema.safeParse(raw.defaults);
+    const parsed = defaultsSchema.safeParse(raw.defaults, { reportInput: true });
     defaultsOk = parsed.success;
     if (!parsed.success) diagnostics.push(...zodIssues(parsed.error, ["defaults"]));
   }
@@ -143,7 +145,7 @@ export function validateSpecObject(raw: unknown): LoadedSpec {
     if (!isPlainObject(entry))
       return { index, name, spec: null, diagnostics: [{ severity: "error", code: "spec-shape", message: "each domain must be a mapping with at least a name", path: formatPath(base) }] };
     const merged = mergeDefaults(defaultsRaw, entry);
-    const parsed = domainSchema.safeParse(merged);
+    const parsed = domainSchema.safeParse(merged, { reportInput: true });
     const ds: Diagnostic[] = parsed.success ? [] : zodIssues(parsed.error, base);
     if (typeof entry.name === "string") {
       const first = seen.get(entry.name);
