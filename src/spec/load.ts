@@ -94,6 +94,8 @@ export function mergeDefaults(defaults: Record<string, unknown>, domain: Record<
       const merged: Record<string, unknown> = { ...d, ...v };
       // cpu.features is itself a map: merge it too
       if (k === "cpu" && isPlainObject(d.features) && isPlainObject(v.features)) merged.features = { ...d.features, ...v.features };
+      // a domain that picks another CPU mode does not inherit the default's model
+      if (k === "cpu" && v.mode !== undefined && v.mode !== "custom" && v.model === undefined) delete merged.model;
       out[k] = merged;
     } else out[k] = v;
   }

@@ -1,0 +1,23 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { HostProfile } from "../../src/host/profile";
+import { renderSpec, type RenderedSpec } from "../../src/pipeline";
+import { parseSpecText } from "../../src/spec/load";
+import debian12 from "../../examples/host-profiles/debian12-qemu7.2.json";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const DEBIAN12 = debian12 as HostProfile;
+
+/** Every example spec under examples/ (YAML files with a `domains:` list). */
+export function exampleSpecs(): string[] {
+  const dir = path.join(ROOT, "examples");
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => path.join(dir, f))
+    .filter((f) => /^domains:/m.test(fs.readFileSync(f, "utf8")));
+}
+
+export function renderFile(file: string, host: HostProfile | undefined = DEBIAN12): RenderedSpec {
+  return renderSpec(parseSpecText(fs.readFileSync(file, "utf8")), host);
+}

@@ -1,0 +1,93 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { XMLParser } from "fast-xml-parser";
+import { qemuOptValue } from "../../src/render/qemu-args";
+import { renderSpec } from "../../src/pipeline";
+import { validateSpecObject } from "../../src/spec/load";
+import { whyNot } from "../helpers/env";
+import { DEBIAN12, exampleSpecs, renderFile } from "../helpers/specs";
+
+/**
+ * Renderer snapshots. The snapshotted XML and arguments are the ones the QEMU
+ * and libvirt oracles start for real (test/oracle/examples.test.ts), and every
+ * XML is checked here with libvirt's own schema (virt-xml-validate).
+ */
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_" });
+
+function renderOne(domain: Record<string, unknown>) {
+  const r = renderSpec(validateSpecObject({ domains: [domain] }), DEBIAN12).domains[0];
+  if (!r.domainXml) throw new Error(JSON.stringify(r.diagnostics));
+  return r;
+}
+
+describe("renderers", () => {
+  test.each(exampleSpecs().map((f) => [path.basename(f), f]))("snapshot: %s", (_name, file) => {
+    const out = renderFile(file);
+    for (const d of out.domains) {
+      expect(d.domainXml).toMatchSnapshot(`${d.name} domain XML`);
+      expect(d.qemuArgs).toMatchSnapshot(`${d.name} QEMU args`);
+    }
+  });
+
+  test("explicit settings use libvirt's element where it works and -global where it does not", () => {
+    const d = renderOne({ name: "t", irqchip: "split", paravirt: { pvEoi: false, pvUnhalt: true, pvIpi: true, pvTlbFlush: true, hintDedicated: true, hidden: false, kvmclock: false } });
+    const dom = parser.parse(d.domainXml).domain;
+    expect(dom.features.apic).toEqual({ "@_eoi": "off" });
+    expect(dom.features.pvspinlock).toEqual({ "@_state": "on" });
+    expect(dom.features.kvm).toEqual({ "hint-dedicated": { "@_state": "on" }, hidden: { "@_state": "off" } });
+    expect(dom.features.ioapic).toEqual({ "@_driver": "qemu" });
+    expect(dom.clock.timer).toEqual({ "@_name": "kvmclock", "@_present": "no" });
+    expect(dom["qemu:commandline"]["qemu:arg"].map((a: { "@_value": string }) => a["@_value"])).toEqual([
+      "-global", "x86_64-cpu.kvm-pv-tlb-flush=on", "-global", "x86_64-cpu.kvm-pv-ipi=on",
+    ]);
+    expect(d.qemuArgs).toEqual([
+      "-accel", "kvm,kernel-irqchip=split", "-machine", "pc-q35-7.2",
+      "-cpu", "qemu64,kvmclock=off,kvm-pv-eoi=off,kvm-pv-unhalt=on,kvm-pv-tlb-flush=on,kvm-pv-ipi=on,kvm-hint-dedicated=on,kvm=on",
+      "-smp", "1", "-m", "1024M",
+    ]);
+  });
+
+  test("a no-op libvirt element is used alone only when QEMU arrives at that value by itself", () => {
+    const hostOn = parser.parse(renderOne({ name: "t", cpu: { mode: "host-passthrough" }, paravirt: { pvIpi: true, pollControl: false } }).domainXml).domain;
+    expect(hostOn.features.kvm).toEqual({ "pv-ipi": { "@_state": "on" } }); // host passthrough turns it on anyway
+    expect(hostOn["qemu:commandline"]["qemu:arg"][1]).toEqual({ "@_value": "x86_64-cpu.kvm-poll-control=off" });
+  });
+
+  test("irqchip off goes through -machine in the QEMU namespace", () => {
+    const dom = parser.parse(renderOne({ name: "t", irqchip: "off" }).domainXml).domain;
+    expect(dom["qemu:commandline"]["qemu:arg"]).toEqual([{ "@_value": "-machine" }, { "@_value": "kernel-irqchip=off" }]);
+  });
+
+  test("TCG renders domain type qemu and no irqchip", () => {
+    const d = renderOne({ name: "t", accel: "tcg", irqchip: "split", cpu: { mode: "maximum" } });
+    expect(parser.parse(d.domainXml).domain["@_type"]).toBe("qemu");
+    expect(d.qemuArgs.slice(0, 2)).toEqual(["-accel", "tcg"]);
+  });
+
+  test("names with shell metacharacters are escaped by the XML builder and survive a round trip", () => {
+    const name = "web;$(touch${IFS}x)|`id`*?!#~{}";
+    const d = renderOne({ name });
+    expect(parser.parse(d.domainXml).domain.name).toBe(name);
+  });
+
+  test("QEMU option values escape commas", () => {
+    expect(qemuOptValue("a,b,,c")).toBe("a,,b,,,,c");
+  });
+
+  const noValidator = whyNot(["virt-xml-validate"]);
+  (noValidator ? test.skip : test)(`every example renders XML that libvirt's schema accepts${noValidator ? ` (SKIPPED: ${noValidator})` : ""}`, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-xml-"));
+    let n = 0;
+    for (const file of exampleSpecs())
+      for (const d of renderFile(file).domains) {
+        const f = path.join(dir, `${n++}.xml`);
+        fs.writeFileSync(f, d.domainXml);
+        const r = spawnSync("virt-xml-validate", [f, "domain"], { encoding: "utf8" });
+        expect({ name: d.name, status: r.status, out: r.stdout + r.stderr }).toEqual({ name: d.name, status: 0, out: `${f} validates\n` });
+      }
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(n).toBeGreaterThanOrEqual(5);
+  });
+});
