@@ -120,11 +120,12 @@ export async function readVcpuProperties(
   const cpus = await exec<{ "qom-path": string; "cpu-index": number }[]>("query-cpus-fast");
   const cpu0 = cpus.find((c) => c["cpu-index"] === 0) ?? cpus[0];
   if (!cpu0) throw new Error("query-cpus-fast returned no vCPU");
+  // all reads in flight at once: QMP matches replies by id, virsh runs one process each
+  const values = await Promise.all(properties.map((p) => exec<unknown>("qom-get", { path: cpu0["qom-path"], property: p })));
   const out: Record<string, boolean> = {};
-  for (const p of properties) {
-    const v = await exec<unknown>("qom-get", { path: cpu0["qom-path"], property: p });
-    if (typeof v !== "boolean") throw new Error(`qom-get ${p} returned ${JSON.stringify(v)}, expected a boolean`);
-    out[p] = v;
-  }
+  properties.forEach((p, i) => {
+    if (typeof values[i] !== "boolean") throw new Error(`qom-get ${p} returned ${JSON.stringify(values[i])}, expected a boolean`);
+    out[p] = values[i] as boolean;
+  });
   return out;
 }

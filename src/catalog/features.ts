@@ -143,7 +143,7 @@ export const FEATURES: readonly FeatureRow[] = [
     hostKernelMin: "2.6.26",
     guestKernelMin: "2.6.26",
     guestKernelMax: "3.1",
-    deprecated: "Deprecated: the PV MMU hypercall was removed from Linux in 3.2-3.5 and KVM never reports the bit, so QEMU always drops it.",
+    deprecated: "The PV MMU hypercall was removed from Linux in 3.2-3.5 and KVM never reports the bit, so QEMU always drops it.",
     namedModelDefault: false,
     passthrough: true,
     reportedByKvm: false,

@@ -1,4 +1,7 @@
 import { probeHost } from "../../src/adapters/probe";
+import { QemuStartError, realizeVcpu } from "../../src/adapters/qemu";
+import { readVcpuProperties } from "../../src/adapters/qmp";
+import { defineXml, monitorExec, runVirsh, virsh } from "../../src/adapters/virsh";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/pipeline";
 import type { Resolution } from "../../src/resolve/resolve";
@@ -26,4 +29,56 @@ export function prepare(config: OracleConfig, host: HostProfile, name = `kpv-${c
 
 export function predicted(r: Resolution): Record<string, boolean> {
   return Object.fromEntries([...r.features].map(([k, v]) => [k, v.enabled]));
+}
+
+/** The host quirk of these test machines: -cpu host/max and host-model abort on MSR 0x10a unless arch-capabilities is off. */
+export function withHostQuirk(domain: Record<string, unknown>): Record<string, unknown> {
+  const cpu = (domain.cpu ?? {}) as Record<string, unknown>;
+  if (!["host-passthrough", "maximum", "host-model"].includes(String(cpu.mode))) return domain;
+  return { ...domain, cpu: { ...cpu, features: { ...((cpu.features as object) ?? {}), "arch-capabilities": false } } };
+}
+
+/** QEMU oracle for one domain: the realized vCPU, or the refusal the resolver predicts. */
+export async function checkWithQemu(config: OracleConfig, host: HostProfile): Promise<"compared" | "refused"> {
+  const { resolution, rendered, codes } = prepare(config, host);
+  if ([...codes].some((c) => QEMU_ABORTS.has(c))) {
+    await expect(realizeVcpu(rendered.qemuArgs, ["kvm"])).rejects.toBeInstanceOf(QemuStartError);
+    return "refused";
+  }
+  const want = predicted(resolution);
+  const got = await realizeVcpu(rendered.qemuArgs, Object.keys(want));
+  expect({ args: rendered.qemuArgs, features: got.properties }).toEqual({ args: rendered.qemuArgs, features: want });
+  return "compared";
+}
+
+const URI = "qemu:///system";
+async function cleanup(name: string) {
+  await runVirsh(URI, ["destroy", "--domain", name]);
+  await runVirsh(URI, ["undefine", "--domain", name]);
+}
+
+/** libvirt oracle for one domain: define, start paused, read over QMP through libvirt, destroy, undefine. */
+export async function checkWithLibvirt(config: OracleConfig, host: HostProfile, name: string): Promise<"compared" | "refused"> {
+  const { resolution, rendered, codes } = prepare(config, host, name);
+  await cleanup(name);
+  try {
+    await defineXml(URI, rendered.domainXml);
+    const refusal = [...codes].find((c) => LIBVIRT_REFUSES.has(c));
+    const start = await runVirsh(URI, ["start", "--paused", "--domain", name]);
+    if (refusal) {
+      expect({ refusal, code: start.code }).toEqual({ refusal, code: 1 });
+      return "refused";
+    }
+    expect({ start: start.code, stderr: start.stderr }).toEqual({ start: 0, stderr: "" });
+    const want = predicted(resolution);
+    const got = await readVcpuProperties(monitorExec(URI, name), Object.keys(want));
+    expect(got).toEqual(want);
+    return "compared";
+  } finally {
+    await cleanup(name);
+  }
+}
+
+export async function leftoverDomains(prefix: string): Promise<string[]> {
+  return (await virsh(URI, ["list", "--all", "--name"])).split("\n").filter((n) => n.startsWith(prefix));
 }

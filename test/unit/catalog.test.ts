@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import path from "node:path";
+import { FEATURES, FEATURE_BY_QEMU_NAME } from "../../src/catalog/features";
+import { RULES } from "../../src/resolve/rules";
+import { featuresDoc } from "../../src/docs";
+import { startPausedQemu } from "../../src/adapters/qemu";
+import { describeWith } from "../helpers/env";
+import { atLeast } from "../../src/util/version";
+import { ROOT } from "../helpers/specs";
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+describe("catalog", () => {
+  test("one row per knob the issue lists, spec keys are the QEMU names without kvm-, camelCase", () => {
+    expect(FEATURES.map((f) => f.qemu)).toEqual([
+      "kvmclock", "kvm-nopiodelay", "kvm-mmu", "kvm-asyncpf", "kvm-steal-time", "kvm-pv-eoi", "kvm-pv-unhalt", "kvm-pv-tlb-flush",
+      "kvm-asyncpf-vmexit", "kvm-pv-ipi", "kvm-poll-control", "kvm-pv-sched-yield", "kvm-asyncpf-int", "kvm-msi-ext-dest-id",
+      "kvmclock-stable-bit", "kvm-hint-dedicated", "kvm-pv-enforce-cpuid", "kvm",
+    ]);
+    for (const f of FEATURES) {
+      if (f.qemu === "kvm") expect(f.specKey).toBe("hidden");
+      else expect(f.specKey).toBe(camel(f.qemu.replace(/^kvm-/, "")));
+    }
+  });
+
+  test("names, aliases and CPUID bits are unique; aliases are the underscore spellings", () => {
+    expect(FEATURE_BY_QEMU_NAME.size).toBe(FEATURES.length + FEATURES.reduce((n, f) => n + f.aliases.length, 0));
+    for (const f of FEATURES) for (const a of f.aliases) expect(a).toBe(f.qemu.replace(/-/g, "_"));
+    const bits = FEATURES.flatMap((f) => (f.cpuid ? f.cpuid.bits.map((b) => `${f.cpuid!.register}${b}`) : []));
+    expect(new Set(bits).size).toBe(bits.length);
+  });
+
+  test("every row is complete: version facts, description, evidence", () => {
+    for (const f of FEATURES) {
+      expect(f.qemuSince).toMatch(/^\d+\.\d+$/);
+      expect(f.description.length).toBeGreaterThan(20);
+      expect(f.evidence.length).toBeGreaterThan(0);
+      if (f.kind === "kvm-bit" && f.reportedByKvm) expect(f.hostKernelMin).toMatch(/^\d+\.\d+/);
+      if (f.libvirt) expect(f.libvirt.values.true).not.toBe(f.libvirt.values.false);
+    }
+  });
+
+  test("rule codes are unique and kebab-case", () => {
+    const codes = RULES.map((r) => r.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const c of codes) expect(c).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+  });
+
+  test("docs/features.md is generated from the catalog (npm run gen:docs)", () => {
+    expect(fs.readFileSync(path.join(ROOT, "docs/features.md"), "utf8")).toBe(featuresDoc());
+  });
+});
+
+describeWith(["kvm", "qemu"], "catalog against the real QEMU", () => {
+  test("every KVM PV property QEMU's host CPU model has is in the catalog, and every catalog row QEMU has is a boolean there", async () => {
+    const q = await startPausedQemu(["-machine", "none", "-accel", "kvm"]);
+    try {
+      const exp = await q.qmp.execute<{ model: { props: Record<string, unknown> } }>("query-cpu-model-expansion", { type: "full", model: { name: "host" } });
+      const props = exp.model.props;
+      // kvm-no-smi-migration and x-hv-synic-kvm-only are not PV CPUID features
+      const pvLike = Object.keys(props).filter((p) => /^kvm[-_]|^kvmclock/.test(p) && p !== "kvm-no-smi-migration");
+      expect(pvLike.filter((p) => !FEATURE_BY_QEMU_NAME.has(p))).toEqual([]);
+      const v = q.qmp.version!;
+      const present = FEATURES.filter((f) => f.qemu !== "kvm").filter((f) => typeof props[f.qemu] === "boolean").map((f) => f.qemu);
+      // only the rows newer than this QEMU may be missing
+      const missingButOldEnough = FEATURES.filter((f) => f.qemu !== "kvm" && !present.includes(f.qemu) && atLeast(`${v.major}.${v.minor}.${v.micro}`, f.qemuSince));
+      expect(missingButOldEnough.map((f) => f.qemu)).toEqual([]);
+      for (const a of FEATURES.flatMap((f) => (present.includes(f.qemu) ? f.aliases : []))) expect(typeof props[a]).toBe("boolean");
+    } finally {
+      await q.stop();
+    }
+  });
+});
