@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// npm test: builds, runs every Jest suite (unit, property, oracles), and ends with
+// one plain summary line "tests: N passed, N failed, N skipped" for CI.
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const root = path.join(__dirname, "..");
+const build = spawnSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
+if (build.status !== 0) {
+  console.log("tests: 0 passed, 1 failed (the TypeScript build failed)");
+  process.exit(1);
+}
+const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kpv-jest-")), "results.json");
+const jest = spawnSync("npx", ["jest", "--ci", "--json", "--outputFile", out, ...process.argv.slice(2)], { cwd: root, stdio: "inherit" });
+let passed = 0, failed = 0, skipped = 0;
+try {
+  const r = JSON.parse(fs.readFileSync(out, "utf8"));
+  passed = r.numPassedTests;
+  failed = r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
+  skipped = r.numPendingTests + r.numTodoTests;
+} catch {
+  failed = 1;
+}
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(jest.status === 0 && failed === 0 ? 0 : 1);

@@ -1,0 +1,17 @@
+// Jest global setup: the libvirt oracles need libvirtd. As root, start virtlogd and
+// libvirtd when they are installed but not answering (these machines have no systemd).
+const { spawnSync } = require("node:child_process");
+
+function answers() {
+  return spawnSync("virsh", ["-c", "qemu:///system", "version"], { encoding: "utf8", timeout: 10000 }).status === 0;
+}
+const installed = (bin) => spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).status === 0;
+
+module.exports = async () => {
+  if (answers() || process.getuid?.() !== 0 || !installed("libvirtd")) return;
+  process.stderr.write("\nglobal setup: starting virtlogd and libvirtd for the libvirt oracles\n");
+  if (spawnSync("pgrep", ["-x", "virtlogd"]).status !== 0) spawnSync("virtlogd", ["-d"]);
+  if (spawnSync("pgrep", ["-x", "libvirtd"]).status !== 0) spawnSync("libvirtd", ["-d"]);
+  for (let i = 0; i < 40 && !answers(); i++) await new Promise((r) => setTimeout(r, 500));
+  process.stderr.write(answers() ? "global setup: libvirtd answers on qemu:///system\n" : "global setup: libvirtd did not come up\n");
+};
