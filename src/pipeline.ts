@@ -1,7 +1,6 @@
 import { bySeverity, hasErrors, type Diagnostic } from "./diagnostics";
 import type { HostProfile } from "./host/profile";
 import { renderDomainXml } from "./render/domain-xml";
-import { planLibvirt } from "./render/libvirt-plan";
 import { renderQemuArgs } from "./render/qemu-args";
 import { resolveDomain, type FeatureSource, type Resolution } from "./resolve/resolve";
 import type { LoadedSpec } from "./spec/load";
@@ -42,10 +41,9 @@ const prefixed = (ds: readonly Diagnostic[], prefix: string): Diagnostic[] =>
 /** Resolves and renders one valid domain. */
 export function renderDomain(spec: DomainSpec, host?: HostProfile, pathPrefix = ""): { resolution: Resolution; rendered: RenderedDomain } {
   const resolution = resolveDomain(spec, host);
-  const plan = planLibvirt(resolution);
   const rendered: RenderedDomain = {
     name: spec.name,
-    domainXml: renderDomainXml(resolution, plan),
+    domainXml: renderDomainXml(resolution),
     qemuArgs: renderQemuArgs(resolution),
     features: featureReport(resolution),
     diagnostics: (pathPrefix ? prefixed(resolution.diagnostics, pathPrefix) : resolution.diagnostics).sort(bySeverity),

@@ -1,6 +1,6 @@
 import { XMLBuilder } from "fast-xml-parser";
 import type { Resolution } from "../resolve/resolve";
-import { planLibvirt, type LibvirtPlan } from "./libvirt-plan";
+import type { LibvirtPlan } from "./libvirt-plan";
 
 /**
  * A complete libvirt domain definition built as a tree and serialised by a real
@@ -58,7 +58,8 @@ function cpuNode(r: Resolution): Node {
   return cpu;
 }
 
-export function buildDomainTree(r: Resolution, plan: LibvirtPlan = planLibvirt(r)): Node {
+export function buildDomainTree(r: Resolution): Node {
+  const plan = r.libvirt;
   const d = r.domain;
   const domain: Node = { "@_type": d.accel === "kvm" ? "kvm" : "qemu" };
   const customArgs: string[] = [
@@ -85,6 +86,6 @@ export function buildDomainTree(r: Resolution, plan: LibvirtPlan = planLibvirt(r
   return { domain };
 }
 
-export function renderDomainXml(r: Resolution, plan?: LibvirtPlan): string {
-  return builder.build(buildDomainTree(r, plan)) as string;
+export function renderDomainXml(r: Resolution): string {
+  return builder.build(buildDomainTree(r)) as string;
 }

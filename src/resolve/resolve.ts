@@ -4,6 +4,7 @@ import type { Diagnostic } from "../diagnostics";
 import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
 import type { DomainSpec } from "../spec/schema";
 import { atLeast } from "../util/version";
+import { planLibvirt, type LibvirtPlan } from "../render/libvirt-plan";
 import { runRules } from "./rules";
 
 /**
@@ -47,6 +48,8 @@ export interface Resolution {
   /** properties the spec set that the host's QEMU does not have */
   missingInQemu: FeatureRow[];
   x2apic: { enabled: boolean; requested?: boolean; dropped: boolean };
+  /** how the explicit settings reach QEMU through libvirt */
+  libvirt: LibvirtPlan;
   diagnostics: Diagnostic[];
 }
 
@@ -67,6 +70,8 @@ interface Outcome {
 }
 
 const MSI = "kvm-msi-ext-dest-id";
+const FEATURE_INDEX = new Map(FEATURES.map((f, i) => [f.specKey, i]));
+const SIGNATURE_INDEX = FEATURES.findIndex((f) => f.kind === "signature");
 const UNHALT = "kvm-pv-unhalt";
 
 /** Host profile for one domain: the given profile, overridden by the domain's own `host:` versions. */
@@ -202,46 +207,71 @@ function qemuModelFor(domain: DomainSpec, host: HostProfile): string {
   }
 }
 
+/** What depends on the host alone, computed once per host profile object (fleets share one). */
+interface HostFacts {
+  qemuHas: ReadonlySet<FeatureRow>;
+  /** supported FEAT_KVM bits by irqchip mode */
+  supported: Record<DomainSpec["irqchip"], ReadonlySet<string>>;
+  machines: Map<string, ResolvedMachine>;
+  enforceCpuid: boolean;
+}
+const hostFactsCache = new WeakMap<HostProfile, HostFacts>();
+
+function hostFacts(host: HostProfile): HostFacts {
+  let facts = hostFactsCache.get(host);
+  if (!facts) {
+    const base = kvmSupportedSet(host);
+    const off = new Set([...base].filter((n) => n !== UNHALT));
+    facts = {
+      qemuHas: new Set(FEATURES.filter((f) => atLeast(host.qemu, f.qemuSince))),
+      supported: { kernel: base, split: new Set([...base, MSI]), off },
+      machines: new Map(),
+      enforceCpuid: hostHasEnforceCpuid(host),
+    };
+    hostFactsCache.set(host, facts);
+  }
+  return facts;
+}
+
 export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolution {
   const host = effectiveHost(profile, domain);
-  const machine = resolveMachine(domain.machine, host);
+  const facts = hostFacts(host);
+  let machine = facts.machines.get(domain.machine);
+  if (!machine) facts.machines.set(domain.machine, (machine = resolveMachine(domain.machine, host)));
   const tcg = domain.accel === "tcg";
   const passthrough = domain.cpu.mode === "host-passthrough" || domain.cpu.mode === "maximum";
+  const ctx: Ctx = { tcg, passthrough, irqchip: domain.irqchip, compat51: machine.compat51, supported: facts.supported[domain.irqchip] };
 
-  const qemuHas = (f: FeatureRow) => atLeast(host.qemu, f.qemuSince);
-  const supported = new Set([...kvmSupportedSet(host)].filter((n) => n !== UNHALT || domain.irqchip !== "off"));
-  if (domain.irqchip === "split") supported.add(MSI);
-  const ctx: Ctx = { tcg, passthrough, irqchip: domain.irqchip, compat51: machine.compat51, supported };
-
-  const requestedOf = (f: FeatureRow): boolean | undefined => {
-    const v = domain.paravirt[f.specKey];
-    return v === undefined ? undefined : specValue(f, v);
-  };
-  const signatureRow = FEATURES.find((f) => f.kind === "signature")!;
-  const hidden = requestedOf(signatureRow) === false;
+  // the requested QEMU property values, by catalog index (the spec map has few keys: walk it once)
+  const requested: (boolean | undefined)[] = new Array(FEATURES.length);
+  for (const key in domain.paravirt) {
+    const v = domain.paravirt[key];
+    const i = FEATURE_INDEX.get(key);
+    if (v !== undefined && i !== undefined) requested[i] = specValue(FEATURES[i], v);
+  }
+  const hidden = requested[SIGNATURE_INDEX] === false;
 
   const features = new Map<string, FeatureResolution>();
   const missingInQemu: FeatureRow[] = [];
-  for (const f of FEATURES) {
-    const requested = requestedOf(f);
-    if (!qemuHas(f)) {
-      if (requested !== undefined) missingInQemu.push(f);
+  for (let i = 0; i < FEATURES.length; i++) {
+    const f = FEATURES[i];
+    const req = requested[i];
+    if (!facts.qemuHas.has(f)) {
+      if (req !== undefined) missingInQemu.push(f);
       continue;
     }
-    const out = resolveOne(f, requested, ctx, hidden, host);
-    const inherited = requested === undefined ? out.enabled : resolveOne(f, undefined, ctx, hidden, host).enabled;
-    const guestVisible =
-      out.enabled && !tcg && (f.kind === "signature" || f.kind === "cpu-property" || !hidden);
-    features.set(f.qemu, {
+    const out = resolveOne(f, req, ctx, hidden, host);
+    const x: FeatureResolution = {
       feature: f,
       enabled: out.enabled,
       source: out.source,
       reason: out.reason,
-      ...(requested !== undefined ? { requested } : {}),
-      inherited,
-      guestVisible,
-      ...(out.dropCause ? { dropCause: out.dropCause } : {}),
-    });
+      inherited: req === undefined ? out.enabled : resolveOne(f, undefined, ctx, hidden, host).enabled,
+      guestVisible: out.enabled && !tcg && (f.kind === "signature" || f.kind === "cpu-property" || !hidden),
+    };
+    if (req !== undefined) x.requested = req;
+    if (out.dropCause) x.dropCause = out.dropCause;
+    features.set(f.qemu, x);
   }
 
   // x2apic: named models under KVM default it on unless the APIC is in userspace (kvm_default_props);
@@ -262,8 +292,10 @@ export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolu
     features,
     missingInQemu,
     x2apic,
+    libvirt: undefined as unknown as LibvirtPlan,
     diagnostics: [],
   };
-  resolution.diagnostics = runRules(resolution, { enforceCpuid: hostHasEnforceCpuid(host), hadProfile: profile !== undefined });
+  resolution.libvirt = planLibvirt(resolution);
+  resolution.diagnostics = runRules(resolution, { enforceCpuid: facts.enforceCpuid, hadProfile: profile !== undefined });
   return resolution;
 }

@@ -1,6 +1,6 @@
 import { featureByKey, type FeatureRow } from "../catalog/features";
 import type { Diagnostic, Severity } from "../diagnostics";
-import { needsCustomArgv, planLibvirt } from "../render/libvirt-plan";
+import { needsCustomArgv } from "../render/libvirt-plan";
 import { atLeast } from "../util/version";
 import type { FeatureResolution, Resolution } from "./resolve";
 
@@ -342,7 +342,7 @@ export const RULES: readonly Rule[] = [
     severity: "warning",
     summary: "Some settings have no working libvirt element and go through <qemu:commandline>: libvirt marks the domain tainted (custom-argv).",
     check: (r) => {
-      const plan = planLibvirt(r);
+      const plan = r.libvirt;
       if (!needsCustomArgv(plan)) return [];
       const parts = [
         ...plan.globals.map(

@@ -6,10 +6,17 @@ export type Version = readonly number[];
 
 const VERSION_RE = /^\d+(\.\d+){0,3}/;
 
-/** Parses the leading dotted number of a string ("6.18.44-fc-v657" -> [6,18,44]); null if none. */
+const parsed = new Map<string, Version | null>();
+
+/** Parses the leading dotted number of a string ("6.18.44-fc-v657" -> [6,18,44]); null if none. Memoised: the resolver asks often. */
 export function parseVersion(text: string): Version | null {
-  const m = VERSION_RE.exec(text.trim());
-  return m ? m[0].split(".").map((p) => Number(p)) : null;
+  let v = parsed.get(text);
+  if (v === undefined) {
+    const m = VERSION_RE.exec(text.trim());
+    v = m ? m[0].split(".").map((p) => Number(p)) : null;
+    if (parsed.size < 10_000) parsed.set(text, v);
+  }
+  return v;
 }
 
 /** -1, 0 or 1; missing components count as 0 ("6.1" == "6.1.0"). */
