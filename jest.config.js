@@ -6,4 +6,6 @@ module.exports = {
   testTimeout: 120000,
   maxWorkers: 2,
   globalSetup: "<rootDir>/test/helpers/global-setup.js",
+  // examples/typescript imports the package by name, as a user program does
+  moduleNameMapper: { "^kvm-paravirt$": "<rootDir>/index.ts" },
 };

@@ -1,0 +1,31 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ParavirtDomain } from "kvm-paravirt";
+
+// The host profile is what `kvm-paravirt probe --json` wrote on the target host: with it the
+// preview fails for a feature the host lacks, instead of the VM start.
+const hostProfile = fs.readFileSync(path.join(__dirname, "../host-profiles/debian12-qemu7.2.json"), "utf8");
+const connection = new pulumi.Config().get("connection") ?? "test:///default";
+
+const web = new ParavirtDomain("web-ts", {
+  vcpus: 4,
+  machine: "q35",
+  cpu: { mode: "custom", model: "qemu64" },
+  paravirt: { pvUnhalt: true, pvIpi: true, pvTlbFlush: true, asyncpfInt: true },
+  hostProfile,
+  connection,
+});
+
+const batch = new ParavirtDomain("batch-ts", {
+  vcpus: 16,
+  irqchip: "split",
+  x2apic: true,
+  hostProfile,
+  connection,
+});
+
+export const webFeatures = web.features;
+export const webQemuArgs = web.qemuArgs;
+export const batchMsiExtDestId = batch.features.apply((f) => f["kvm-msi-ext-dest-id"]);
+export const restartRequired = { web: web.restartRequired, batch: batch.restartRequired };

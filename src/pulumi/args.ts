@@ -1,0 +1,168 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { DomainInput } from "../spec/schema";
+
+/**
+ * The hand-written argument interface of ParavirtDomain. Its JSDoc becomes the
+ * documentation of every generated SDK; the compile-time check at the bottom
+ * keeps it in step with the zod spec schema, and test/pulumi/schema.test.ts
+ * checks the paravirt keys and their descriptions against the catalog.
+ */
+
+/** CPU mode, as libvirt names it. */
+export const CpuMode = {
+  /** a named QEMU CPU model (cpu.model); QEMU's named-model PV defaults apply */
+  Custom: "custom",
+  /** `-cpu host`: every PV feature the host's KVM offers is passed through (never hints) */
+  HostPassthrough: "host-passthrough",
+  /** libvirt expands it to the host's named model at start; named-model PV defaults apply */
+  HostModel: "host-model",
+  /** `-cpu max`: like host-passthrough for PV features */
+  Maximum: "maximum",
+} as const;
+export type CpuMode = (typeof CpuMode)[keyof typeof CpuMode];
+
+/** libvirt's `<cpu check>`. */
+export const CpuCheck = {
+  /** no host check: behaves like plain QEMU, which warns and drops what the host lacks (default) */
+  None: "none",
+  /** libvirt checks the host before starting */
+  Partial: "partial",
+  /** libvirt also checks the CPU QEMU created */
+  Full: "full",
+} as const;
+export type CpuCheck = (typeof CpuCheck)[keyof typeof CpuCheck];
+
+/** Accelerator. */
+export const Accel = {
+  /** KVM (default): the only accelerator with PV features */
+  Kvm: "kvm",
+  /** TCG emulation: QEMU clears every KVM PV feature */
+  Tcg: "tcg",
+} as const;
+export type Accel = (typeof Accel)[keyof typeof Accel];
+
+/** Where the interrupt controllers live. */
+export const Irqchip = {
+  /** in-kernel LAPIC, IOAPIC and PIC (default) */
+  Kernel: "kernel",
+  /** in-kernel LAPIC, userspace IOAPIC (libvirt `<ioapic driver='qemu'/>`): turns kvm-msi-ext-dest-id on */
+  Split: "split",
+  /** userspace LAPIC (deprecated by QEMU for KVM): no kvm-pv-unhalt, no x2apic */
+  Off: "off",
+} as const;
+export type Irqchip = (typeof Irqchip)[keyof typeof Irqchip];
+
+/** The vCPU model. */
+export interface CpuArgs {
+  /** CPU mode: custom (default), host-passthrough, host-model or maximum. */
+  mode?: CpuMode;
+  /** Named QEMU CPU model for mode custom, e.g. qemu64 (default) or Skylake-Server. Not allowed with other modes. */
+  model?: string;
+  /** libvirt's CPU check: none (default, like plain QEMU), partial or full. */
+  check?: CpuCheck;
+  /** Other (non-PV) CPU features by QEMU name, true to require and false to disable, e.g. { "arch-capabilities": false }. */
+  features?: Record<string, boolean>;
+}
+
+/** Paravirtual KVM features: true or false sets the QEMU property, absent inherits QEMU's default. */
+export interface ParavirtArgs {
+  /** KVM paravirtual clock (one property for CPUID bits 0 and 3): a stable guest clocksource. */
+  kvmclock?: boolean;
+  /** The guest skips I/O port delays (no port 0x80 writes). */
+  nopiodelay?: boolean;
+  /** Paravirtual MMU operations (removed from Linux; never supported by KVM's GET_SUPPORTED_CPUID). */
+  mmu?: boolean;
+  /** Asynchronous page faults, legacy delivery: the guest can run other tasks while the host swaps a page in. */
+  asyncpf?: boolean;
+  /** Steal-time accounting; the guest also needs it before it uses PV TLB flush or PV sched yield. */
+  stealTime?: boolean;
+  /** Paravirtual end-of-interrupt: fewer VM exits on interrupt completion. */
+  pvEoi?: boolean;
+  /** PV spinlocks: a waiting vCPU halts and is kicked instead of spinning. Needs the in-kernel irqchip. */
+  pvUnhalt?: boolean;
+  /** PV remote TLB flush: preempted vCPUs are flushed lazily instead of by IPI. */
+  pvTlbFlush?: boolean;
+  /** Async page faults delivered as #PF vmexits to a nested hypervisor. */
+  asyncpfVmexit?: boolean;
+  /** PV send-IPI hypercall: one exit for an IPI to many vCPUs. */
+  pvIpi?: boolean;
+  /** The guest's haltpoll cpuidle driver can turn off host-side halt polling. */
+  pollControl?: boolean;
+  /** PV sched yield: a vCPU sending an IPI to a preempted vCPU yields to it. */
+  pvSchedYield?: boolean;
+  /** Async page faults delivered as interrupts: the only async PF modern hosts and guests use. */
+  asyncpfInt?: boolean;
+  /** Extended MSI destination ID: >255 vCPUs in x2APIC mode without an IOMMU. QEMU offers it only with the split irqchip. */
+  msiExtDestId?: boolean;
+  /** Tells the guest the kvmclock is stable across vCPUs; meaningless without kvmclock. */
+  kvmclockStableBit?: boolean;
+  /** Hint that each vCPU has a dedicated physical CPU: the guest stops PV spinlocks, TLB flush and sched yield and may load haltpoll. */
+  hintDedicated?: boolean;
+  /** KVM refuses PV MSRs and hypercalls whose CPUID bit the guest was not given. QEMU aborts if the host lacks the capability. */
+  pvEnforceCpuid?: boolean;
+  /** The KVM CPUID signature; hidden (kvm=off) removes the KVM leaves and with them every PV feature. */
+  hidden?: boolean;
+}
+
+/** Versions of the target host, overriding the host profile. */
+export interface HostVersionsArgs {
+  /** QEMU version, e.g. 7.2.0. */
+  qemu?: string;
+  /** libvirt version, e.g. 9.0.0. */
+  libvirt?: string;
+  /** Host kernel version, e.g. 6.1. */
+  kernel?: string;
+}
+
+/** What runs inside the VM. */
+export interface GuestArgs {
+  /** Guest kernel version, e.g. 6.1: warns about features it is too old to use. */
+  kernel?: string;
+}
+
+/** Arguments of a ParavirtDomain: one domain of the spec, plus where and whether to deploy it. */
+export interface ParavirtDomainArgs {
+  /** libvirt domain name (defaults to the resource name): 1-255 bytes, no < > & quotes commas whitespace slashes or control characters, not starting with '-'. */
+  name?: pulumi.Input<string>;
+  /** Number of vCPUs (default 1). */
+  vcpus?: pulumi.Input<number>;
+  /** Memory in MiB (default 1024). */
+  memoryMiB?: pulumi.Input<number>;
+  /** Machine type: q35 (default), pc, or a versioned type such as pc-q35-7.2 or pc-i440fx-5.1. */
+  machine?: pulumi.Input<string>;
+  /** Accelerator: kvm (default) or tcg. */
+  accel?: pulumi.Input<Accel>;
+  /** The vCPU model. */
+  cpu?: pulumi.Input<CpuArgs>;
+  /** Interrupt controller placement: kernel (default), split or off. */
+  irqchip?: pulumi.Input<Irqchip>;
+  /** Require (true) or disable (false) x2APIC; absent leaves QEMU's default. */
+  x2apic?: pulumi.Input<boolean>;
+  /** Paravirtual KVM features, each true, false or absent (inherit QEMU's default). */
+  paravirt?: pulumi.Input<ParavirtArgs>;
+  /** Versions of the target host, overriding the host profile. */
+  host?: pulumi.Input<HostVersionsArgs>;
+  /** The guest, for warnings about features it cannot use. */
+  guest?: pulumi.Input<GuestArgs>;
+  /** The JSON written by `kvm-paravirt probe --json` on the target host: the preview then fails on a host that lacks a feature. */
+  hostProfile?: pulumi.Input<string>;
+  /** libvirt connection URI (default qemu:///system); kept secret when it carries a password. */
+  connection?: pulumi.Input<string>;
+  /** Define the domain on the connection (default true); false only renders (for use with another libvirt provider). */
+  deploy?: boolean;
+}
+
+// ---- compile-time check: the interface carries exactly the spec's domain fields ----
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Plain<T> = T extends pulumi.Input<infer U> ? U : T;
+type ArgsDomainPart = { [K in Exclude<keyof ParavirtDomainArgs, "hostProfile" | "connection" | "deploy">]-?: Exclude<Plain<ParavirtDomainArgs[K]>, undefined> };
+type SpecDomainPart = { [K in keyof DomainInput]-?: Exclude<DomainInput[K], undefined> };
+type AssertTrue<T extends true> = T;
+export type _ArgsKeysMatchSpec = AssertTrue<Same<keyof ArgsDomainPart, keyof SpecDomainPart>>;
+export type _CpuMatchesSpec = AssertTrue<Same<Required<CpuArgs>, Required<Exclude<DomainInput["cpu"], undefined>>>>;
+export type _HostMatchesSpec = AssertTrue<Same<Required<HostVersionsArgs>, Required<Exclude<DomainInput["host"], undefined>>>>;
+export type _GuestMatchesSpec = AssertTrue<Same<Required<GuestArgs>, Required<Exclude<DomainInput["guest"], undefined>>>>;
+export type _ScalarsMatchSpec = AssertTrue<
+  Same<Pick<ArgsDomainPart, "name" | "vcpus" | "memoryMiB" | "machine" | "accel" | "irqchip" | "x2apic">, Pick<SpecDomainPart, "name" | "vcpus" | "memoryMiB" | "machine" | "accel" | "irqchip" | "x2apic">>
+>;
+export type _ParavirtMatchesSpec = AssertTrue<Same<Required<ParavirtArgs>[keyof ParavirtArgs], Exclude<Exclude<DomainInput["paravirt"], undefined>[string], undefined>>>;

@@ -1,0 +1,40 @@
+/**
+ * The shell the Command child runs (`/bin/sh -c`). Nothing user-supplied is ever
+ * interpolated: the domain XML arrives on stdin, the URI and the domain name in
+ * the environment variables KVM_PARAVIRT_URI and KVM_PARAVIRT_DOMAIN, always
+ * quoted. virsh reads definitions from a file, so stdin goes to a private temp file.
+ */
+
+/** create and update: define (or redefine) the domain, keeping an existing domain's UUID. */
+export const DEFINE_SCRIPT = `set -eu
+uri="$KVM_PARAVIRT_URI"
+dom="$KVM_PARAVIRT_DOMAIN"
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+# libvirt refuses to redefine a domain under another UUID: carry the existing one over
+uuid=$(virsh -q -c "$uri" domuuid --domain "$dom" 2>/dev/null || true)
+if [ -n "$uuid" ]; then
+  awk -v u="$uuid" 'NR == 1 { print; print "  <uuid>" u "</uuid>"; next } { print }' > "$tmp"
+else
+  cat > "$tmp"
+fi
+virsh -q -c "$uri" define --file "$tmp" >/dev/null
+state=$(virsh -q -c "$uri" domstate --domain "$dom" 2>/dev/null || echo unknown)
+case "$state" in
+  running|paused|idle|"in shutdown"|blocked|pmsuspended) echo "defined $dom: restart-required (it runs with its old CPU until restarted)" ;;
+  *) echo "defined $dom" ;;
+esac
+`;
+
+/** delete: undefine the domain; a domain that is already gone is success. */
+export const UNDEFINE_SCRIPT = `set -u
+if out=$(virsh -q -c "$KVM_PARAVIRT_URI" undefine --domain "$KVM_PARAVIRT_DOMAIN" 2>&1); then
+  echo "undefined $KVM_PARAVIRT_DOMAIN"
+  exit 0
+fi
+case "$out" in
+  *"failed to get domain"*|*"Domain not found"*) echo "already gone: $KVM_PARAVIRT_DOMAIN"; exit 0 ;;
+esac
+printf '%s\\n' "$out" >&2
+exit 1
+`;

@@ -1,0 +1,105 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, valueOf } from "../helpers/pulumi-mocks";
+
+installMocks();
+
+import { ParavirtDomain, type ParavirtDomainArgs } from "../../index";
+import { describeWith } from "../helpers/env";
+import { DEBIAN12 } from "../helpers/specs";
+
+/**
+ * The real deploy path: the create, update and delete commands and the stdin the
+ * component gives its Command child are run the way the Command provider runs
+ * them (`/bin/sh -c` with that stdin and environment) against the real libvirtd.
+ */
+const URI = "qemu:///system";
+const virsh = (...args: string[]) => spawnSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" });
+
+interface Planned {
+  create: string;
+  update: string;
+  delete: string;
+  stdin: string;
+  environment: Record<string, string>;
+}
+
+async function plan(name: string, args: ParavirtDomainArgs): Promise<Planned> {
+  const captured: pulumi.ResourceTransformationArgs[] = [];
+  new ParavirtDomain(name, { connection: URI, hostProfile: JSON.stringify(DEBIAN12), ...args }, { transformations: [(a) => (captured.push(a), undefined)] });
+  const props = captured.find((a) => a.type === "command:local:Command")!.props as Record<string, pulumi.Input<unknown>>;
+  const v = async (k: string) => valueOf(pulumi.output(props[k]));
+  return { create: (await v("create")) as string, update: (await v("update")) as string, delete: (await v("delete")) as string, stdin: (await v("stdin")) as string, environment: (await v("environment")) as Record<string, string> };
+}
+
+function runAsCommandProvider(script: string, p: Planned, cwd: string) {
+  return spawnSync("/bin/sh", ["-c", script], { input: p.stdin, env: { ...process.env, ...p.environment }, cwd, encoding: "utf8" });
+}
+
+describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-deploy-"));
+  const cleanup = (name: string) => {
+    virsh("destroy", "--domain", name);
+    virsh("undefine", "--domain", name);
+  };
+
+  test("create defines the domain, update redefines it under the same UUID, delete undefines it and tolerates a missing domain", async () => {
+    const name = "kpv-deploy-web";
+    cleanup(name);
+    const v1 = await plan(name, { vcpus: 2, paravirt: { pvUnhalt: true, pvTlbFlush: true } });
+    const created = runAsCommandProvider(v1.create, v1, cwd);
+    expect({ status: created.status, stderr: created.stderr, stdout: created.stdout }).toEqual({ status: 0, stderr: "", stdout: `defined ${name}\n` });
+    const xml1 = virsh("dumpxml", "--domain", name).stdout;
+    expect(xml1).toMatch(/<pvspinlock state='on'\/>/);
+    expect(xml1).toMatch(/<qemu:arg value='x86_64-cpu.kvm-pv-tlb-flush=on'\/>/);
+    const uuid = virsh("domuuid", "--domain", name).stdout.trim();
+
+    const v2 = await plan(name, { vcpus: 4, paravirt: { pvUnhalt: false, pvIpi: false } });
+    const updated = runAsCommandProvider(v2.update, v2, cwd);
+    expect({ status: updated.status, stderr: updated.stderr }).toEqual({ status: 0, stderr: "" });
+    const xml2 = virsh("dumpxml", "--domain", name).stdout;
+    expect(xml2).toMatch(/<pvspinlock state='off'\/>/);
+    expect(xml2).toMatch(/<pv-ipi state='off'\/>/);
+    expect(xml2).not.toMatch(/kvm-pv-tlb-flush/);
+    expect(xml2).toMatch(/<vcpu placement='static'>4<\/vcpu>/);
+    expect(virsh("domuuid", "--domain", name).stdout.trim()).toBe(uuid);
+
+    // a running (here: paused) domain keeps its CPU until restarted, and the command says so
+    expect(virsh("start", "--paused", "--domain", name).status).toBe(0);
+    const v3 = await plan(name, { vcpus: 4, paravirt: { pvUnhalt: true } });
+    const live = runAsCommandProvider(v3.update, v3, cwd);
+    expect(live.status).toBe(0);
+    expect(live.stdout).toMatch(/restart-required/);
+    virsh("destroy", "--domain", name);
+
+    const deleted = runAsCommandProvider(v3.delete, v3, cwd);
+    expect({ status: deleted.status, stdout: deleted.stdout }).toEqual({ status: 0, stdout: `undefined ${name}\n` });
+    expect(virsh("domuuid", "--domain", name).status).not.toBe(0);
+    const again = runAsCommandProvider(v3.delete, v3, cwd);
+    expect({ status: again.status, stdout: again.stdout }).toEqual({ status: 0, stdout: `already gone: ${name}\n` });
+  });
+
+  test("a name full of shell metacharacters touches nothing but its own domain", async () => {
+    const name = "kpv-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}";
+    cleanup(name);
+    const others = virsh("list", "--all", "--name").stdout;
+    const p = await plan(name, { paravirt: { pvIpi: true } });
+    const created = runAsCommandProvider(p.create, p, cwd);
+    expect({ status: created.status, stderr: created.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(virsh("domuuid", "--domain", name).status).toBe(0);
+    const deleted = runAsCommandProvider(p.delete, p, cwd);
+    expect(deleted.status).toBe(0);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    expect(virsh("list", "--all", "--name").stdout).toBe(others);
+  });
+
+  test("a connection that cannot be reached fails the command (nothing is reported as deleted)", async () => {
+    const p = await plan("kpv-unreachable", { deploy: true, connection: "qemu+tcp://127.0.0.1:1/system" });
+    const del = runAsCommandProvider(p.delete, p, cwd);
+    expect(del.status).toBe(1);
+    expect(del.stderr).toMatch(/failed to connect|Connection refused|unable to connect/i);
+  });
+});

@@ -1,0 +1,117 @@
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, settle, valueOf } from "../helpers/pulumi-mocks";
+
+const registered = installMocks();
+
+import { ParavirtDomain, PARAVIRT_DOMAIN_TYPE } from "../../src/pulumi/paravirt-domain";
+import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../../src/pulumi/deploy-scripts";
+import { renderSpec } from "../../src/pipeline";
+import { validateSpecObject } from "../../src/spec/load";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { DEBIAN12, ROOT } from "../helpers/specs";
+
+/** ParavirtDomain under the SDK's mocks: the child graph, exact commands, secrets, validation. */
+
+const children = (parentName: string) => registered.filter((r) => r.name.startsWith(`${parentName}-`));
+const PROFILE = JSON.stringify(DEBIAN12);
+
+describe("ParavirtDomain", () => {
+  test("registers one Command child whose stdin is the rendered XML and whose scripts are fixed", async () => {
+    const args = { vcpus: 4, irqchip: "split" as const, paravirt: { pvIpi: true, pvUnhalt: true }, hostProfile: PROFILE };
+    const d = new ParavirtDomain("web-1", args);
+    await settle();
+    expect(registered.find((r) => r.name === "web-1")?.type).toBe(PARAVIRT_DOMAIN_TYPE);
+    const kids = children("web-1");
+    expect(kids.map((k) => [k.type, k.name])).toEqual([["command:local:Command", "web-1-define"]]);
+    const cli = renderSpec(validateSpecObject({ domains: [{ name: "web-1", vcpus: 4, irqchip: "split", paravirt: { pvIpi: true, pvUnhalt: true } }] }), DEBIAN12).domains[0];
+    expect(kids[0].inputs).toEqual({
+      create: DEFINE_SCRIPT,
+      update: DEFINE_SCRIPT,
+      delete: UNDEFINE_SCRIPT,
+      stdin: cli.domainXml,
+      environment: { KVM_PARAVIRT_URI: "qemu:///system", KVM_PARAVIRT_DOMAIN: "web-1" },
+      addPreviousOutputInEnv: false,
+    });
+    expect(await valueOf(d.domainXml)).toBe(cli.domainXml);
+    expect(await valueOf(d.qemuArgs)).toEqual(cli.qemuArgs);
+    expect(await valueOf(d.features)).toEqual(cli.features);
+    expect((await valueOf(d.diagnostics))!.map((x) => x.code)).toEqual(cli.diagnostics.map((x) => x.code));
+    expect((await valueOf(d.diagnostics))![0].path).toBe("paravirt"); // relative to the args, not domains[0]
+    expect(await valueOf(d.restartRequired)).toBe(false);
+  });
+
+  test("the scripts never contain user data: it goes through stdin and the environment", () => {
+    expect(DEFINE_SCRIPT).not.toMatch(/web-1|qemu:\/\//);
+    // every variable expansion stands inside double quotes (single-quoted text has none)
+    for (const s of [DEFINE_SCRIPT, UNDEFINE_SCRIPT]) {
+      const outside = s.replace(/'[^']*'/g, "''").replace(/"[^"]*"/g, '""');
+      expect(outside.match(/\$[A-Za-z_{]/g)).toBeNull();
+      expect(s).toMatch(/"\$KVM_PARAVIRT_URI"|"\$uri"/);
+    }
+  });
+
+  test("a connection that carries a password stays secret", async () => {
+    const captured: pulumi.ResourceTransformationArgs[] = [];
+    new ParavirtDomain("sec", { connection: "qemu+tcp://admin:hunter2@host/system" }, { transformations: [(a) => (captured.push(a), undefined)] });
+    await settle();
+    const cmd = captured.find((a) => a.type === "command:local:Command")!;
+    const env = (cmd.props as { environment: Record<string, pulumi.Output<string>> }).environment;
+    expect(await pulumi.isSecret(pulumi.output(env.KVM_PARAVIRT_URI))).toBe(true);
+    const plain: pulumi.ResourceTransformationArgs[] = [];
+    new ParavirtDomain("plain", { connection: "qemu+ssh://admin@host/system" }, { transformations: [(a) => (plain.push(a), undefined)] });
+    await settle();
+    const env2 = (plain.find((a) => a.type === "command:local:Command")!.props as { environment: Record<string, pulumi.Output<string>> }).environment;
+    expect(await pulumi.isSecret(pulumi.output(env2.KVM_PARAVIRT_URI))).toBe(false);
+  });
+
+  test("invalid plain arguments: a ResourceError naming the field, and no child", async () => {
+    const before = registered.length;
+    let err: unknown;
+    try {
+      new ParavirtDomain("bad", { irqchip: "kernel", paravirt: { msiExtDestId: true, pvIPI: true } as never });
+    } catch (e) {
+      err = e;
+    }
+    expect(pulumi.ResourceError.isInstance(err)).toBe(true);
+    expect((err as Error).message).toMatch(/paravirt\.pvIPI: \[spec-unknown-feature\] unknown field "pvIPI"; did you mean pvIpi\?/);
+    await settle();
+    expect(registered.slice(before).filter((r) => r.type === "command:local:Command")).toEqual([]);
+    expect(children("bad")).toEqual([]);
+  });
+
+  test("resolver errors are ResourceErrors too", () => {
+    expect(() => new ParavirtDomain("bad2", { paravirt: { msiExtDestId: true } })).toThrow(/paravirt\.msiExtDestId: \[msi-ext-dest-id-needs-split-irqchip\]/);
+    expect(() => new ParavirtDomain("bad3", { hostProfile: "{not json" })).toThrow(/hostProfile: \[host-profile-invalid\]/);
+    expect(() => new ParavirtDomain("bad4", { hostProfile: PROFILE, paravirt: { asyncpfVmexit: true } })).toThrow(/\[host-qemu-too-old\] kvm-asyncpf-vmexit needs QEMU 9.0/);
+  });
+
+  test("Output arguments are checked when they resolve: the deployment fails and the define command never gets its XML", () => {
+    // in its own process: the failed check rejects inside Pulumi's registration, which the runtime reports
+    const r = spawnSync(process.execPath, [path.join(__dirname, "fixtures/output-args.js")], { encoding: "utf8", cwd: ROOT });
+    const out = JSON.parse(r.stdout) as { registered: { type: string; stdin: string | null }[]; rejected: string[] };
+    expect(out.rejected.length).toBeGreaterThan(0);
+    for (const msg of out.rejected) expect(msg).toMatch(/paravirt\.msiExtDestId: \[msi-ext-dest-id-needs-split-irqchip\]/);
+    expect(out.registered.filter((x) => x.type === "command:local:Command" && typeof x.stdin === "string")).toEqual([]);
+  });
+
+  test("warnings go to pulumi.log.warn on the component", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    const d = new ParavirtDomain("warny", { paravirt: { pvTlbFlush: true } });
+    await valueOf(d.domainXml);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^paravirt: \[libvirt-custom-argv\]/), d);
+    warn.mockRestore();
+  });
+
+  test("deploy: false renders only", async () => {
+    const d = new ParavirtDomain("render-only", { deploy: false, paravirt: { pvIpi: false } });
+    await settle();
+    expect(children("render-only")).toEqual([]);
+    expect(await valueOf(d.domainXml)).toMatch(/<pv-ipi state="off"\/>/);
+  });
+
+  test("the domain name defaults to the resource name and can be set", async () => {
+    expect(await valueOf(new ParavirtDomain("res-name", { deploy: false }).domainName)).toBe("res-name");
+    expect(await valueOf(new ParavirtDomain("res2", { name: "vm;$(x)", deploy: false }).domainName)).toBe("vm;$(x)");
+  });
+});
