@@ -1,5 +1,8 @@
 /**
- * The Pulumi package entry point: it exports only the components (the plugin host
- * and its schema analyzer look here). The core API is `kvm-paravirt/core`.
+ * The Pulumi package entry point: at run time it exports only the component (the
+ * plugin host and its schema analyzer look here); the rest are types. The core
+ * API (resolver, renderers, policies) is `kvm-paravirt/core`.
  */
 export { ParavirtDomain } from "./src/pulumi/paravirt-domain";
+export type { FeatureState, DomainDiagnostic } from "./src/pulumi/paravirt-domain";
+export type { ParavirtDomainArgs, CpuArgs, ParavirtArgs, HostVersionsArgs, GuestArgs } from "./src/pulumi/args";

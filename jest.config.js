@@ -7,5 +7,5 @@ module.exports = {
   maxWorkers: 2,
   globalSetup: "<rootDir>/test/helpers/global-setup.js",
   // examples/typescript imports the package by name, as a user program does
-  moduleNameMapper: { "^kvm-paravirt$": "<rootDir>/index.ts" },
+  moduleNameMapper: { "^kvm-paravirt$": "<rootDir>/index.ts", "^kvm-paravirt/core$": "<rootDir>/src/index.ts" },
 };

@@ -6,6 +6,8 @@ import { HostProfileSchema, type HostProfile } from "../host/profile";
 import { renderSpec, specHasErrors, type RenderedSpec } from "../pipeline";
 import { RULES } from "../resolve/rules";
 import { parseSpecText } from "../spec/load";
+import { checkHost, checkSpec, type AuditReport } from "../policy/audit";
+import { parsePolicyText, PolicyConfigError } from "../policy/config";
 import { catalogMarkdown, formatDiagnostics, formatDomain, formatProfile, table } from "./format";
 
 /**
@@ -25,6 +27,10 @@ Usage:
       diagnostics only
   kvm-paravirt probe [--json] [--connect URI | --no-libvirt]
       a host profile of this machine, read from QEMU, KVM and libvirt
+  kvm-paravirt check FILE --policy POLICY [--host PROFILE.json] [--json]
+  kvm-paravirt check --connect URI --policy POLICY [--host PROFILE.json] [--json]
+      organisation policies over the resolved features of a spec's domains, or of
+      every domain defined on a libvirt host; exit 1 on a mandatory violation
   kvm-paravirt catalog [--json]
       the PV feature catalog; rules lists the diagnostic codes
   kvm-paravirt rules [--json]
@@ -100,6 +106,40 @@ function renderCommand(io: Io, positionals: string[], values: Record<string, unk
   return specHasErrors(result) ? EXIT.diagnostics : EXIT.ok;
 }
 
+async function checkCommand(io: Io, positionals: string[], values: Record<string, unknown>): Promise<number> {
+  const policyFile = values.policy as string | undefined;
+  if (!policyFile) throw new UsageError("check needs --policy POLICY (a Pulumi policy-config file, YAML or JSON)");
+  const connect = values.connect as string | undefined;
+  if (connect ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError("check takes exactly one FILE, or --connect URI instead");
+  let settings;
+  try {
+    settings = parsePolicyText(readText(io, policyFile, "policy"), policyFile);
+  } catch (e) {
+    if (e instanceof PolicyConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const host = loadProfile(io, values.host as string | undefined);
+  let report: AuditReport;
+  if (connect) report = await checkHost(connect, settings, host, (s) => io.err(`check: ${s}`));
+  else {
+    const loaded = parseSpecText(readText(io, positionals[0], "spec"));
+    if (loaded.unreadable) {
+      io.err(formatDiagnostics(loaded.diagnostics, ""));
+      return EXIT.usage;
+    }
+    report = checkSpec(loaded, settings, host);
+  }
+  const mandatory = report.violations.filter((v) => v.enforcementLevel === "mandatory").length;
+  if (values.json) io.out(JSON.stringify({ ...report, mandatory, advisory: report.violations.length - mandatory }, null, 2));
+  else {
+    if (report.violations.length)
+      io.out(table([["DOMAIN", "POLICY", "LEVEL", "FEATURE", "VIOLATION"], ...report.violations.map((v) => [v.domain, v.policy, v.enforcementLevel, v.feature ?? "-", `${v.message}. Fix: ${v.fix}`])], ""));
+    for (const u of report.unchecked) io.out(`not checked: ${u.domain}: ${u.reason}`);
+    io.out(`${report.domains} domain(s): ${mandatory} mandatory and ${report.violations.length - mandatory} advisory violation(s), ${report.unchecked.length} not checked`);
+  }
+  return mandatory > 0 || report.unchecked.length > 0 ? EXIT.diagnostics : EXIT.ok;
+}
+
 async function probeCommand(io: Io, values: Record<string, unknown>): Promise<number> {
   const profile = await probeHost({
     connect: values["no-libvirt"] ? null : ((values.connect as string | undefined) ?? "qemu:///system"),
@@ -126,6 +166,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         xml: { type: "boolean" },
         args: { type: "boolean" },
         connect: { type: "string" },
+        policy: { type: "string" },
         "no-libvirt": { type: "boolean" },
       },
     });
@@ -136,6 +177,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return renderCommand(io, positionals, values, true);
       case "probe":
         return await probeCommand(io, values);
+      case "check":
+        return await checkCommand(io, positionals, values);
       case "catalog":
         io.out(values.json ? JSON.stringify(FEATURES, null, 2) : catalogMarkdown());
         return EXIT.ok;
@@ -147,7 +190,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         );
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: render, validate, probe, catalog, rules`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: render, validate, check, probe, catalog, rules`);
     }
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -138,6 +138,8 @@ export interface ParavirtDomainArgs {
   irqchip?: pulumi.Input<Irqchip>;
   /** Require (true) or disable (false) x2APIC; absent leaves QEMU's default. */
   x2apic?: pulumi.Input<boolean>;
+  /** The vCPUs are pinned to dedicated host CPUs (informational: the dedicated-vcpus policy checks kvm-hint-dedicated against it). */
+  dedicatedVcpus?: pulumi.Input<boolean>;
   /** Paravirtual KVM features, each true, false or absent (inherit QEMU's default). */
   paravirt?: pulumi.Input<ParavirtArgs>;
   /** Versions of the target host, overriding the host profile. */
@@ -163,6 +165,9 @@ export type _CpuMatchesSpec = AssertTrue<Same<Required<CpuArgs>, Required<Exclud
 export type _HostMatchesSpec = AssertTrue<Same<Required<HostVersionsArgs>, Required<Exclude<DomainInput["host"], undefined>>>>;
 export type _GuestMatchesSpec = AssertTrue<Same<Required<GuestArgs>, Required<Exclude<DomainInput["guest"], undefined>>>>;
 export type _ScalarsMatchSpec = AssertTrue<
-  Same<Pick<ArgsDomainPart, "name" | "vcpus" | "memoryMiB" | "machine" | "accel" | "irqchip" | "x2apic">, Pick<SpecDomainPart, "name" | "vcpus" | "memoryMiB" | "machine" | "accel" | "irqchip" | "x2apic">>
+  Same<
+    Pick<ArgsDomainPart, "name" | "vcpus" | "memoryMiB" | "machine" | "accel" | "irqchip" | "x2apic" | "dedicatedVcpus">,
+    Pick<SpecDomainPart, "name" | "vcpus" | "memoryMiB" | "machine" | "accel" | "irqchip" | "x2apic" | "dedicatedVcpus">
+  >
 >;
 export type _ParavirtMatchesSpec = AssertTrue<Same<Required<ParavirtArgs>[keyof ParavirtArgs], Exclude<Exclude<DomainInput["paravirt"], undefined>[string], undefined>>>;

@@ -1,10 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { Diagnostic } from "../diagnostics";
-import { HostProfileSchema, type HostProfile } from "../host/profile";
-import { renderDomain, type FeatureReport } from "../pipeline";
-import { validateSpecObject } from "../spec/load";
 import type { ParavirtDomainArgs } from "./args";
+import { evaluateArgs, uriHasCredentials, type Evaluation, type PlainArgs } from "./evaluate";
 import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "./deploy-scripts";
 
 /**
@@ -37,54 +34,6 @@ export interface DomainDiagnostic {
   path: string;
 }
 
-export interface Evaluation {
-  name: string;
-  domainXml: string;
-  qemuArgs: string[];
-  features: Record<string, FeatureReport>;
-  diagnostics: Diagnostic[];
-}
-
-const ARG_KEYS = ["vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "paravirt", "host", "guest"] as const;
-
-/** A libvirt URI carrying a password (user:password@ or a password= parameter). */
-export const uriHasCredentials = (uri: string): boolean => /\/\/[^/@]*:[^/@]*@/.test(uri) || /[?&](password|passwd)=/i.test(uri);
-
-function parseHostProfile(json: string | undefined): HostProfile | undefined | Diagnostic {
-  if (json === undefined) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    return { severity: "error", code: "host-profile-invalid", message: `hostProfile is not valid JSON (${(e as Error).message}); pass the output of kvm-paravirt probe --json`, path: "hostProfile" };
-  }
-  const p = HostProfileSchema.safeParse(raw);
-  if (!p.success) {
-    const i = p.error.issues[0];
-    return { severity: "error", code: "host-profile-invalid", message: `hostProfile.${i.path.join(".")}: ${i.message}`, path: `hostProfile.${i.path.join(".")}` };
-  }
-  return { ...p.data, source: p.data.source === "assumed" ? "file" : (p.data.source ?? "file") };
-}
-
-/**
- * The pure evaluation behind the component (exported for tests and the policy pack):
- * args -> the spec's domain -> resolve -> render, with diagnostic paths relative to the args.
- */
-export function evaluateArgs(resourceName: string, args: pulumi.Unwrap<ParavirtDomainArgs>): Evaluation {
-  const domain: Record<string, unknown> = { name: args.name ?? resourceName };
-  for (const k of ARG_KEYS) if (args[k] !== undefined && args[k] !== null) domain[k] = args[k];
-  const host = parseHostProfile(args.hostProfile ?? undefined);
-  const loaded = validateSpecObject({ domains: [domain] });
-  const d = loaded.domains[0];
-  const strip = (x: Diagnostic): Diagnostic => ({ ...x, path: x.path.replace(/^domains\[0\]\.?/, "") });
-  const pre: Diagnostic[] = [...loaded.diagnostics, ...d.diagnostics].map(strip);
-  if (host && "severity" in host) pre.push(host);
-  if (!d.spec || pre.some((x) => x.severity === "error"))
-    return { name: String(domain.name), domainXml: "", qemuArgs: [], features: {}, diagnostics: pre };
-  const { rendered } = renderDomain(d.spec, host as HostProfile | undefined);
-  return { name: d.spec.name, domainXml: rendered.domainXml, qemuArgs: rendered.qemuArgs, features: rendered.features, diagnostics: [...pre, ...rendered.diagnostics] };
-}
-
 /** True when a value holds no Output or Promise anywhere (so it can be checked right away). */
 function isPlain(v: unknown): boolean {
   if (v === null || typeof v !== "object") return true;
@@ -113,19 +62,21 @@ export class ParavirtDomain extends pulumi.ComponentResource {
   public readonly restartRequired!: pulumi.Output<boolean>;
 
   constructor(name: string, args: ParavirtDomainArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(PARAVIRT_DOMAIN_TYPE, name, {}, opts);
+    // the args are the component's recorded inputs: policy packs validate them
+    super(PARAVIRT_DOMAIN_TYPE, name, args, opts);
 
-    const checked = (ev: Evaluation): Evaluation => {
+    const checked = (ev: Evaluation): Omit<Evaluation, "resolution"> => {
       const msg = errorText(ev);
       if (msg) throw new pulumi.ResourceError(msg, this, true);
       for (const w of ev.diagnostics.filter((d) => d.severity === "warning")) pulumi.log.warn(`${w.path}: [${w.code}] ${w.message}`, this);
-      return ev;
+      const { resolution: _internal, ...outputs } = ev; // outputs carry plain data only
+      return outputs;
     };
     // Plain arguments are checked now, before any child exists; arguments that arrive as
     // Outputs are checked when they resolve (not during a preview with unknowns).
-    const evaluation: pulumi.Output<Evaluation> = isPlain(args)
-      ? pulumi.output(checked(evaluateArgs(name, args as pulumi.Unwrap<ParavirtDomainArgs>)))
-      : pulumi.output(args).apply((plain) => checked(evaluateArgs(name, plain)));
+    const evaluation: pulumi.Output<Omit<Evaluation, "resolution">> = isPlain(args)
+      ? pulumi.output(checked(evaluateArgs(name, args as PlainArgs)))
+      : pulumi.output(args).apply((plain) => checked(evaluateArgs(name, plain as PlainArgs)));
 
     const connection =
       typeof args.connection === "string" || args.connection === undefined

@@ -31,7 +31,7 @@ export interface LoadedSpec {
 }
 
 const TOP_KEYS = ["defaults", "domains", "hosts"];
-const DOMAIN_KEYS = ["name", "vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "paravirt", "host", "guest"];
+const DOMAIN_KEYS = ["name", "vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "dedicatedVcpus", "paravirt", "host", "guest"];
 const ALLOWED_KEYS: Record<string, readonly string[]> = {
   "": DOMAIN_KEYS,
   cpu: ["mode", "model", "check", "features"],

@@ -86,6 +86,8 @@ const domainFields = {
   cpu: cpuSchema.optional(),
   irqchip: z.enum(IRQCHIPS).optional(),
   x2apic: z.boolean().optional(),
+  /** the vCPUs are pinned to dedicated host CPUs (informational: policies and hints use it) */
+  dedicatedVcpus: z.boolean().optional(),
   paravirt: paravirtSchema.optional(),
   host: hostSchema.optional(),
   guest: guestSchema.optional(),
@@ -122,6 +124,7 @@ export interface DomainSpec {
   cpu: { mode: CpuMode; model?: string; check: (typeof CPU_CHECKS)[number]; features: Record<string, boolean> };
   irqchip: Irqchip;
   x2apic?: boolean;
+  dedicatedVcpus?: boolean;
   paravirt: ParavirtSettings;
   host?: { qemu?: string; libvirt?: string; kernel?: string };
   guest?: { kernel?: string };
@@ -145,6 +148,7 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
     },
     irqchip: d.irqchip ?? "kernel",
     ...(d.x2apic !== undefined ? { x2apic: d.x2apic } : {}),
+    ...(d.dedicatedVcpus !== undefined ? { dedicatedVcpus: d.dedicatedVcpus } : {}),
     paravirt: { ...(d.paravirt ?? {}) },
     ...(d.host ? { host: { ...d.host } } : {}),
     ...(d.guest ? { guest: { ...d.guest } } : {}),

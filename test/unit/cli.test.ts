@@ -116,3 +116,23 @@ describe("kvm-paravirt CLI", () => {
     expect(JSON.parse(ok.stdout).domains).toHaveLength(5);
   });
 });
+
+describe("kvm-paravirt check (usage)", () => {
+  test.each([
+    ["no --policy", ["check", FLEET], /check needs --policy POLICY/],
+    ["a FILE and --connect", ["check", FLEET, "--connect", "test:///default", "--policy", "p.json"], /exactly one FILE, or --connect URI instead/],
+    ["a bad policy file", ["check", FLEET, "--policy", "p.json"], /p.json: unknown policy "nope"/],
+  ])("%s exits 2", async (_w, argv, message) => {
+    const r = await run(argv as string[], { "p.json": '{"nope": "mandatory"}' });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  test("advisory-only violations exit 0, mandatory ones 1", async () => {
+    const spec = { "s.yaml": "domains: [{name: a, paravirt: {hidden: true}}]" };
+    expect((await run(["check", "s.yaml", "--policy", "adv.json"], { ...spec, "adv.json": '{"all": "advisory"}' })).code).toBe(0);
+    const r = await run(["check", "s.yaml", "--policy", "man.json", "--json"], { ...spec, "man.json": '{"hidden-signature": "mandatory"}' });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toMatchObject({ domains: 1, mandatory: 1 });
+  });
+});

@@ -1,0 +1,117 @@
+import { XMLParser } from "fast-xml-parser";
+import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
+import type { Diagnostic } from "../diagnostics";
+
+/**
+ * A libvirt domain definition (virsh dumpxml) read back into a spec domain: the
+ * libvirt elements, `-global` entries in the QEMU namespace (ours or
+ * hand-written), CPU mode and model, machine type, ioapic driver, hidden
+ * signature. Elements libvirt keeps but does not emit (e.g. <pv-ipi state='on'/>)
+ * set nothing, exactly as for QEMU.
+ */
+
+export interface ReadDomain {
+  /** a spec domain (validate it with validateSpecObject) */
+  domain: Record<string, unknown>;
+  /** what could not be carried over */
+  notes: Diagnostic[];
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  isArray: (name) => ["timer", "feature", "qemu:arg"].includes(name),
+});
+
+type Node = Record<string, unknown>;
+const attr = (n: unknown, a: string): string | undefined => (n && typeof n === "object" ? ((n as Node)[`@_${a}`] as string | undefined) : undefined);
+const text = (n: unknown): string | undefined => (typeof n === "string" ? n : n && typeof n === "object" ? ((n as Node)["#text"] as string | undefined) : undefined);
+const ON = (s: string | undefined) => s === "on" || s === "yes";
+
+const MIB_PER: Record<string, number> = { b: 1 / 1048576, bytes: 1 / 1048576, k: 1 / 1024, kib: 1 / 1024, kb: 1000 / 1048576, m: 1, mib: 1, mb: 1e6 / 1048576, g: 1024, gib: 1024, gb: 1e9 / 1048576, t: 1048576, tib: 1048576 };
+
+export function readDomainXml(xml: string): ReadDomain {
+  const notes: Diagnostic[] = [];
+  const note = (message: string, path = "") => notes.push({ severity: "info", code: "import-not-carried", message, path });
+  const root = (parser.parse(xml) as { domain?: Node }).domain;
+  if (!root) throw new Error("not a libvirt domain definition (no <domain> element)");
+  const domain: Record<string, unknown> = { name: text(root.name) };
+  const paravirt: Record<string, boolean> = {};
+  const vcpu = Number(text(root.vcpu));
+  if (Number.isInteger(vcpu) && vcpu > 0) domain.vcpus = vcpu;
+  const mem = root.memory;
+  if (mem !== undefined) {
+    const unit = (attr(mem, "unit") ?? "KiB").toLowerCase();
+    const mib = Number(text(mem)) * (MIB_PER[unit] ?? 1 / 1024);
+    if (Number.isFinite(mib)) domain.memoryMiB = Math.round(mib);
+  }
+  if (attr(root, "type") === "qemu") domain.accel = "tcg";
+  const machine = attr((root.os as Node | undefined)?.type, "machine");
+  if (machine) domain.machine = machine;
+
+  // -global entries first: a libvirt element emits on -cpu, which QEMU applies after -global
+  const args = ((root["qemu:commandline"] as Node | undefined)?.["qemu:arg"] as Node[] | undefined) ?? [];
+  const values = args.map((a) => attr(a, "value") ?? "");
+  for (let i = 0; i < values.length; i++) {
+    const [flag, value] = [values[i], values[i + 1] ?? ""];
+    if (flag === "-global") {
+      const m = /^([\w.-]*x86_64-cpu)\.([\w-]+)=(on|off|true|false|yes|no)$/.exec(value);
+      const f = m && FEATURE_BY_QEMU_NAME.get(m[2]);
+      if (f) {
+        paravirt[f.specKey] = specValue(f, ON(m[3]) || m[3] === "true");
+        i++;
+        continue;
+      }
+    }
+    if (flag === "-machine" && /^kernel[-_]irqchip=off$/.test(value)) {
+      domain.irqchip = "off";
+      i++;
+      continue;
+    }
+    if (flag.startsWith("-")) note(`<qemu:commandline> ${flag} ${value} is not a PV setting and is not carried over`, "qemu:commandline");
+  }
+
+  const feats = (root.features as Node | undefined) ?? {};
+  for (const f of FEATURES) {
+    const lc = f.libvirt;
+    if (!lc) continue;
+    let node: unknown = root;
+    for (const p of lc.parent) node = node && typeof node === "object" ? (node as Node)[p] : undefined;
+    let el: unknown = node && typeof node === "object" ? (node as Node)[lc.element] : undefined;
+    if (Array.isArray(el)) el = el.find((e) => Object.entries(lc.match ?? {}).every(([k, v]) => attr(e, k) === v));
+    const v = attr(el, lc.attr);
+    if (v === undefined) continue;
+    const property = v === lc.values.true ? true : v === lc.values.false ? false : undefined;
+    if (property === undefined) continue;
+    // a value libvirt keeps but does not emit changes nothing
+    if (lc.effect[`${property}`] === "emits") paravirt[f.specKey] = specValue(f, property);
+    else if (paravirt[f.specKey] === undefined) note(`<${lc.element} ${lc.attr}='${v}'/> is kept by libvirt but emits nothing: ignored`, `features.${lc.element}`);
+  }
+  const ioapic = attr(feats.ioapic, "driver");
+  if (ioapic === "qemu") domain.irqchip = "split";
+
+  const cpu = root.cpu as Node | undefined;
+  if (cpu) {
+    const mode = attr(cpu, "mode") ?? "custom";
+    const c: Record<string, unknown> = { mode };
+    const model = text(cpu.model);
+    if (mode === "custom" && model) c.model = model;
+    const check = attr(cpu, "check");
+    if (check && ["none", "partial", "full"].includes(check)) c.check = check;
+    const features: Record<string, boolean> = {};
+    for (const fe of (cpu.feature as Node[] | undefined) ?? []) {
+      const name = attr(fe, "name");
+      const policy = attr(fe, "policy") ?? "require";
+      if (!name || policy === "optional") continue;
+      const on = policy === "require" || policy === "force";
+      if (name === "x2apic") domain.x2apic = on;
+      else features[name] = on;
+    }
+    if (Object.keys(features).length) c.features = features;
+    domain.cpu = c;
+  }
+  if (Object.keys(paravirt).length) domain.paravirt = paravirt;
+  return { domain, notes };
+}

@@ -1,0 +1,193 @@
+import { FEATURES, FEATURE_BY_QEMU_NAME, type FeatureRow } from "../catalog/features";
+import { needsCustomArgv } from "../render/libvirt-plan";
+import type { Resolution } from "../resolve/resolve";
+import { RULES } from "../resolve/rules";
+
+/**
+ * Organisation rules over the resolved, effective features of a domain: one
+ * engine for the CrossGuard pack (policy/) and `kvm-paravirt check`. Each policy
+ * has a name, a default enforcement level, a JSON-schema for its config (the
+ * pack's configSchema, also used to validate policy files) and a check.
+ */
+
+export type Enforcement = "advisory" | "mandatory" | "disabled";
+export const ENFORCEMENTS: readonly Enforcement[] = ["advisory", "mandatory", "disabled"];
+
+export interface Finding {
+  /** QEMU property the finding is about, if one */
+  feature?: string;
+  message: string;
+  fix: string;
+}
+
+export interface PolicyDef {
+  name: string;
+  description: string;
+  enforcementLevel: Enforcement;
+  /** JSON schema of the config properties (without enforcementLevel) */
+  configSchema: { properties: Record<string, unknown>; additionalProperties?: boolean };
+  check(r: Resolution, config: Record<string, unknown>): Finding[];
+}
+
+const QEMU_NAMES = FEATURES.map((f) => f.qemu);
+const featureList = (description: string) => ({ type: "array", items: { type: "string", enum: QEMU_NAMES }, uniqueItems: true, description });
+const WARNING_CODES = RULES.filter((r) => r.severity === "warning").map((r) => r.code);
+
+const setKey = (f: FeatureRow, want: boolean) => `paravirt.${f.specKey}: ${f.specInverted ? !want : want}`;
+const label = (f: FeatureRow) => (f.qemu === "kvm" ? "kvm (the KVM signature)" : f.qemu);
+
+export const POLICIES: readonly PolicyDef[] = [
+  {
+    name: "required-features",
+    description: "These PV features must be effectively on (as the realized vCPU has them, not as written).",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { features: featureList("QEMU names of the features that must be on") } },
+    check: (r, c) =>
+      ((c.features as string[] | undefined) ?? []).flatMap((name) => {
+        const f = FEATURE_BY_QEMU_NAME.get(name)!;
+        const x = r.features.get(f.qemu);
+        if (x?.enabled) return [];
+        return [
+          {
+            feature: f.qemu,
+            message: x ? `${label(f)} is required but effectively off (${x.source}: ${x.reason})` : `${label(f)} is required but the host's QEMU ${r.host.qemu} has no such property`,
+            fix: x?.source === "dropped" ? `remove the cause: ${x.reason}` : `set ${setKey(f, true)}`,
+          },
+        ];
+      }),
+  },
+  {
+    name: "forbidden-features",
+    description: "These PV features must be effectively off (e.g. a confidential-computing profile without kvmclock or async page faults).",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { features: featureList("QEMU names of the features that must be off") } },
+    check: (r, c) =>
+      ((c.features as string[] | undefined) ?? []).flatMap((name) => {
+        const f = FEATURE_BY_QEMU_NAME.get(name)!;
+        const x = r.features.get(f.qemu);
+        return x?.enabled ? [{ feature: f.qemu, message: `${label(f)} is forbidden but effectively on (${x.source}: ${x.reason})`, fix: `set ${setKey(f, false)}` }] : [];
+      }),
+  },
+  {
+    name: "no-deprecated",
+    description: "No deprecated PV feature: kvm-mmu, or kvm-asyncpf relied on where hosts ignore it (without kvm-asyncpf-int).",
+    enforcementLevel: "advisory",
+    configSchema: { properties: {} },
+    check: (r) =>
+      r.diagnostics
+        .filter((d) => d.code === "kvm-mmu-deprecated" || d.code === "asyncpf-without-asyncpf-int")
+        .map((d) =>
+          d.code === "kvm-mmu-deprecated"
+            ? { feature: "kvm-mmu", message: d.message, fix: "remove paravirt.mmu" }
+            : { feature: "kvm-asyncpf", message: d.message, fix: "set paravirt.asyncpfInt: true (and keep asyncpf for older guests) or drop asyncpf" },
+        ),
+  },
+  {
+    name: "dependencies",
+    description: "Every resolver error, and the resolver warnings listed in config, with the resolver's codes.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+      properties: { warnings: { type: "array", items: { type: "string", enum: WARNING_CODES }, uniqueItems: true, description: "resolver warning codes to enforce as well" } },
+    },
+    check: (r, c) => {
+      const warnings = new Set((c.warnings as string[] | undefined) ?? []);
+      return r.diagnostics
+        .filter((d) => d.severity === "error" || (d.severity === "warning" && warnings.has(d.code)))
+        .map((d) => ({ message: `[${d.code}] ${d.path}: ${d.message}`, fix: `see \`kvm-paravirt rules\`: ${RULES.find((x) => x.code === d.code)?.summary ?? d.code}` }));
+    },
+  },
+  {
+    name: "hidden-signature",
+    description: "Hiding the KVM signature drops every PV feature: allowed only when config says so.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { allow: { type: "boolean", description: "allow hidden: true" } } },
+    check: (r, c) =>
+      c.allow === true || r.features.get("kvm")?.enabled !== false
+        ? []
+        : [{ feature: "kvm", message: "the KVM signature is hidden (hidden: true), which removes every PV feature from the guest", fix: "remove paravirt.hidden, or allow it in this policy's config" }],
+  },
+  {
+    name: "dedicated-vcpus",
+    description: "kvm-hint-dedicated only on domains whose vCPUs are dedicated (dedicatedVcpus: true), and on those it should be on.",
+    enforcementLevel: "advisory",
+    configSchema: { properties: {} },
+    check: (r) => {
+      const hint = r.features.get("kvm-hint-dedicated")?.enabled === true;
+      const dedicated = r.domain.dedicatedVcpus === true;
+      if (hint && !dedicated)
+        return [{ feature: "kvm-hint-dedicated", message: "kvm-hint-dedicated is on but the vCPUs are not declared dedicated: the guest stops PV spinlocks and TLB flush while sharing cores", fix: "set dedicatedVcpus: true if they are pinned, else paravirt.hintDedicated: false" }];
+      if (dedicated && !hint)
+        return [{ feature: "kvm-hint-dedicated", message: "the vCPUs are dedicated but kvm-hint-dedicated is off: the guest keeps PV spinlocks and cannot use haltpoll", fix: "set paravirt.hintDedicated: true" }];
+      return [];
+    },
+  },
+  {
+    name: "no-custom-argv",
+    description: "No domain that needs the QEMU-namespace fallback (libvirt marks it tainted: custom-argv).",
+    enforcementLevel: "advisory",
+    configSchema: { properties: {} },
+    check: (r) => {
+      if (!needsCustomArgv(r.libvirt)) return [];
+      const what = [...r.libvirt.globals.map((g) => `${g.feature.qemu}=${g.value ? "on" : "off"}`), ...r.libvirt.machineOptions.map((m) => `-machine ${m}`)];
+      return [{ message: `needs <qemu:commandline> for ${what.join(", ")}, so libvirt marks the domain tainted (custom-argv)`, fix: "drop those explicit settings (let QEMU's default stand) or allow the taint by disabling this policy" }];
+    },
+  },
+  {
+    name: "guest-kernel-minimum",
+    description: "No PV feature on for a guest kernel too old (or too new) to use it.",
+    enforcementLevel: "advisory",
+    configSchema: { properties: {} },
+    check: (r) =>
+      r.diagnostics
+        .filter((d) => d.code === "guest-kernel-too-old")
+        .map((d) => {
+          const key = d.path.replace(/^paravirt\./, "");
+          const f = FEATURES.find((x) => x.specKey === key);
+          return { ...(f ? { feature: f.qemu } : {}), message: d.message, fix: f ? `set ${setKey(f, false)} or upgrade the guest kernel` : "upgrade the guest kernel" };
+        }),
+  },
+  {
+    name: "explicit-pinning",
+    description: "Every PV feature stated explicitly (no inherited QEMU defaults), so a QEMU upgrade cannot change a guest's CPUID.",
+    enforcementLevel: "advisory",
+    configSchema: { properties: { except: featureList("features that may stay inherited") } },
+    check: (r, c) => {
+      const except = new Set((c.except as string[] | undefined) ?? []);
+      const inherited = [...r.features.values()].filter((x) => x.requested === undefined && !except.has(x.feature.qemu));
+      return inherited.map((x) => ({
+        feature: x.feature.qemu,
+        message: `${label(x.feature)} is inherited (${x.source}: ${x.enabled ? "on" : "off"}); a QEMU upgrade could change it`,
+        fix: `set ${setKey(x.feature, x.enabled)}`,
+      }));
+    },
+  },
+];
+
+export const POLICY_BY_NAME: ReadonlyMap<string, PolicyDef> = new Map(POLICIES.map((p) => [p.name, p]));
+
+/** One policy's effective settings: enforcement level and config (Pulumi's policy config format). */
+export interface PolicySetting {
+  enforcementLevel: Enforcement;
+  config: Record<string, unknown>;
+}
+
+export interface Violation {
+  policy: string;
+  enforcementLevel: Enforcement;
+  domain: string;
+  feature?: string;
+  message: string;
+  fix: string;
+}
+
+/** The text a violation is reported with, by the pack and by `check` alike. */
+export const violationText = (v: Pick<Violation, "policy" | "domain" | "message" | "fix">): string => `[${v.policy}] ${v.domain}: ${v.message}. Fix: ${v.fix}`;
+
+export function checkPolicy(policy: PolicyDef, r: Resolution, setting: PolicySetting): Violation[] {
+  if (setting.enforcementLevel === "disabled") return [];
+  return policy.check(r, setting.config).map((f) => ({ policy: policy.name, enforcementLevel: setting.enforcementLevel, domain: r.domain.name, ...f }));
+}
+
+export function checkAll(r: Resolution, settings: ReadonlyMap<string, PolicySetting>): Violation[] {
+  return POLICIES.flatMap((p) => checkPolicy(p, r, settings.get(p.name) ?? { enforcementLevel: p.enforcementLevel, config: {} }));
+}

@@ -1,0 +1,63 @@
+import type { Diagnostic } from "../diagnostics";
+import { HostProfileSchema, type HostProfile } from "../host/profile";
+import { renderDomain, type FeatureReport } from "../pipeline";
+import type { Resolution } from "../resolve/resolve";
+import { validateSpecObject } from "../spec/load";
+
+/** The arguments of a ParavirtDomain as plain values (after apply, or as a policy pack sees them). */
+export interface PlainArgs {
+  name?: string | null;
+  hostProfile?: string | null;
+  [field: string]: unknown;
+}
+
+export interface Evaluation {
+  name: string;
+  /** null when the arguments did not validate */
+  resolution: Resolution | null;
+  domainXml: string;
+  qemuArgs: string[];
+  features: Record<string, FeatureReport>;
+  diagnostics: Diagnostic[];
+}
+
+const ARG_KEYS = ["vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "dedicatedVcpus", "paravirt", "host", "guest"] as const;
+
+/** A libvirt URI carrying a password (user:password@ or a password= parameter). */
+export const uriHasCredentials = (uri: string): boolean => /\/\/[^/@]*:[^/@]*@/.test(uri) || /[?&](password|passwd)=/i.test(uri);
+
+function parseHostProfile(json: string | undefined): HostProfile | undefined | Diagnostic {
+  if (json === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    return { severity: "error", code: "host-profile-invalid", message: `hostProfile is not valid JSON (${(e as Error).message}); pass the output of kvm-paravirt probe --json`, path: "hostProfile" };
+  }
+  const p = HostProfileSchema.safeParse(raw);
+  if (!p.success) {
+    const i = p.error.issues[0];
+    return { severity: "error", code: "host-profile-invalid", message: `hostProfile.${i.path.join(".")}: ${i.message}`, path: `hostProfile.${i.path.join(".")}` };
+  }
+  return { ...p.data, source: p.data.source === "assumed" ? "file" : (p.data.source ?? "file") };
+}
+
+/**
+ * The pure evaluation behind the component (exported for tests and the policy pack):
+ * args -> the spec's domain -> resolve -> render, with diagnostic paths relative to the args.
+ */
+export function evaluateArgs(resourceName: string, args: PlainArgs): Evaluation {
+  const domain: Record<string, unknown> = { name: args.name ?? resourceName };
+  for (const k of ARG_KEYS) if (args[k] !== undefined && args[k] !== null) domain[k] = args[k];
+  const host = parseHostProfile(args.hostProfile ?? undefined);
+  const loaded = validateSpecObject({ domains: [domain] });
+  const d = loaded.domains[0];
+  const strip = (x: Diagnostic): Diagnostic => ({ ...x, path: x.path.replace(/^domains\[0\]\.?/, "") });
+  const pre: Diagnostic[] = [...loaded.diagnostics, ...d.diagnostics].map(strip);
+  if (host && "severity" in host) pre.push(host);
+  if (!d.spec || pre.some((x) => x.severity === "error"))
+    return { name: String(domain.name), resolution: null, domainXml: "", qemuArgs: [], features: {}, diagnostics: pre };
+  const { resolution, rendered } = renderDomain(d.spec, host as HostProfile | undefined);
+  return { name: d.spec.name, resolution, domainXml: rendered.domainXml, qemuArgs: rendered.qemuArgs, features: rendered.features, diagnostics: [...pre, ...rendered.diagnostics] };
+}
+

@@ -1,0 +1,73 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describeWith } from "../helpers/env";
+import { renderFile, ROOT } from "../helpers/specs";
+import { defineXml, runVirsh } from "../../src/adapters/virsh";
+
+/**
+ * `kvm-paravirt check --connect`: a fleet audit of the domains defined on the real
+ * libvirtd, read back from their live definitions, must find exactly what
+ * `check FILE` finds for the spec they were rendered from.
+ */
+const URI = "qemu:///system";
+const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
+const POLICY = path.join(ROOT, "examples/policy/baseline.json");
+const SPEC = `
+domains:
+  - name: kpv-audit-web
+    vcpus: 4
+    paravirt: { pvUnhalt: true, pvIpi: true, pvTlbFlush: true }
+  - name: kpv-audit-hidden
+    paravirt: { hidden: true, kvmclock: false }
+  - name: kpv-audit-db
+    dedicatedVcpus: false
+    cpu: { mode: host-passthrough }
+    paravirt: { hintDedicated: true, pollControl: true }
+    irqchip: split
+`;
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8" });
+type Report = { violations: { domain: string; policy: string; enforcementLevel: string; message: string }[]; unchecked: { domain: string }[] };
+
+describeWith(["libvirt"], "fleet audit of a live libvirt host", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-audit-"));
+  const spec = path.join(dir, "fleet.yaml");
+  fs.writeFileSync(spec, SPEC);
+  const names = ["kpv-audit-web", "kpv-audit-hidden", "kpv-audit-db"];
+
+  beforeAll(async () => {
+    for (const n of names) await runVirsh(URI, ["undefine", "--domain", n]);
+    for (const d of renderFile(spec).domains) await defineXml(URI, d.domainXml);
+  });
+  afterAll(async () => {
+    for (const n of names) await runVirsh(URI, ["undefine", "--domain", n]);
+  });
+
+  test("check --connect finds on the host what check FILE finds in the spec", () => {
+    const live = cli("check", "--connect", URI, "--policy", POLICY, "--host", PROFILE, "--json");
+    const fromFile = cli("check", spec, "--policy", POLICY, "--host", PROFILE, "--json");
+    const ours = (r: Report) => r.violations.filter((v) => names.includes(v.domain)).map((v) => `${v.enforcementLevel} [${v.policy}] ${v.domain}: ${v.message}`).sort();
+    const liveReport = JSON.parse(live.stdout) as Report;
+    const fileReport = JSON.parse(fromFile.stdout) as Report;
+    expect(ours(fileReport).length).toBeGreaterThan(3);
+    expect(ours(liveReport)).toEqual(ours(fileReport));
+    expect(liveReport.unchecked.filter((u) => names.includes(u.domain))).toEqual([]);
+    expect(live.status).toBe(1); // mandatory violations (hidden signature, required kvmclock)
+    expect(live.stderr).toMatch(/check: reading \d+\/\d+: kpv-audit-/);
+  });
+
+  test("the human report is a table of who violates what", () => {
+    const live = cli("check", "--connect", URI, "--policy", POLICY, "--host", PROFILE);
+    expect(live.stdout).toMatch(/DOMAIN\s+POLICY\s+LEVEL\s+FEATURE\s+VIOLATION/);
+    expect(live.stdout).toMatch(/kpv-audit-hidden\s+hidden-signature\s+mandatory\s+kvm\s+the KVM signature is hidden/);
+    expect(live.stdout).toMatch(/kpv-audit-db\s+dedicated-vcpus\s+advisory\s+kvm-hint-dedicated/);
+  });
+
+  test("an unreachable host is a clear error, exit 2", () => {
+    const r = cli("check", "--connect", "qemu+tcp://127.0.0.1:1/system", "--policy", POLICY);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^kvm-paravirt: virsh list failed: .*(connect|Connection refused)/);
+  });
+});

@@ -1,0 +1,78 @@
+import { checkAll, checkPolicy, POLICIES, POLICY_BY_NAME, type Enforcement } from "../../src/policy/policies";
+import { parsePolicyText } from "../../src/policy/config";
+import { resolveDomain } from "../../src/resolve/resolve";
+import { validateSpecObject } from "../../src/spec/load";
+import { DEBIAN12 } from "../helpers/specs";
+
+/** Each policy with a passing and a violating domain; policies see effective features, not what was typed. */
+
+function resolve(domain: Record<string, unknown>) {
+  const d = validateSpecObject({ domains: [{ name: "vm", ...domain }] }).domains[0];
+  if (!d.spec) throw new Error(JSON.stringify(d.diagnostics));
+  return resolveDomain(d.spec, DEBIAN12);
+}
+function run(policy: string, domain: Record<string, unknown>, config: Record<string, unknown> = {}, level: Enforcement = "mandatory") {
+  return checkPolicy(POLICY_BY_NAME.get(policy)!, resolve(domain), { enforcementLevel: level, config });
+}
+
+describe("policies", () => {
+  test.each([
+    // policy, config, passing domain, violating domain, expected feature of the violation
+    ["required-features", { features: ["kvm-pv-ipi", "kvmclock"] }, { paravirt: { pvIpi: true } }, { paravirt: { pvIpi: false } }, "kvm-pv-ipi"],
+    ["required-features", { features: ["kvm-pv-unhalt"] }, { cpu: { mode: "host-passthrough" } }, { cpu: { mode: "host-passthrough" }, paravirt: { hidden: true } }, "kvm-pv-unhalt"],
+    ["forbidden-features", { features: ["kvmclock", "kvm-asyncpf"] }, { paravirt: { kvmclock: false, asyncpf: false } }, { paravirt: { kvmclock: false } }, "kvm-asyncpf"],
+    ["no-deprecated", {}, { paravirt: { asyncpf: true, asyncpfInt: true } }, { paravirt: { mmu: true } }, "kvm-mmu"],
+    ["no-deprecated", {}, {}, { paravirt: { asyncpf: true } }, "kvm-asyncpf"],
+    ["dependencies", {}, { irqchip: "split", paravirt: { msiExtDestId: true } }, { paravirt: { msiExtDestId: true } }, undefined],
+    ["hidden-signature", {}, { paravirt: { hidden: false } }, { paravirt: { hidden: true } }, "kvm"],
+    ["dedicated-vcpus", {}, { dedicatedVcpus: true, paravirt: { hintDedicated: true } }, { paravirt: { hintDedicated: true } }, "kvm-hint-dedicated"],
+    ["dedicated-vcpus", {}, {}, { dedicatedVcpus: true }, "kvm-hint-dedicated"],
+    ["no-custom-argv", {}, { paravirt: { pvIpi: false, pvUnhalt: true } }, { paravirt: { pvTlbFlush: true } }, undefined],
+    ["guest-kernel-minimum", {}, { guest: { kernel: "6.1" }, paravirt: { pvIpi: true } }, { guest: { kernel: "4.14" }, paravirt: { pvIpi: true } }, "kvm-pv-ipi"],
+  ])("%s %j", (policy, config, passing, violating, feature) => {
+    expect(run(policy as string, passing as object, config as object)).toEqual([]);
+    const v = run(policy as string, violating as object, config as object);
+    expect(v.length).toBeGreaterThan(0);
+    expect(v[0]).toMatchObject({ policy, enforcementLevel: "mandatory", domain: "vm", ...(feature ? { feature } : {}) });
+    expect(v[0].fix.length).toBeGreaterThan(5);
+  });
+
+  test("dependencies enforces chosen warnings with the resolver's codes", () => {
+    const d = { paravirt: { kvmclock: false } };
+    expect(run("dependencies", d)).toEqual([]);
+    expect(run("dependencies", d, { warnings: ["kvmclock-stable-bit-without-kvmclock"] })[0].message).toMatch(/^\[kvmclock-stable-bit-without-kvmclock\] paravirt.kvmclockStableBit/);
+  });
+
+  test("hidden-signature can be allowed", () => {
+    expect(run("hidden-signature", { paravirt: { hidden: true } }, { allow: true })).toEqual([]);
+  });
+
+  test("explicit-pinning wants every PV property the host's QEMU has stated, except the listed ones", () => {
+    const v = run("explicit-pinning", { paravirt: { pvIpi: true } });
+    expect(v).toHaveLength(16); // 17 properties on QEMU 7.2, one stated
+    const all = Object.fromEntries(["kvmclock", "nopiodelay", "mmu", "asyncpf", "stealTime", "pvEoi", "pvUnhalt", "pvTlbFlush", "pvIpi", "pollControl", "pvSchedYield", "asyncpfInt", "msiExtDestId", "kvmclockStableBit", "hintDedicated", "pvEnforceCpuid"].map((k) => [k, false]));
+    expect(run("explicit-pinning", { paravirt: all }, { except: ["kvm"] })).toEqual([]);
+  });
+
+  test("disabled policies report nothing; checkAll applies the file's levels", () => {
+    expect(run("hidden-signature", { paravirt: { hidden: true } }, {}, "disabled")).toEqual([]);
+    const settings = parsePolicyText(JSON.stringify({ all: "advisory", "hidden-signature": "mandatory" }));
+    const v = checkAll(resolve({ paravirt: { hidden: true } }), settings);
+    expect(v.find((x) => x.policy === "hidden-signature")?.enforcementLevel).toBe("mandatory");
+    expect(v.filter((x) => x.policy !== "hidden-signature").every((x) => x.enforcementLevel === "advisory")).toBe(true);
+  });
+
+  test("every policy has a description, a default level and a config schema", () => {
+    for (const p of POLICIES) expect({ n: p.name, d: p.description.length > 10, l: ["advisory", "mandatory", "disabled"].includes(p.enforcementLevel), s: typeof p.configSchema.properties }).toEqual({ n: p.name, d: true, l: true, s: "object" });
+  });
+
+  test.each([
+    ["unknown policy", '{"hidden-signatur": "mandatory"}', /unknown policy "hidden-signatur"; did you mean hidden-signature\?/],
+    ["bad level", '{"no-deprecated": "sometimes"}', /no-deprecated.enforcementLevel: must be equal to one of the allowed values \(advisory, mandatory, disabled\)/],
+    ["unknown feature", '{"required-features": {"features": ["kvm-pv-ipii"]}}', /required-features\.features\.0: must be equal to one of the allowed values/],
+    ["unknown config key", '{"hidden-signature": {"allowed": true}}', /must NOT have additional properties \(allowed\)/],
+    ["not a mapping", "[1, 2]", /must be a mapping/],
+  ])("policy files: %s is rejected with a clear message", (_w, text, message) => {
+    expect(() => parsePolicyText(text, "p.json")).toThrow(message);
+  });
+});
