@@ -6,6 +6,11 @@ import { HostProfileSchema, type HostProfile } from "../host/profile";
 import { renderSpec, specHasErrors, type RenderedSpec } from "../pipeline";
 import { RULES } from "../resolve/rules";
 import { parseSpecText } from "../spec/load";
+import YAML from "yaml";
+import { applyFleet, importDomains, planFleet, targets, type HostPlan } from "../live/fleet";
+import { renderXslt } from "../render/xslt";
+import { renderDomain } from "../pipeline";
+import { hasErrors } from "../diagnostics";
 import { checkHost, checkSpec, type AuditReport } from "../policy/audit";
 import { parsePolicyText, PolicyConfigError } from "../policy/config";
 import { catalogMarkdown, formatDiagnostics, formatDomain, formatProfile, table } from "./format";
@@ -31,6 +36,16 @@ Usage:
   kvm-paravirt check --connect URI --policy POLICY [--host PROFILE.json] [--json]
       organisation policies over the resolved features of a spec's domains, or of
       every domain defined on a libvirt host; exit 1 on a mandatory violation
+  kvm-paravirt plan FILE [--connect URI]... [--host PROFILE.json] [--json]
+      per domain and host: create, update, unchanged or delete-candidate, the
+      feature changes current -> desired, drift, whether a restart is needed.
+      Exit 0 no changes, 2 changes, 1 error (like terraform plan -detailed-exitcode)
+  kvm-paravirt apply FILE [--connect URI]... [--host PROFILE.json] [--restart never|if-needed] [--json]
+      defines new domains, redefines changed ones (keeping UUID, devices, metadata)
+  kvm-paravirt import DOMAIN... --connect URI [--host PROFILE.json]
+      the spec (YAML) that reproduces the domains' PV configuration
+  kvm-paravirt xslt FILE --domain NAME
+      an XSLT stylesheet applying that domain's PV settings to any libvirt domain XML
   kvm-paravirt catalog [--json]
       the PV feature catalog; rules lists the diagnostic codes
   kvm-paravirt rules [--json]
@@ -109,7 +124,9 @@ function renderCommand(io: Io, positionals: string[], values: Record<string, unk
 async function checkCommand(io: Io, positionals: string[], values: Record<string, unknown>): Promise<number> {
   const policyFile = values.policy as string | undefined;
   if (!policyFile) throw new UsageError("check needs --policy POLICY (a Pulumi policy-config file, YAML or JSON)");
-  const connect = values.connect as string | undefined;
+  const connects = (values.connect as string[] | undefined) ?? [];
+  if (connects.length > 1) throw new UsageError("check --connect takes one URI");
+  const connect = connects[0];
   if (connect ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError("check takes exactly one FILE, or --connect URI instead");
   let settings;
   try {
@@ -140,9 +157,94 @@ async function checkCommand(io: Io, positionals: string[], values: Record<string
   return mandatory > 0 || report.unchecked.length > 0 ? EXIT.diagnostics : EXIT.ok;
 }
 
+function loadTargets(io: Io, positionals: string[], values: Record<string, unknown>, what: string) {
+  if (positionals.length !== 1) throw new UsageError(`${what} takes exactly one FILE`);
+  const loaded = parseSpecText(readText(io, positionals[0], "spec"));
+  const errors = [...loaded.diagnostics, ...loaded.domains.flatMap((d) => d.diagnostics)].filter((d) => d.severity === "error");
+  const t = targets(loaded, (values.connect as string[] | undefined) ?? []);
+  errors.push(...t.diagnostics.filter((d) => d.severity === "error"));
+  if (errors.length) {
+    io.err(`${positionals[0]}:\n${formatDiagnostics(errors)}`);
+    return null;
+  }
+  return t.targets;
+}
+
+const fmt = (x: { enabled: boolean; source: string } | null) => (x ? `${x.enabled ? "on" : "off"} (${x.source})` : "-");
+
+function formatPlan(hosts: HostPlan[]): string {
+  const out: string[] = [];
+  for (const h of hosts) {
+    out.push(`host ${h.uri}${h.error ? `: ERROR ${h.error}` : ""}`);
+    for (const d of h.domains) {
+      const flags = [d.restartNeeded ? "restart needed" : "", d.drift.length ? "DRIFT" : "", d.error ? `ERROR ${d.error}` : ""].filter(Boolean).join(", ");
+      out.push(`  ${d.action.padEnd(16)} ${d.domain}${flags ? `  [${flags}]` : ""}`);
+      for (const c of d.fieldChanges) out.push(`      ${c.field}: ${JSON.stringify(c.current)} -> ${JSON.stringify(c.desired)}`);
+      if (d.action === "update" && d.featureChanges.length)
+        out.push(table([["FEATURE", "CURRENT", "DESIRED"], ...d.featureChanges.map((c) => [c.feature, fmt(c.current), fmt(c.desired)])], "      "));
+      for (const x of d.drift) out.push(`      drift: ${x.feature} was ${x.recorded ? "on" : "off"} when defined, is ${x.current === null ? "absent" : x.current ? "on" : "off"} now`);
+      for (const x of d.pendingRestart) out.push(`      restart pending: ${x.feature} runs ${x.running ? "on" : "off"}, defined ${x.defined ? "on" : "off"}`);
+    }
+  }
+  const all = hosts.flatMap((h) => h.domains);
+  const n = (a: string) => all.filter((d) => d.action === a).length;
+  out.push(`plan: ${n("create")} to create, ${n("update")} to update, ${n("unchanged")} unchanged, ${n("delete-candidate")} delete candidate(s)`);
+  return out.join("\n");
+}
+
+const stripInternal = (hosts: HostPlan[]) => hosts.map((h) => ({ ...h, domains: h.domains.map(({ desiredXml: _x, ...d }) => d) }));
+
+async function planCommand(io: Io, positionals: string[], values: Record<string, unknown>): Promise<number> {
+  const ts = loadTargets(io, positionals, values, "plan");
+  if (!ts) return 1;
+  const hosts = await planFleet(ts, { host: loadProfile(io, values.host as string | undefined), progress: (s) => io.err(s) });
+  io.out(values.json ? JSON.stringify({ hosts: stripInternal(hosts) }, null, 2) : formatPlan(hosts));
+  if (hosts.some((h) => h.error || h.domains.some((d) => d.error))) return 1;
+  return hosts.some((h) => h.domains.some((d) => d.action !== "unchanged" || d.pendingRestart.length > 0)) ? 2 : 0;
+}
+
+async function applyCommand(io: Io, positionals: string[], values: Record<string, unknown>): Promise<number> {
+  const restart = (values.restart as string | undefined) ?? "never";
+  if (restart !== "never" && restart !== "if-needed") throw new UsageError(`--restart must be never or if-needed, not ${JSON.stringify(restart)}`);
+  const ts = loadTargets(io, positionals, values, "apply");
+  if (!ts) return 1;
+  const { results } = await applyFleet(ts, restart, { host: loadProfile(io, values.host as string | undefined), progress: (s) => io.err(s) });
+  const failed = results.filter((r) => r.outcome === "failed");
+  if (values.json) io.out(JSON.stringify({ results }, null, 2));
+  else {
+    for (const r of results) io.out(`${r.outcome.padEnd(9)} ${r.uri} ${r.domain}${r.restarted ? " (restarted)" : ""}${r.restartPending ? " (restart pending: runs with its old CPU)" : ""}${r.error ? `: ${r.error}` : ""}`);
+    const n = (o: string) => results.filter((r) => r.outcome === o).length;
+    io.out(`apply: ${n("defined")} defined, ${n("unchanged")} unchanged, ${failed.length} failed`);
+  }
+  return failed.length ? 1 : 0;
+}
+
+async function importCommand(io: Io, positionals: string[], values: Record<string, unknown>): Promise<number> {
+  const connects = (values.connect as string[] | undefined) ?? [];
+  if (connects.length !== 1 || positionals.length === 0) throw new UsageError("import takes DOMAIN... and one --connect URI");
+  const { domains, notes } = await importDomains(connects[0], positionals, loadProfile(io, values.host as string | undefined));
+  for (const n of notes) io.err(`import: ${n.path}: ${n.message}`);
+  io.out(YAML.stringify({ domains }));
+  return EXIT.ok;
+}
+
+function xsltCommand(io: Io, positionals: string[], values: Record<string, unknown>): number {
+  if (positionals.length !== 1 || !values.domain) throw new UsageError("xslt takes FILE and --domain NAME");
+  const loaded = parseSpecText(readText(io, positionals[0], "spec"));
+  const d = loaded.domains.find((x) => x.name === values.domain);
+  if (!d) throw new UsageError(`${positionals[0]} has no domain ${JSON.stringify(values.domain)}; it has ${loaded.domains.map((x) => x.name).join(", ")}`);
+  if (!d.spec) {
+    io.err(formatDiagnostics(d.diagnostics));
+    return EXIT.diagnostics;
+  }
+  const { resolution } = renderDomain(d.spec, loadProfile(io, values.host as string | undefined));
+  io.out(renderXslt(resolution));
+  return hasErrors(resolution.diagnostics) ? EXIT.diagnostics : EXIT.ok;
+}
+
 async function probeCommand(io: Io, values: Record<string, unknown>): Promise<number> {
   const profile = await probeHost({
-    connect: values["no-libvirt"] ? null : ((values.connect as string | undefined) ?? "qemu:///system"),
+    connect: values["no-libvirt"] ? null : ((values.connect as string[] | undefined)?.[0] ?? "qemu:///system"),
     progress: (s) => io.err(`probe: ${s}`),
   });
   io.out(values.json ? JSON.stringify(profile, null, 2) : formatProfile(profile));
@@ -165,8 +267,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         json: { type: "boolean" },
         xml: { type: "boolean" },
         args: { type: "boolean" },
-        connect: { type: "string" },
+        connect: { type: "string", multiple: true },
         policy: { type: "string" },
+        restart: { type: "string" },
+        domain: { type: "string" },
         "no-libvirt": { type: "boolean" },
       },
     });
@@ -179,6 +283,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await probeCommand(io, values);
       case "check":
         return await checkCommand(io, positionals, values);
+      case "plan":
+        return await planCommand(io, positionals, values);
+      case "apply":
+        return await applyCommand(io, positionals, values);
+      case "import":
+        return await importCommand(io, positionals, values);
+      case "xslt":
+        return xsltCommand(io, positionals, values);
       case "catalog":
         io.out(values.json ? JSON.stringify(FEATURES, null, 2) : catalogMarkdown());
         return EXIT.ok;
@@ -190,7 +302,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         );
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: render, validate, check, probe, catalog, rules`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: render, validate, check, plan, apply, import, xslt, probe, catalog, rules`);
     }
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -15,6 +15,18 @@ export interface ReadDomain {
   domain: Record<string, unknown>;
   /** what could not be carried over */
   notes: Diagnostic[];
+  /** the effective PV features recorded in our <metadata> when the domain was defined, if it was ours */
+  recorded: Record<string, boolean> | null;
+  /** the domain's UUID */
+  uuid?: string;
+}
+
+export interface ReadOptions {
+  /**
+   * Read libvirt elements as written, including values libvirt keeps but does not
+   * emit (for comparing two definitions). Default: as QEMU sees them (no-ops ignored).
+   */
+  asWritten?: boolean;
 }
 
 const parser = new XMLParser({
@@ -32,7 +44,7 @@ const ON = (s: string | undefined) => s === "on" || s === "yes";
 
 const MIB_PER: Record<string, number> = { b: 1 / 1048576, bytes: 1 / 1048576, k: 1 / 1024, kib: 1 / 1024, kb: 1000 / 1048576, m: 1, mib: 1, mb: 1e6 / 1048576, g: 1024, gib: 1024, gb: 1e9 / 1048576, t: 1048576, tib: 1048576 };
 
-export function readDomainXml(xml: string): ReadDomain {
+export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
   const notes: Diagnostic[] = [];
   const note = (message: string, path = "") => notes.push({ severity: "info", code: "import-not-carried", message, path });
   const root = (parser.parse(xml) as { domain?: Node }).domain;
@@ -86,7 +98,7 @@ export function readDomainXml(xml: string): ReadDomain {
     const property = v === lc.values.true ? true : v === lc.values.false ? false : undefined;
     if (property === undefined) continue;
     // a value libvirt keeps but does not emit changes nothing
-    if (lc.effect[`${property}`] === "emits") paravirt[f.specKey] = specValue(f, property);
+    if (lc.effect[`${property}`] === "emits" || opts.asWritten) paravirt[f.specKey] = specValue(f, property);
     else if (paravirt[f.specKey] === undefined) note(`<${lc.element} ${lc.attr}='${v}'/> is kept by libvirt but emits nothing: ignored`, `features.${lc.element}`);
   }
   const ioapic = attr(feats.ioapic, "driver");
@@ -113,5 +125,13 @@ export function readDomainXml(xml: string): ReadDomain {
     domain.cpu = c;
   }
   if (Object.keys(paravirt).length) domain.paravirt = paravirt;
-  return { domain, notes };
+  const eff = ((root.metadata as Node | undefined)?.["kpv:paravirt"] as Node | undefined)?.["kpv:effective"];
+  let recorded: Record<string, boolean> | null = null;
+  if (eff !== undefined) {
+    recorded = {};
+    for (const n of (attr(eff, "on") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = true;
+    for (const n of (attr(eff, "off") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = false;
+  }
+  const uuid = text(root.uuid);
+  return { domain, notes, recorded, ...(uuid ? { uuid } : {}) };
 }

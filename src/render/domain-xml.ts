@@ -8,6 +8,15 @@ import type { LibvirtPlan } from "./libvirt-plan";
  */
 
 export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
+/** Our <metadata> namespace: marks a domain as managed and records the effective PV features it was defined with. */
+export const KPV_NS = "https://github.com/kvm-paravirt/kvm-paravirt/xmlns/paravirt/1";
+
+/** The effective PV features as recorded in the metadata: { "<QEMU property>": true|false }. */
+export function effectiveFeatureMap(r: Resolution): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const [name, x] of r.features) out[name] = x.enabled;
+  return out;
+}
 
 type Node = Record<string, unknown>;
 
@@ -68,6 +77,13 @@ export function buildDomainTree(r: Resolution): Node {
   ];
   if (customArgs.length) domain["@_xmlns:qemu"] = QEMU_NS;
   domain.name = d.name;
+  const eff = Object.entries(effectiveFeatureMap(r));
+  domain.metadata = {
+    "kpv:paravirt": {
+      "@_xmlns:kpv": KPV_NS,
+      "kpv:effective": { "@_on": eff.filter(([, v]) => v).map(([k]) => k).join(" "), "@_off": eff.filter(([, v]) => !v).map(([k]) => k).join(" ") },
+    },
+  };
   domain.memory = { "@_unit": "MiB", "#text": String(d.memoryMiB) };
   domain.vcpu = { "@_placement": "static", "#text": String(d.vcpus) };
   domain.os = {

@@ -1,0 +1,352 @@
+import { FEATURES } from "../catalog/features";
+import { resolveMachine } from "../catalog/machines";
+import type { Diagnostic } from "../diagnostics";
+import { ASSUMED_HOST, type HostProfile } from "../host/profile";
+import { renderDomain } from "../pipeline";
+import { resolveDomain, type FeatureSource, type Resolution } from "../resolve/resolve";
+import { validateSpecObject, type LoadedSpec } from "../spec/load";
+import type { DomainSpec } from "../spec/schema";
+import { VirshSession } from "../adapters/virsh-session";
+import { mergeDefinition } from "./merge";
+import { readDomainXml } from "./read-domain";
+
+/**
+ * plan / apply / import against live libvirt hosts. Each host gets one
+ * long-lived virsh session; hosts are worked on in parallel (bounded).
+ */
+
+export type Action = "create" | "update" | "unchanged" | "delete-candidate";
+
+export interface FeatureChange {
+  feature: string;
+  current: { enabled: boolean; source: FeatureSource | "absent" } | null;
+  desired: { enabled: boolean; source: FeatureSource } | null;
+}
+
+export interface DomainPlan {
+  uri: string;
+  domain: string;
+  action: Action;
+  /** libvirt state before the change: "running", "paused", "shut off", ... or "absent" */
+  state: string;
+  /** spec-owned settings that differ (as written), e.g. vcpus 2 -> 4 */
+  fieldChanges: { field: string; current: unknown; desired: unknown }[];
+  /** effective PV features that differ, current -> desired */
+  featureChanges: FeatureChange[];
+  /** effective PV features changed out of band since we defined the domain (recorded -> current) */
+  drift: { feature: string; recorded: boolean; current: boolean | null }[];
+  /** for a running domain: features whose realized value differs from its definition (a change not yet applied by a restart) */
+  pendingRestart: { feature: string; running: boolean; defined: boolean }[];
+  /** the domain runs (or is paused) and the change takes effect only after a restart */
+  restartNeeded: boolean;
+  /** why this domain could not be planned */
+  error?: string;
+  /** internal: what apply defines */
+  desiredXml?: string;
+}
+
+export interface HostPlan {
+  uri: string;
+  error?: string;
+  domains: DomainPlan[];
+}
+
+export interface Target {
+  uri: string;
+  spec: DomainSpec;
+}
+
+/** Domains -> URIs: the spec's `hosts:` section ({ domain: uri | [uri] }), else every --connect URI. */
+export function targets(loaded: LoadedSpec, connect: readonly string[]): { targets: Target[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const hosts = (loaded.hosts ?? {}) as Record<string, unknown>;
+  if (typeof hosts !== "object" || Array.isArray(hosts)) diagnostics.push({ severity: "error", code: "spec-invalid-value", message: "hosts must map domain names to a libvirt URI or a list of URIs", path: "hosts" });
+  const names = new Set(loaded.domains.map((d) => d.name));
+  for (const k of Object.keys(hosts)) if (!names.has(k)) diagnostics.push({ severity: "error", code: "spec-unknown-field", message: `hosts names a domain the spec does not have: ${k}`, path: `hosts.${k}` });
+  const out: Target[] = [];
+  for (const d of loaded.domains) {
+    if (!d.spec) continue;
+    const mapped = hosts[d.name];
+    const uris = mapped === undefined ? connect : Array.isArray(mapped) ? mapped : [mapped];
+    if (!uris.every((u) => typeof u === "string" && u.length > 0)) {
+      diagnostics.push({ severity: "error", code: "spec-invalid-value", message: "a libvirt URI such as qemu:///system, or a list of them", path: `hosts.${d.name}` });
+      continue;
+    }
+    if (uris.length === 0) diagnostics.push({ severity: "error", code: "no-connection", message: `no host for domain ${d.name}: give --connect URI or a hosts: entry`, path: `domains[${d.index}]` });
+    for (const uri of uris as string[]) out.push({ uri, spec: d.spec });
+  }
+  return { targets: out, diagnostics };
+}
+
+const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+
+/** The spec-owned settings of a definition as written, normalised for comparison. */
+function written(xml: string, host: HostProfile): Record<string, unknown> {
+  const d = { ...readDomainXml(xml, { asWritten: true }).domain };
+  delete d.name;
+  if (typeof d.machine === "string") {
+    try {
+      d.machine = resolveMachine(d.machine, host).resolved;
+    } catch {
+      // a machine type we do not model stays as written
+    }
+  }
+  return d;
+}
+
+/** Effective features of a live definition, as QEMU will realize them. */
+function liveResolution(xml: string, host?: HostProfile): { resolution: Resolution | null; reason?: string } {
+  const read = readDomainXml(xml);
+  const loaded = validateSpecObject({ domains: [read.domain] });
+  const d = loaded.domains[0];
+  if (!d.spec) return { resolution: null, reason: d.diagnostics.map((x) => `${x.path}: ${x.message}`).join("; ") };
+  return { resolution: resolveDomain(d.spec, host) };
+}
+
+async function realizedFeatures(session: VirshSession, name: string, props: string[]): Promise<Record<string, boolean> | null> {
+  const q = async (cmd: Record<string, unknown>) => {
+    const r = await session.run(["qemu-monitor-command", "--domain", name, "--cmd", JSON.stringify(cmd)]);
+    if (r.code !== 0) throw new Error(r.stderr.trim());
+    return (JSON.parse(r.stdout) as { return: unknown }).return;
+  };
+  try {
+    const cpus = (await q({ execute: "query-cpus-fast" })) as { "qom-path": string }[];
+    const values = await Promise.all(props.map((p) => q({ execute: "qom-get", arguments: { path: cpus[0]["qom-path"], property: p } })));
+    return Object.fromEntries(props.map((p, i) => [p, values[i] === true]));
+  } catch {
+    return null;
+  }
+}
+
+async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, exists: boolean, host?: HostProfile): Promise<DomainPlan> {
+  const { resolution: want, rendered } = renderDomain(spec, host);
+  const base: DomainPlan = { uri, domain: spec.name, action: "create", state: "absent", fieldChanges: [], featureChanges: [], drift: [], pendingRestart: [], restartNeeded: false, desiredXml: rendered.domainXml };
+  if (!exists) {
+    base.featureChanges = [...want.features.values()].map((x) => ({ feature: x.feature.qemu, current: null, desired: { enabled: x.enabled, source: x.source } }));
+    return base;
+  }
+  const dump = await session.run(["dumpxml", "--inactive", "--security-info", "--domain", spec.name]);
+  if (dump.code !== 0) return { ...base, action: "unchanged", error: dump.stderr.trim() };
+  const state = (await session.run(["domstate", "--domain", spec.name])).stdout.trim() || "unknown";
+  const liveXml = dump.stdout;
+  const hostForNames = want.host ?? ASSUMED_HOST;
+  const cur = written(liveXml, hostForNames);
+  const des = written(rendered.domainXml, hostForNames);
+  const fields = new Set([...Object.keys(cur), ...Object.keys(des)]);
+  const fieldChanges = [...fields].filter((f) => canon(cur[f]) !== canon(des[f])).map((f) => ({ field: f, current: cur[f] ?? null, desired: des[f] ?? null }));
+
+  const live = liveResolution(liveXml, host);
+  const featureChanges: FeatureChange[] = [];
+  for (const f of FEATURES) {
+    const d = want.features.get(f.qemu);
+    const c = live.resolution?.features.get(f.qemu);
+    if (!d && !c) continue;
+    if (d && c && d.enabled === c.enabled && d.source === c.source) continue;
+    featureChanges.push({ feature: f.qemu, current: c ? { enabled: c.enabled, source: c.source } : null, desired: d ? { enabled: d.enabled, source: d.source } : null });
+  }
+  const recorded = readDomainXml(liveXml).recorded;
+  const drift: DomainPlan["drift"] = [];
+  if (recorded && live.resolution)
+    for (const [feature, was] of Object.entries(recorded)) {
+      const now = live.resolution.features.get(feature)?.enabled ?? null;
+      if (now !== was) drift.push({ feature, recorded: was, current: now });
+    }
+  const running = state === "running" || state === "paused";
+  const pendingRestart: DomainPlan["pendingRestart"] = [];
+  if (running && live.resolution) {
+    const props = [...live.resolution.features.keys()];
+    const realized = await realizedFeatures(session, spec.name, props);
+    if (realized)
+      for (const p of props) if (realized[p] !== live.resolution.features.get(p)!.enabled) pendingRestart.push({ feature: p, running: realized[p], defined: live.resolution.features.get(p)!.enabled });
+  }
+  const changed = fieldChanges.length > 0 || drift.length > 0 || recorded === null;
+  return {
+    ...base,
+    action: changed ? "update" : "unchanged",
+    state,
+    fieldChanges,
+    featureChanges: changed ? featureChanges : [],
+    drift,
+    pendingRestart,
+    restartNeeded: running && (changed || pendingRestart.length > 0),
+    ...(live.reason ? { error: `the live definition does not read as a spec: ${live.reason}` } : {}),
+    desiredXml: changed ? mergeDefinition(liveXml, rendered.domainXml) : rendered.domainXml,
+  };
+}
+
+/** Runs `fn` for every host with at most `limit` hosts at a time. */
+async function eachHost<T>(uris: string[], limit: number, fn: (uri: string) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(uris.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, uris.length) }, async () => {
+      while (next < uris.length) {
+        const i = next++;
+        out[i] = await fn(uris[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+export interface FleetOptions {
+  host?: HostProfile;
+  /** report progress lines */
+  progress?: (line: string) => void;
+  /** hosts worked on at once */
+  parallel?: number;
+}
+
+async function withSession<T>(uri: string, fn: (s: VirshSession, names: Set<string>) => Promise<T>, onError: (e: string) => T): Promise<T> {
+  const session = new VirshSession(uri);
+  try {
+    const list = await session.run(["list", "--all", "--name"]);
+    if (list.code !== 0) return onError(list.stderr.trim().replace(/^error: /gm, "") || "virsh failed");
+    const names = new Set(list.stdout.split("\n").map((s) => s.trim()).filter(Boolean));
+    return await fn(session, names);
+  } finally {
+    session.close();
+  }
+}
+
+export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}): Promise<HostPlan[]> {
+  const uris = [...new Set(ts.map((t) => t.uri))];
+  return eachHost(uris, opts.parallel ?? 4, (uri) =>
+    withSession(
+      uri,
+      async (session, names) => {
+        const mine = ts.filter((t) => t.uri === uri);
+        const domains: DomainPlan[] = [];
+        for (const [i, t] of mine.entries()) {
+          if (mine.length > 20 && i % 20 === 0) opts.progress?.(`plan: ${uri}: ${i}/${mine.length}`);
+          domains.push(await planDomain(session, uri, t.spec, names.has(t.spec.name), opts.host));
+        }
+        // domains we manage on this host that the spec no longer has
+        const wanted = new Set(mine.map((t) => t.spec.name));
+        for (const n of names) {
+          if (wanted.has(n)) continue;
+          const dump = await session.run(["dumpxml", "--inactive", "--domain", n]);
+          if (dump.code === 0 && readDomainXml(dump.stdout).recorded !== null)
+            domains.push({ uri, domain: n, action: "delete-candidate", state: "defined", fieldChanges: [], featureChanges: [], drift: [], pendingRestart: [], restartNeeded: false });
+        }
+        return { uri, domains };
+      },
+      (error) => ({ uri, error, domains: [] }),
+    ),
+  );
+}
+
+export type RestartPolicy = "never" | "if-needed";
+
+export interface ApplyResult {
+  uri: string;
+  domain: string;
+  action: Action;
+  outcome: "defined" | "unchanged" | "failed" | "skipped";
+  restarted: boolean;
+  restartPending: boolean;
+  error?: string;
+}
+
+export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, opts: FleetOptions = {}): Promise<{ hosts: HostPlan[]; results: ApplyResult[] }> {
+  const hosts = await planFleet(ts, opts);
+  const results: ApplyResult[] = [];
+  await eachHost(
+    hosts.map((h) => h.uri),
+    opts.parallel ?? 4,
+    async (uri) => {
+      const plan = hosts.find((h) => h.uri === uri)!;
+      if (plan.error) {
+        for (const t of ts.filter((x) => x.uri === uri)) results.push({ uri, domain: t.spec.name, action: "create", outcome: "failed", restarted: false, restartPending: false, error: plan.error });
+        return;
+      }
+      const session = new VirshSession(uri);
+      try {
+        const todo = plan.domains.filter((d) => d.action === "create" || d.action === "update");
+        let n = 0;
+        for (const d of plan.domains) {
+          if (d.action === "delete-candidate") continue;
+          if (d.action === "unchanged" || d.error) {
+            results.push({ uri, domain: d.domain, action: d.action, outcome: d.error ? "failed" : "unchanged", restarted: false, restartPending: d.pendingRestart.length > 0, ...(d.error ? { error: d.error } : {}) });
+            continue;
+          }
+          n++;
+          if (todo.length > 10 && (n % 25 === 0 || n === todo.length)) opts.progress?.(`apply: ${uri}: ${n}/${todo.length} defined`);
+          // libvirt's define is atomic: on failure the previous definition stays
+          const r = await session.define(d.desiredXml!);
+          if (r.code !== 0) {
+            results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: false, error: r.stderr.trim().replace(/^error: /gm, "") });
+            continue;
+          }
+          let restarted = false;
+          if (d.restartNeeded && restart === "if-needed") {
+            const paused = d.state === "paused";
+            const stop = await session.run(["destroy", "--domain", d.domain]);
+            const start = stop.code === 0 ? await session.run(["start", ...(paused ? ["--paused"] : []), "--domain", d.domain]) : stop;
+            restarted = start.code === 0;
+            if (!restarted) {
+              results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: true, error: `defined, but the restart failed: ${start.stderr.trim()}` });
+              continue;
+            }
+          }
+          results.push({ uri, domain: d.domain, action: d.action, outcome: "defined", restarted, restartPending: d.restartNeeded && !restarted });
+        }
+      } finally {
+        session.close();
+      }
+    },
+  );
+  return { hosts, results };
+}
+
+/** The spec domain that reproduces a live domain, explicit only where it differs from the defaults. */
+export function importDomain(xml: string, host?: HostProfile): { domain: Record<string, unknown>; notes: Diagnostic[] } {
+  const read = readDomainXml(xml);
+  const d: Record<string, unknown> = { ...read.domain };
+  const resolveOf = (dom: Record<string, unknown>) => {
+    const l = validateSpecObject({ domains: [dom] }).domains[0];
+    return l.spec ? resolveDomain(l.spec, host) : null;
+  };
+  const full = resolveOf(d);
+  if (!full) throw new Error(`the definition does not read as a spec domain: ${JSON.stringify(validateSpecObject({ domains: [d] }).domains[0].diagnostics.map((x) => `${x.path}: ${x.message}`))}`);
+  const fingerprint = (r: Resolution | null) => (r ? canon([[...r.features].map(([k, v]) => [k, v.enabled]), r.machine.resolved, r.x2apic.enabled]) : "");
+  const target = fingerprint(full);
+  // drop explicit PV values that QEMU would choose anyway
+  const pv = { ...((d.paravirt as Record<string, boolean>) ?? {}) };
+  for (const k of Object.keys(pv)) {
+    const without = { ...pv };
+    delete without[k];
+    if (fingerprint(resolveOf({ ...d, paravirt: without })) === target) delete pv[k];
+  }
+  if (Object.keys(pv).length) d.paravirt = pv;
+  else delete d.paravirt;
+  // and scalar defaults
+  if (d.vcpus === 1) delete d.vcpus;
+  if (d.memoryMiB === 1024) delete d.memoryMiB;
+  const cpu = { ...((d.cpu as Record<string, unknown>) ?? {}) };
+  if (cpu.check === "none") delete cpu.check;
+  if (cpu.mode === "custom" && cpu.model === "qemu64") delete cpu.model;
+  if (cpu.mode === "custom" && Object.keys(cpu).length === 1) delete cpu.mode;
+  if (Object.keys(cpu).length) d.cpu = cpu;
+  else delete d.cpu;
+  if (typeof d.machine === "string" && host && fingerprint(resolveOf({ ...d, machine: "q35" })) === target && resolveMachine("q35", host).resolved === d.machine) delete d.machine;
+  return { domain: d, notes: read.notes };
+}
+
+export async function importDomains(uri: string, names: readonly string[], host?: HostProfile): Promise<{ domains: Record<string, unknown>[]; notes: Diagnostic[] }> {
+  const session = new VirshSession(uri);
+  try {
+    const domains: Record<string, unknown>[] = [];
+    const notes: Diagnostic[] = [];
+    for (const n of names) {
+      const dump = await session.run(["dumpxml", "--inactive", "--domain", n]);
+      if (dump.code !== 0) throw new Error(`${uri}: ${dump.stderr.trim().replace(/^error: /gm, "")}`);
+      const r = importDomain(dump.stdout, host);
+      domains.push(r.domain);
+      notes.push(...r.notes.map((x) => ({ ...x, path: `${n}: ${x.path}` })));
+    }
+    return { domains, notes };
+  } finally {
+    session.close();
+  }
+}

@@ -1,0 +1,84 @@
+import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import type { Resolution } from "../resolve/resolve";
+import { KPV_NS, QEMU_NS, renderDomainXml } from "./domain-xml";
+
+/**
+ * An XSLT 1.0 stylesheet that applies one domain's PV settings to any libvirt
+ * domain XML (for terraform-provider-libvirt <= 0.8 and pulumi-libvirt users:
+ * their `xml { xslt }` input). It owns what decides the PV features: the domain
+ * type, the machine type, the PV feature elements and ioapic, the CPU mode,
+ * model and flags, the kvmclock timer, our QEMU-namespace arguments and our
+ * metadata; it copies everything else (name, memory, vCPUs, devices, CPU
+ * topology) unchanged. The stylesheet is itself built with the XML builder.
+ */
+
+const XSL = "http://www.w3.org/1999/XSL/Transform";
+type XNode = Record<string, unknown>;
+const xmlOpts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true, parseTagValue: false, trimValues: true } as const;
+const parser = new XMLParser(xmlOpts);
+const builder = new XMLBuilder({ ...xmlOpts, format: true, indentBy: "  ", suppressEmptyNode: true, processEntities: true, commentPropName: "#comment" });
+
+const tagOf = (n: XNode) => Object.keys(n).find((k) => k !== ":@")!;
+const kids = (n: XNode | undefined): XNode[] => (n ? ((n[tagOf(n)] as XNode[]) ?? []) : []);
+const attrs = (n: XNode): Record<string, string> => (n[":@"] as Record<string, string>) ?? {};
+function el(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
+  const n: XNode = { [name]: children };
+  if (Object.keys(a).length) n[":@"] = Object.fromEntries(Object.entries(a).map(([k, v]) => [`@_${k}`, v]));
+  return n;
+}
+const applyTemplates = (select: string) => el("xsl:apply-templates", { select });
+const template = (match: string, children: XNode[]) => el("xsl:template", { match }, children);
+const copyWith = (children: XNode[]) => el("xsl:copy", {}, children);
+
+/** Owned args: -global x86_64-cpu.kvm* and -machine kernel-irqchip=..., each with its flag. */
+const OWNED_ARG =
+  "starts-with(@value,'x86_64-cpu.kvm') or starts-with(@value,'kernel-irqchip=') or starts-with(@value,'kernel_irqchip=')" +
+  " or (@value='-global' and starts-with(following-sibling::qemu:arg[1]/@value,'x86_64-cpu.kvm'))" +
+  " or (@value='-machine' and starts-with(following-sibling::qemu:arg[1]/@value,'kernel'))";
+const OWNED_FEATURES = "self::apic or self::pvspinlock or self::kvm or self::ioapic";
+
+export function renderXslt(r: Resolution): string {
+  const desired = (parser.parse(renderDomainXml(r)) as XNode[]).find((n) => tagOf(n) === "domain")!;
+  const d = (tag: string) => kids(desired).find((c) => tagOf(c) === tag);
+  const ownedFeatures = kids(d("features")).filter((f) => ["apic", "pvspinlock", "kvm", "ioapic"].includes(tagOf(f)) && !(tagOf(f) === "apic" && !attrs(f)["@_eoi"]));
+  const cpu = d("cpu")!;
+  const kvmclock = kids(d("clock")).filter((t) => tagOf(t) === "timer");
+  const metadata = kids(d("metadata"));
+  const args = kids(d("qemu:commandline"));
+  const machine = attrs(kids(d("os")).find((t) => tagOf(t) === "type")!)["@_machine"];
+
+  const cpuElement = el(
+    "cpu",
+    Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])),
+    [...kids(cpu), applyTemplates("topology|numa|cache|maxphysaddr")],
+  );
+  const domainTemplate = template("/domain", [
+    copyWith([
+      applyTemplates("@*"),
+      el("xsl:attribute", { name: "type" }, [{ "#text": attrs(desired)["@_type"] }]),
+      applyTemplates("node()"),
+      el("xsl:if", { test: "not(metadata)" }, [el("metadata", {}, metadata)]),
+      el("xsl:if", { test: "not(features)" }, [el("features", {}, [el("acpi"), el("apic"), ...ownedFeatures.filter((f) => tagOf(f) !== "apic")])]),
+      el("xsl:if", { test: "not(cpu)" }, [el("cpu", Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])), kids(cpu))]),
+      ...(kvmclock.length ? [el("xsl:if", { test: "not(clock)" }, [el("clock", { offset: "utc" }, kvmclock)])] : []),
+      ...(args.length ? [el("xsl:if", { test: "not(qemu:commandline)" }, [el("qemu:commandline", {}, args)])] : []),
+    ]),
+  ]);
+  const stylesheet = el(
+    "xsl:stylesheet",
+    { version: "1.0", "xmlns:xsl": XSL, "xmlns:qemu": QEMU_NS, "xmlns:kpv": KPV_NS, "exclude-result-prefixes": "kpv" },
+    [
+      { "#comment": [{ "#text": ` kvm-paravirt: PV settings of domain ${r.domain.name}; effective: ${[...r.features].filter(([, x]) => x.enabled).map(([k]) => k).join(" ")} `.replace(/--/g, "- -") }] },
+      el("xsl:output", { method: "xml", indent: "yes" }),
+      template("@*|node()", [copyWith([applyTemplates("@*|node()")])]),
+      domainTemplate,
+      template("/domain/os/type/@machine", [el("xsl:attribute", { name: "machine" }, [{ "#text": machine }])]),
+      template("/domain/features", [copyWith([applyTemplates(`@*|node()[not(${OWNED_FEATURES})]`), ...(ownedFeatures.some((f) => tagOf(f) === "apic") ? [] : [applyTemplates("apic")]), ...ownedFeatures])]),
+      template("/domain/cpu", [cpuElement]),
+      template("/domain/clock", [copyWith([applyTemplates("@*|node()[not(self::timer[@name='kvmclock'])]"), ...kvmclock])]),
+      template("/domain/metadata", [copyWith([applyTemplates("@*|node()[not(self::kpv:paravirt)]"), ...metadata])]),
+      template("/domain/qemu:commandline", [copyWith([applyTemplates(`@*|qemu:arg[not(${OWNED_ARG})]`), ...args])]),
+    ],
+  );
+  return (builder.build([stylesheet]) as string).trimStart();
+}
