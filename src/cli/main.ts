@@ -200,7 +200,8 @@ async function planCommand(io: Io, positionals: string[], values: Record<string,
   const hosts = await planFleet(ts, { host: loadProfile(io, values.host as string | undefined), progress: (s) => io.err(s) });
   io.out(values.json ? JSON.stringify({ hosts: stripInternal(hosts) }, null, 2) : formatPlan(hosts));
   if (hosts.some((h) => h.error || h.domains.some((d) => d.error))) return 1;
-  return hosts.some((h) => h.domains.some((d) => d.action !== "unchanged" || d.pendingRestart.length > 0)) ? 2 : 0;
+  // delete candidates are reported, not counted: apply never deletes
+  return hosts.some((h) => h.domains.some((d) => d.action === "create" || d.action === "update" || d.pendingRestart.length > 0)) ? 2 : 0;
 }
 
 async function applyCommand(io: Io, positionals: string[], values: Record<string, unknown>): Promise<number> {

@@ -201,7 +201,7 @@ async function withSession<T>(uri: string, fn: (s: VirshSession, names: Set<stri
   const session = new VirshSession(uri);
   try {
     const list = await session.run(["list", "--all", "--name"]);
-    if (list.code !== 0) return onError(list.stderr.trim().replace(/^error: /gm, "") || "virsh failed");
+    if (list.code !== 0) return onError(virshError(list.stderr) || "virsh failed");
     const names = new Set(list.stdout.split("\n").map((s) => s.trim()).filter(Boolean));
     return await fn(session, names);
   } finally {
@@ -238,6 +238,14 @@ export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}):
 
 export type RestartPolicy = "never" | "if-needed";
 
+/** virsh's error text on one line, without the temporary file it read from. */
+const virshError = (stderr: string): string =>
+  stderr
+    .split("\n")
+    .map((l) => l.replace(/^error: /, "").trim())
+    .filter((l) => l && !/^Failed to define domain from /.test(l))
+    .join("; ");
+
 export interface ApplyResult {
   uri: string;
   domain: string;
@@ -246,6 +254,14 @@ export interface ApplyResult {
   restarted: boolean;
   restartPending: boolean;
   error?: string;
+}
+
+/** Destroys and starts a domain again, paused if it was paused (its new definition takes effect). */
+async function restartDomain(session: VirshSession, d: DomainPlan): Promise<{ ok: boolean; error?: string }> {
+  const stop = await session.run(["destroy", "--domain", d.domain]);
+  if (stop.code !== 0) return { ok: false, error: `the restart failed: ${virshError(stop.stderr)}` };
+  const start = await session.run(["start", ...(d.state === "paused" ? ["--paused"] : []), "--domain", d.domain]);
+  return start.code === 0 ? { ok: true } : { ok: false, error: `the restart failed: ${virshError(start.stderr)}` };
 }
 
 export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, opts: FleetOptions = {}): Promise<{ hosts: HostPlan[]; results: ApplyResult[] }> {
@@ -266,8 +282,15 @@ export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, 
         let n = 0;
         for (const d of plan.domains) {
           if (d.action === "delete-candidate") continue;
-          if (d.action === "unchanged" || d.error) {
-            results.push({ uri, domain: d.domain, action: d.action, outcome: d.error ? "failed" : "unchanged", restarted: false, restartPending: d.pendingRestart.length > 0, ...(d.error ? { error: d.error } : {}) });
+          if (d.error) {
+            results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: d.pendingRestart.length > 0, error: d.error });
+            continue;
+          }
+          if (d.action === "unchanged") {
+            // an earlier change still waits for a restart
+            const restarted = d.pendingRestart.length > 0 && restart === "if-needed" ? await restartDomain(session, d) : null;
+            if (restarted && !restarted.ok) results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: true, error: restarted.error });
+            else results.push({ uri, domain: d.domain, action: d.action, outcome: "unchanged", restarted: Boolean(restarted), restartPending: d.pendingRestart.length > 0 && !restarted });
             continue;
           }
           n++;
@@ -275,19 +298,17 @@ export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, 
           // libvirt's define is atomic: on failure the previous definition stays
           const r = await session.define(d.desiredXml!);
           if (r.code !== 0) {
-            results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: false, error: r.stderr.trim().replace(/^error: /gm, "") });
+            results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: false, error: virshError(r.stderr) });
             continue;
           }
           let restarted = false;
           if (d.restartNeeded && restart === "if-needed") {
-            const paused = d.state === "paused";
-            const stop = await session.run(["destroy", "--domain", d.domain]);
-            const start = stop.code === 0 ? await session.run(["start", ...(paused ? ["--paused"] : []), "--domain", d.domain]) : stop;
-            restarted = start.code === 0;
-            if (!restarted) {
-              results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: true, error: `defined, but the restart failed: ${start.stderr.trim()}` });
+            const rs = await restartDomain(session, d);
+            if (!rs.ok) {
+              results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: true, error: `defined, but ${rs.error}` });
               continue;
             }
+            restarted = true;
           }
           results.push({ uri, domain: d.domain, action: d.action, outcome: "defined", restarted, restartPending: d.restartNeeded && !restarted });
         }

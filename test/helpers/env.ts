@@ -7,7 +7,7 @@ import fs from "node:fs";
  * name carries the reason.
  */
 
-export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate";
+export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc";
 
 function missing(need: Need): string | null {
   switch (need) {
@@ -25,6 +25,15 @@ function missing(need: Need): string | null {
     case "libvirt": {
       const r = spawnSync("virsh", ["-c", "qemu:///system", "version"], { encoding: "utf8", timeout: 20000 });
       return r.status === 0 ? null : `libvirtd does not answer on qemu:///system (${(r.stderr || r.error?.message || "").trim().split("\n")[0]}); start virtlogd -d && libvirtd -d`;
+    }
+    case "second-host": {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { answers, ensureSecondHost } = require("./second-host") as { answers(): boolean; ensureSecondHost(): string | null };
+      return answers() ? null : ensureSecondHost();
+    }
+    case "xsltproc": {
+      const r = spawnSync("xsltproc", ["--version"], { encoding: "utf8" });
+      return r.error ? "xsltproc is not installed (apt-get install xsltproc)" : null;
     }
     case "virt-xml-validate": {
       const r = spawnSync("virt-xml-validate", ["--help"], { encoding: "utf8" });

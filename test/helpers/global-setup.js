@@ -7,7 +7,13 @@ function answers() {
 }
 const installed = (bin) => spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).status === 0;
 
+const { ensureSecondHost } = require("./second-host");
+
 module.exports = async () => {
+  if (process.getuid?.() === 0 && installed("libvirtd")) {
+    const why = ensureSecondHost();
+    process.stderr.write(why ? `\nglobal setup: ${why}\n` : "");
+  }
   if (answers() || process.getuid?.() !== 0 || !installed("libvirtd")) return;
   process.stderr.write("\nglobal setup: starting virtlogd and libvirtd for the libvirt oracles\n");
   if (spawnSync("pgrep", ["-x", "virtlogd"]).status !== 0) spawnSync("virtlogd", ["-d"]);

@@ -1,0 +1,182 @@
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import YAML from "yaml";
+import { describeWith } from "../helpers/env";
+import { ROOT } from "../helpers/specs";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SECOND_URI, ensureSecondHost, stopSecondHost } = require("../helpers/second-host") as { SECOND_URI: string; ensureSecondHost(): string | null; stopSecondHost(): void };
+
+/**
+ * plan / apply / drift against two real libvirt hosts: qemu:///system and a second,
+ * independent libvirtd (an unprivileged user's session daemon). Everything goes
+ * through the real CLI.
+ */
+const SYSTEM = "qemu:///system";
+const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-fleet-"));
+const kpv = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8", timeout: 120000 });
+const virsh = (uri: string, ...args: string[]) => spawnSync("virsh", ["-q", "-c", uri, ...args], { encoding: "utf8" });
+type Plan = { hosts: { uri: string; error?: string; domains: { domain: string; action: string; drift: { feature: string; recorded: boolean; current: boolean }[]; pendingRestart: unknown[]; restartNeeded: boolean; fieldChanges: { field: string }[]; featureChanges: { feature: string }[] }[] }[] };
+const planJson = (spec: string, ...extra: string[]) => {
+  const r = kpv("plan", spec, "--host", PROFILE, "--json", ...extra);
+  return { status: r.status, stderr: r.stderr, plan: JSON.parse(r.stdout || "{}") as Plan };
+};
+const actions = (p: Plan) => p.hosts.flatMap((h) => h.domains.filter((d) => d.domain.startsWith("kpv-fleet-")).map((d) => `${h.uri === SYSTEM ? "system" : "second"} ${d.domain} ${d.action}`)).sort();
+
+const NAMES = Array.from({ length: 12 }, (_, i) => `kpv-fleet-${String(i).padStart(2, "0")}`);
+function fleetSpec(overrides: Record<string, Record<string, unknown>> = {}) {
+  const variants = [
+    { paravirt: { pvUnhalt: true, pvIpi: true } },
+    { irqchip: "split", paravirt: { pvTlbFlush: true } },
+    { cpu: { mode: "host-passthrough" }, paravirt: { hintDedicated: true } },
+    { machine: "pc-q35-5.1", paravirt: { pvEoi: false } },
+    { paravirt: { hidden: true } },
+    { vcpus: 4, paravirt: { kvmclock: false, kvmclockStableBit: false } },
+  ];
+  return {
+    domains: NAMES.map((name, i) => ({ name, memoryMiB: 128, ...variants[i % variants.length], ...(overrides[name] ?? {}) })),
+    hosts: Object.fromEntries(NAMES.map((n, i) => [n, i < 6 ? SYSTEM : SECOND_URI])),
+  };
+}
+function writeSpec(spec: unknown, name = "fleet.yaml") {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, YAML.stringify(spec));
+  return f;
+}
+function cleanup() {
+  for (const uri of [SYSTEM, SECOND_URI])
+    for (const n of virsh(uri, "list", "--all", "--name").stdout.split("\n").filter((x) => x.startsWith("kpv-fleet-"))) {
+      virsh(uri, "destroy", "--domain", n);
+      virsh(uri, "undefine", "--domain", n);
+    }
+}
+
+describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on two libvirt hosts", () => {
+  beforeAll(() => cleanup());
+  afterAll(() => {
+    ensureSecondHost();
+    cleanup();
+  });
+
+  test("a domain with disks and a NIC defined outside the tool keeps them through apply", () => {
+    const outside = `<domain type='kvm'><name>kpv-fleet-00</name><uuid>5a1c0000-0000-4000-8000-00000000f100</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+      <os><type arch='x86_64' machine='q35'>hvm</type></os>
+      <metadata><app:owner xmlns:app='https://example.com/app'>team-web</app:owner></metadata>
+      <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/kpv-fleet-00.img'/><target dev='vda' bus='virtio'/></disk>
+      <interface type='user'><mac address='52:54:00:aa:bb:cc'/><model type='virtio'/></interface></devices></domain>`;
+    const f = path.join(dir, "outside.xml");
+    fs.writeFileSync(f, outside);
+    expect(virsh(SYSTEM, "define", "--file", f).status).toBe(0);
+  });
+
+  test("apply defines 12 domains over two hosts, then plan says no changes (exit 0)", () => {
+    const spec = writeSpec(fleetSpec());
+    const first = planJson(spec);
+    expect(first.status).toBe(2);
+    expect(actions(first.plan).filter((a) => a.endsWith("create"))).toHaveLength(11);
+    expect(actions(first.plan)).toContain("system kpv-fleet-00 update"); // exists, not yet managed
+    const applied = kpv("apply", spec, "--host", PROFILE);
+    expect({ status: applied.status, out: applied.stdout.split("\n").slice(-2)[0] }).toEqual({ status: 0, out: "apply: 12 defined, 0 unchanged, 0 failed" });
+    const again = planJson(spec);
+    expect(actions(again.plan)).toEqual(NAMES.map((n, i) => `${i < 6 ? "system" : "second"} ${n} unchanged`).sort());
+    expect(again.status).toBe(0);
+    // apply is idempotent
+    expect(kpv("apply", spec, "--host", PROFILE).stdout).toMatch(/apply: 0 defined, 12 unchanged, 0 failed/);
+    // the outside domain kept its UUID, disk, NIC and metadata
+    const xml = virsh(SYSTEM, "dumpxml", "--domain", "kpv-fleet-00").stdout;
+    expect(xml).toMatch(/<uuid>5a1c0000-0000-4000-8000-00000000f100<\/uuid>/);
+    expect(xml).toMatch(/<source file='\/var\/lib\/libvirt\/images\/kpv-fleet-00.img'\/>/);
+    expect(xml).toMatch(/<mac address='52:54:00:aa:bb:cc'\/>/);
+    expect(xml).toMatch(/<app:owner xmlns:app="https:\/\/example.com\/app">team-web<\/app:owner>/);
+    expect(xml).toMatch(/<pvspinlock state='on'\/>/);
+  });
+
+  test("a hand edit is drift: plan shows exactly that feature, apply repairs it", () => {
+    const spec = writeSpec(fleetSpec());
+    const name = "kpv-fleet-07"; // second host, split irqchip + pv-tlb-flush
+    const xml = virsh(SECOND_URI, "dumpxml", "--inactive", "--domain", name).stdout.replace("x86_64-cpu.kvm-pv-tlb-flush=on", "x86_64-cpu.kvm-pv-tlb-flush=off");
+    const f = path.join(dir, "edited.xml");
+    fs.writeFileSync(f, xml);
+    expect(virsh(SECOND_URI, "define", "--file", f).status).toBe(0);
+    const p = planJson(spec);
+    expect(p.status).toBe(2);
+    expect(actions(p.plan).filter((a) => !a.endsWith("unchanged"))).toEqual([`second ${name} update`]);
+    const d = p.plan.hosts.flatMap((h) => h.domains).find((x) => x.domain === name)!;
+    expect(d.drift).toEqual([{ feature: "kvm-pv-tlb-flush", recorded: true, current: false }]);
+    expect(d.featureChanges.map((c) => c.feature)).toEqual(["kvm-pv-tlb-flush"]);
+    expect(kpv("apply", spec, "--host", PROFILE).status).toBe(0);
+    expect(planJson(spec).status).toBe(0);
+  });
+
+  test("a feature left to inherit that changes out of band is drift too", () => {
+    const spec = writeSpec(fleetSpec());
+    const name = "kpv-fleet-00"; // inherits kvm-pv-tlb-flush (off for qemu64)
+    const xml = virsh(SYSTEM, "dumpxml", "--inactive", "--security-info", "--domain", name).stdout.replace("</domain>", "<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:arg value='-global'/><qemu:arg value='x86_64-cpu.kvm-pv-tlb-flush=on'/></qemu:commandline></domain>");
+    const f = path.join(dir, "edited2.xml");
+    fs.writeFileSync(f, xml);
+    expect(virsh(SYSTEM, "define", "--file", f).status).toBe(0);
+    const d = planJson(spec).plan.hosts.flatMap((h) => h.domains).find((x) => x.domain === name)!;
+    expect(d.action).toBe("update");
+    expect(d.drift).toEqual([{ feature: "kvm-pv-tlb-flush", recorded: false, current: true }]);
+    expect(kpv("apply", spec, "--host", PROFILE).status).toBe(0);
+    expect(planJson(spec).status).toBe(0);
+  });
+
+  test("a running domain with --restart=never: definition updated, plan reports the restart pending; if-needed restarts it", () => {
+    const name = "kpv-fleet-01";
+    expect(virsh(SYSTEM, "start", "--paused", "--domain", name).status).toBe(0);
+    const spec = writeSpec(fleetSpec({ [name]: { paravirt: { pvTlbFlush: false, pvIpi: true } } }), "changed.yaml");
+    const applied = kpv("apply", spec, "--host", PROFILE, "--restart", "never");
+    expect(applied.status).toBe(0);
+    expect(applied.stdout).toMatch(new RegExp(`defined\\s+qemu:///system ${name} \\(restart pending`));
+    expect(virsh(SYSTEM, "dumpxml", "--inactive", "--domain", name).stdout).toMatch(/<pv-ipi state='on'\/>|kvm-pv-ipi=on/);
+    const p = planJson(spec);
+    const d = p.plan.hosts.flatMap((h) => h.domains).find((x) => x.domain === name)!;
+    expect(d.action).toBe("unchanged");
+    expect(d.pendingRestart).toEqual(expect.arrayContaining([{ feature: "kvm-pv-ipi", running: false, defined: true }]));
+    expect(p.status).toBe(2);
+    const restarted = kpv("apply", spec, "--host", PROFILE, "--restart", "if-needed");
+    expect(restarted.stdout).toMatch(new RegExp(`${name} \\(restarted\\)`));
+    const after = planJson(spec);
+    expect(after.plan.hosts.flatMap((h) => h.domains).find((x) => x.domain === name)!.pendingRestart).toEqual([]);
+    expect(virsh(SYSTEM, "domstate", "--domain", name).stdout.trim()).toBe("paused");
+    virsh(SYSTEM, "destroy", "--domain", name);
+  });
+
+  test("a domain whose define libvirt rejects fails alone; the others are applied", () => {
+    const spec = fleetSpec({ "kpv-fleet-02": { paravirt: { pvIpi: false } } });
+    spec.domains.push({ name: "kpv-fleet-reject", memoryMiB: 128, vcpus: 300 } as never);
+    (spec.hosts as Record<string, string>)["kpv-fleet-reject"] = SYSTEM;
+    const r = kpv("apply", writeSpec(spec, "reject.yaml"), "--host", PROFILE);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/failed\s+qemu:\/\/\/system kpv-fleet-reject: unsupported configuration: Maximum CPUs greater than specified machine type limit 288\n/);
+    expect(r.stdout).toMatch(/defined\s+qemu:\/\/\/system kpv-fleet-02/);
+    expect(virsh(SYSTEM, "domuuid", "--domain", "kpv-fleet-reject").status).not.toBe(0);
+  });
+
+  test("an unreachable URI is a clear error (exit 1)", () => {
+    const r = kpv("plan", writeSpec({ domains: [{ name: "kpv-fleet-x" }] }, "unreach.yaml"), "--connect", "qemu+tcp://127.0.0.1:1/system");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/host qemu\+tcp:\/\/127.0.0.1:1\/system: ERROR .*(connect|Connection refused)/);
+  });
+
+  test("libvirtd stopped in the middle of an apply: a clear error, and a rerun converges", async () => {
+    const many = { domains: Array.from({ length: 40 }, (_, i) => ({ name: `kpv-fleet-m${i}`, memoryMiB: 64 })) };
+    const spec = writeSpec(many, "many.yaml");
+    const child = spawn(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "apply", spec, "--connect", SECOND_URI, "--host", PROFILE], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    await new Promise((r) => setTimeout(r, 400));
+    stopSecondHost();
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code).toBe(1);
+    expect(out).toMatch(/failed\s+qemu\+unix:\/\/\/session\?socket=\S+ kpv-fleet-m\d+: /);
+    expect(ensureSecondHost()).toBeNull();
+    const rerun = kpv("apply", spec, "--connect", SECOND_URI, "--host", PROFILE);
+    expect(rerun.status).toBe(0);
+    expect(kpv("plan", spec, "--connect", SECOND_URI, "--host", PROFILE).status).toBe(0);
+    for (const d of many.domains) virsh(SECOND_URI, "undefine", "--domain", d.name);
+  });
+});
