@@ -1,0 +1,108 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import YAML from "yaml";
+import { readVcpuProperties } from "../../src/adapters/qmp";
+import { monitorExec } from "../../src/adapters/virsh";
+import { renderDomain } from "../../src/pipeline";
+import { validateSpecObject, mergeDefaults } from "../../src/spec/load";
+import { describeWith } from "../helpers/env";
+import { predicted, withHostQuirk } from "../helpers/oracle";
+import { DEBIAN12, exampleSpecs, ROOT } from "../helpers/specs";
+
+/**
+ * import: live domains back to a spec (round trip over every example), and the
+ * XSLT bridge: the stylesheet applied by xsltproc to XML libvirt itself wrote
+ * must realize the predicted features.
+ */
+const URI = "qemu:///system";
+const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-imp-"));
+const kpv = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8" });
+const virsh = (...args: string[]) => spawnSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" });
+const drop = (n: string) => {
+  virsh("destroy", "--domain", n);
+  virsh("undefine", "--domain", n);
+};
+
+const exampleDomains = exampleSpecs().flatMap((file) => {
+  const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { defaults?: Record<string, unknown>; domains: Record<string, unknown>[] };
+  return doc.domains.map((d) => {
+    const merged = mergeDefaults(doc.defaults ?? {}, d);
+    return [`${path.basename(file)}: ${String(merged.name)}`, { ...merged, name: `kpv-imp-${String(merged.name)}` }] as const;
+  });
+});
+
+function defineFrom(domain: Record<string, unknown>): void {
+  const d = validateSpecObject({ domains: [domain] }).domains[0];
+  if (!d.spec) throw new Error(JSON.stringify(d.diagnostics));
+  const f = path.join(dir, `${String(domain.name)}.xml`);
+  fs.writeFileSync(f, renderDomain(d.spec, DEBIAN12).rendered.domainXml);
+  drop(String(domain.name));
+  const r = virsh("define", "--file", f);
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+const importOne = (name: string) => {
+  const r = kpv("import", name, "--connect", URI, "--host", PROFILE);
+  if (r.status !== 0) throw new Error(r.stderr);
+  return (YAML.parse(r.stdout) as { domains: Record<string, unknown>[] }).domains[0];
+};
+const effective = (domain: Record<string, unknown>) => {
+  const d = validateSpecObject({ domains: [domain] }).domains[0];
+  return predicted(renderDomain(d.spec!, DEBIAN12).resolution);
+};
+
+describeWith(["kvm", "libvirt", "xsltproc"], "import and the XSLT bridge against the real libvirtd", () => {
+  afterAll(() => {
+    for (const [, d] of exampleDomains) drop(String(d.name));
+    drop("kpv-xslt-target");
+  });
+
+  test.each(exampleDomains)("import round trip: %s", (_n, domain) => {
+    defineFrom(domain);
+    const s1 = importOne(String(domain.name));
+    expect(effective(s1)).toEqual(effective(domain)); // the imported spec means the same
+    defineFrom(s1);
+    const s2 = importOne(String(domain.name));
+    expect(s2).toEqual(s1);
+    drop(String(domain.name));
+  });
+
+  test("import writes explicit values only where they differ from the defaults", () => {
+    defineFrom({ name: "kpv-imp-minimal", paravirt: { kvmclock: true, pvEoi: true, pvIpi: false, pvUnhalt: true } });
+    expect(importOne("kpv-imp-minimal")).toEqual({ name: "kpv-imp-minimal", paravirt: { pvUnhalt: true } });
+    drop("kpv-imp-minimal");
+  });
+
+  test.each(exampleDomains)("xslt: libvirt-written XML transformed by xsltproc realizes the prediction: %s", async (_n, domain) => {
+    const target = "kpv-xslt-target";
+    drop(target);
+    // a plain domain as libvirt writes it (what terraform-provider-libvirt would define)
+    const plain = path.join(dir, "plain.xml");
+    fs.writeFileSync(plain, `<domain type='kvm'><name>${target}</name><memory unit='MiB'>128</memory><vcpu>2</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os><features><acpi/><apic/></features><devices><memballoon model='none'/></devices></domain>`);
+    expect(virsh("define", "--file", plain).status).toBe(0);
+    const written = path.join(dir, "written.xml");
+    fs.writeFileSync(written, virsh("dumpxml", "--inactive", "--domain", target).stdout);
+    drop(target);
+    // the stylesheet for the example domain (host quirk applied, see oracle-configs.ts)
+    const specFile = path.join(dir, "one.yaml");
+    fs.writeFileSync(specFile, YAML.stringify({ domains: [withHostQuirk({ ...domain, name: target })] }));
+    const xsl = kpv("xslt", specFile, "--domain", target, "--host", PROFILE);
+    expect(xsl.status).toBe(0);
+    const xslFile = path.join(dir, "pv.xsl");
+    fs.writeFileSync(xslFile, xsl.stdout);
+    const out = spawnSync("xsltproc", [xslFile, written], { encoding: "utf8" });
+    expect(out.stderr).toBe("");
+    const transformed = path.join(dir, "transformed.xml");
+    fs.writeFileSync(transformed, out.stdout);
+    expect(virsh("define", "--file", transformed).status).toBe(0);
+    expect(virsh("start", "--paused", "--domain", target).status).toBe(0);
+    try {
+      const want = effective(withHostQuirk({ ...domain, name: target }));
+      expect(await readVcpuProperties(monitorExec(URI, target), Object.keys(want))).toEqual(want);
+    } finally {
+      drop(target);
+    }
+  });
+});
