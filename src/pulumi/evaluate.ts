@@ -3,6 +3,7 @@ import { HostProfileSchema, type HostProfile } from "../host/profile";
 import { renderDomain, type FeatureReport } from "../pipeline";
 import type { Resolution } from "../resolve/resolve";
 import { validateSpecObject } from "../spec/load";
+import { renderXslt } from "../render/xslt";
 
 /** The arguments of a ParavirtDomain as plain values (after apply, or as a policy pack sees them). */
 export interface PlainArgs {
@@ -16,6 +17,8 @@ export interface Evaluation {
   /** null when the arguments did not validate */
   resolution: Resolution | null;
   domainXml: string;
+  /** XSLT 1.0 stylesheet applying the PV settings to any libvirt domain XML (pulumi-libvirt's xml.xslt) */
+  xslt: string;
   qemuArgs: string[];
   features: Record<string, FeatureReport>;
   diagnostics: Diagnostic[];
@@ -56,8 +59,8 @@ export function evaluateArgs(resourceName: string, args: PlainArgs): Evaluation 
   const pre: Diagnostic[] = [...loaded.diagnostics, ...d.diagnostics].map(strip);
   if (host && "severity" in host) pre.push(host);
   if (!d.spec || pre.some((x) => x.severity === "error"))
-    return { name: String(domain.name), resolution: null, domainXml: "", qemuArgs: [], features: {}, diagnostics: pre };
+    return { name: String(domain.name), resolution: null, domainXml: "", xslt: "", qemuArgs: [], features: {}, diagnostics: pre };
   const { resolution, rendered } = renderDomain(d.spec, host as HostProfile | undefined);
-  return { name: d.spec.name, resolution, domainXml: rendered.domainXml, qemuArgs: rendered.qemuArgs, features: rendered.features, diagnostics: [...pre, ...rendered.diagnostics] };
+  return { name: d.spec.name, resolution, domainXml: rendered.domainXml, xslt: renderXslt(resolution), qemuArgs: rendered.qemuArgs, features: rendered.features, diagnostics: [...pre, ...rendered.diagnostics] };
 }
 

@@ -52,6 +52,8 @@ export class ParavirtDomain extends pulumi.ComponentResource {
   public readonly domainName!: pulumi.Output<string>;
   /** The rendered libvirt domain XML. */
   public readonly domainXml!: pulumi.Output<string>;
+  /** An XSLT stylesheet that applies these PV settings to any libvirt domain XML: feed it to pulumi-libvirt's (or a terraform-provider-libvirt SDK's) `xml.xslt`, with deploy: false. */
+  public readonly xslt!: pulumi.Output<string>;
   /** The equivalent QEMU arguments (-accel, -machine, -cpu, -smp, -m). */
   public readonly qemuArgs!: pulumi.Output<string[]>;
   /** Every PV property the host's QEMU has: effective value, source and reason. */
@@ -102,6 +104,7 @@ export class ParavirtDomain extends pulumi.ComponentResource {
 
     this.domainName = evaluation.name;
     this.domainXml = evaluation.domainXml;
+    this.xslt = evaluation.xslt;
     this.qemuArgs = evaluation.qemuArgs;
     this.features = evaluation.features;
     this.diagnostics = evaluation.diagnostics;
@@ -109,6 +112,7 @@ export class ParavirtDomain extends pulumi.ComponentResource {
     this.registerOutputs({
       domainName: this.domainName,
       domainXml: this.domainXml,
+      xslt: this.xslt,
       qemuArgs: this.qemuArgs,
       features: this.features,
       diagnostics: this.diagnostics,

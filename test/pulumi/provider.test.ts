@@ -21,7 +21,7 @@ describe("ComponentProvider (multi-language)", () => {
     await settle();
     expect(await valueOf(result.urn as pulumi.Output<string>)).toMatch(/::kvm-paravirt:index:ParavirtDomain::from-yaml$/);
     const state = result.state as Record<string, pulumi.Output<unknown>>;
-    expect(Object.keys(state).sort()).toEqual(["diagnostics", "domainName", "domainXml", "features", "qemuArgs", "restartRequired"]);
+    expect(Object.keys(state).sort()).toEqual(["diagnostics", "domainName", "domainXml", "features", "qemuArgs", "restartRequired", "xslt"]);
     const cli = renderSpec(validateSpecObject({ domains: [{ name: "from-yaml", vcpus: 2, irqchip: "split", cpu: { mode: "custom", model: "qemu64" }, paravirt: { pvIpi: true } }] })).domains[0];
     expect(await valueOf(state.domainXml)).toBe(cli.domainXml);
     expect(await valueOf(state.qemuArgs)).toEqual(cli.qemuArgs);

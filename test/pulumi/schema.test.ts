@@ -63,7 +63,7 @@ describe("schema.json", () => {
 
   test("outputs are typed", () => {
     const res = committed.resources["kvm-paravirt:index:ParavirtDomain"];
-    expect(Object.keys(res.properties).sort()).toEqual(["diagnostics", "domainName", "domainXml", "features", "qemuArgs", "restartRequired"]);
+    expect(Object.keys(res.properties).sort()).toEqual(["diagnostics", "domainName", "domainXml", "features", "qemuArgs", "restartRequired", "xslt"]);
     expect(res.properties.features.additionalProperties.$ref).toBe("#/types/kvm-paravirt:index:FeatureState");
   });
 });
