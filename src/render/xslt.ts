@@ -1,6 +1,6 @@
-import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import { XMLBuilder } from "fast-xml-parser";
 import type { Resolution } from "../resolve/resolve";
-import { KPV_NS, QEMU_NS, renderDomainXml } from "./domain-xml";
+import { buildDomainTree, KPV_NS, QEMU_NS } from "./domain-xml";
 
 /**
  * An XSLT 1.0 stylesheet that applies one domain's PV settings to any libvirt
@@ -14,8 +14,7 @@ import { KPV_NS, QEMU_NS, renderDomainXml } from "./domain-xml";
 
 const XSL = "http://www.w3.org/1999/XSL/Transform";
 type XNode = Record<string, unknown>;
-const xmlOpts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true, parseTagValue: false, trimValues: true } as const;
-const parser = new XMLParser(xmlOpts);
+const xmlOpts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true } as const;
 const builder = new XMLBuilder({ ...xmlOpts, format: true, indentBy: "  ", suppressEmptyNode: true, processEntities: true, commentPropName: "#comment" });
 
 const tagOf = (n: XNode) => Object.keys(n).find((k) => k !== ":@")!;
@@ -37,8 +36,22 @@ const OWNED_ARG =
   " or (@value='-machine' and starts-with(following-sibling::qemu:arg[1]/@value,'kernel'))";
 const OWNED_FEATURES = "self::apic or self::pvspinlock or self::kvm or self::ioapic";
 
+/** The domain tree the renderer builds, in the builder's document-order form (no parsing needed). */
+function ordered(name: string, value: unknown): XNode[] {
+  if (Array.isArray(value)) return value.flatMap((v) => ordered(name, v));
+  if (value === null || typeof value !== "object") return [el(name, {}, value === "" || value === undefined ? [] : [{ "#text": String(value) }])];
+  const a: Record<string, string> = {};
+  const children: XNode[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k.startsWith("@_")) a[k.slice(2)] = String(v);
+    else if (k === "#text") children.push({ "#text": String(v) });
+    else children.push(...ordered(k, v));
+  }
+  return [el(name, a, children)];
+}
+
 export function renderXslt(r: Resolution): string {
-  const desired = (parser.parse(renderDomainXml(r)) as XNode[]).find((n) => tagOf(n) === "domain")!;
+  const desired = ordered("domain", buildDomainTree(r).domain)[0];
   const d = (tag: string) => kids(desired).find((c) => tagOf(c) === tag);
   const ownedFeatures = kids(d("features")).filter((f) => ["apic", "pvspinlock", "kvm", "ioapic"].includes(tagOf(f)) && !(tagOf(f) === "apic" && !attrs(f)["@_eoi"]));
   const cpu = d("cpu")!;
