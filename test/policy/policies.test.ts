@@ -30,8 +30,8 @@ describe("policies", () => {
     ["no-custom-argv", {}, { paravirt: { pvIpi: false, pvUnhalt: true } }, { paravirt: { pvTlbFlush: true } }, undefined],
     ["guest-kernel-minimum", {}, { guest: { kernel: "6.1" }, paravirt: { pvIpi: true } }, { guest: { kernel: "4.14" }, paravirt: { pvIpi: true } }, "kvm-pv-ipi"],
   ])("%s %j", (policy, config, passing, violating, feature) => {
-    expect(run(policy as string, passing as object, config as object)).toEqual([]);
-    const v = run(policy as string, violating as object, config as object);
+    expect(run(policy as string, passing as Record<string, unknown>, config as Record<string, unknown>)).toEqual([]);
+    const v = run(policy as string, violating as Record<string, unknown>, config as Record<string, unknown>);
     expect(v.length).toBeGreaterThan(0);
     expect(v[0]).toMatchObject({ policy, enforcementLevel: "mandatory", domain: "vm", ...(feature ? { feature } : {}) });
     expect(v[0].fix.length).toBeGreaterThan(5);
