@@ -115,3 +115,28 @@ describe("ParavirtDomain", () => {
     expect(await valueOf(new ParavirtDomain("res2", { name: "vm;$(x)", deploy: false }).domainName)).toBe("vm;$(x)");
   });
 });
+
+describe("ParavirtDomain: replacement and the XSLT output", () => {
+  test("a renamed or moved domain is replaced delete-before-create", async () => {
+    const captured: pulumi.ResourceTransformationArgs[] = [];
+    new ParavirtDomain("ren", { name: "new-name" }, { transformations: [(a) => (captured.push(a), undefined)] });
+    await settle();
+    const cmd = captured.find((a) => a.type === "command:local:Command")!;
+    // the Command SDK adds its own triggers[*]
+    expect(cmd.opts).toMatchObject({ replaceOnChanges: expect.arrayContaining(["environment"]), deleteBeforeReplace: true });
+    expect(await valueOf(pulumi.output((cmd.props as { environment: Record<string, pulumi.Input<string>> }).environment.KVM_PARAVIRT_DOMAIN))).toBe("new-name");
+  });
+
+  test("the xslt output is the stylesheet `kvm-paravirt xslt` prints", async () => {
+    const d = new ParavirtDomain("xs", { deploy: false, hostProfile: PROFILE, paravirt: { pvIpi: true, pvUnhalt: true } });
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-xs-"));
+    fs.writeFileSync(path.join(dir, "s.yaml"), "domains: [{name: xs, paravirt: {pvIpi: true, pvUnhalt: true}}]");
+    fs.writeFileSync(path.join(dir, "h.json"), PROFILE);
+    const cli = spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "xslt", path.join(dir, "s.yaml"), "--domain", "xs", "--host", path.join(dir, "h.json")], { encoding: "utf8" });
+    expect(cli.status).toBe(0);
+    expect(`${await valueOf(d.xslt)}\n`).toBe(cli.stdout);
+    expect(cli.stdout).toMatch(/^<xsl:stylesheet version="1.0"/);
+  });
+});
