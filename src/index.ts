@@ -15,5 +15,4 @@ export * from "./policy/policies";
 export * from "./policy/config";
 export { checkSpec, checkHost, type AuditReport } from "./policy/audit";
 export { readDomainXml, type ReadDomain } from "./live/read-domain";
-export { evaluateArgs, type Evaluation, type PlainArgs } from "./pulumi/evaluate";
-export { PARAVIRT_DOMAIN_TYPE } from "./pulumi/paravirt-domain";
+export { evaluateArgs, PARAVIRT_DOMAIN_TYPE, type Evaluation, type PlainArgs } from "./pulumi/evaluate";

@@ -5,6 +5,9 @@ import type { Resolution } from "../resolve/resolve";
 import { validateSpecObject } from "../spec/load";
 import { renderXslt } from "../render/xslt";
 
+/** The component's type token (here, not in paravirt-domain.ts, so that the core does not load the Pulumi SDK). */
+export const PARAVIRT_DOMAIN_TYPE = "kvm-paravirt:index:ParavirtDomain";
+
 /** The arguments of a ParavirtDomain as plain values (after apply, or as a policy pack sees them). */
 export interface PlainArgs {
   name?: string | null;

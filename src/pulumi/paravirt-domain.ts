@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ParavirtDomainArgs } from "./args";
-import { evaluateArgs, uriHasCredentials, type Evaluation, type PlainArgs } from "./evaluate";
+import { evaluateArgs, PARAVIRT_DOMAIN_TYPE, uriHasCredentials, type Evaluation, type PlainArgs } from "./evaluate";
 import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "./deploy-scripts";
 
 /**
@@ -11,7 +11,7 @@ import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "./deploy-scripts";
  * XML goes on stdin; the name and URI in environment variables).
  */
 
-export const PARAVIRT_DOMAIN_TYPE = "kvm-paravirt:index:ParavirtDomain";
+export { PARAVIRT_DOMAIN_TYPE };
 
 /** The effective value of one PV property, why it has it. */
 export interface FeatureState {
