@@ -74,11 +74,13 @@ export class ParavirtDomain extends pulumi.ComponentResource {
       const { resolution: _internal, ...outputs } = ev; // outputs carry plain data only
       return outputs;
     };
-    // Plain arguments are checked now, before any child exists; arguments that arrive as
-    // Outputs are checked when they resolve (not during a preview with unknowns).
-    const evaluation: pulumi.Output<Omit<Evaluation, "resolution">> = isPlain(args)
-      ? pulumi.output(checked(evaluateArgs(name, args as PlainArgs)))
-      : pulumi.output(args).apply((plain) => checked(evaluateArgs(name, plain as PlainArgs)));
+    // Plain arguments are checked now, before any child exists, and their results stay plain
+    // values (cheaper than Output chains); arguments that arrive as Outputs are checked when
+    // they resolve (not during a preview with unknowns).
+    type Outputs = Omit<Evaluation, "resolution">;
+    const field = <K extends keyof Outputs>(k: K): pulumi.Input<Outputs[K]> => (plain ? plain[k] : lifted!.apply((e) => e[k]));
+    const plain: Outputs | null = isPlain(args) ? checked(evaluateArgs(name, args as PlainArgs)) : null;
+    const lifted = plain ? null : pulumi.output(args).apply((a) => checked(evaluateArgs(name, a as PlainArgs)));
 
     const connection =
       typeof args.connection === "string" || args.connection === undefined
@@ -92,8 +94,8 @@ export class ParavirtDomain extends pulumi.ComponentResource {
           create: DEFINE_SCRIPT,
           update: DEFINE_SCRIPT,
           delete: UNDEFINE_SCRIPT,
-          stdin: evaluation.domainXml,
-          environment: { KVM_PARAVIRT_URI: connection, KVM_PARAVIRT_DOMAIN: evaluation.name },
+          stdin: field("domainXml"),
+          environment: { KVM_PARAVIRT_URI: connection, KVM_PARAVIRT_DOMAIN: field("name") },
           addPreviousOutputInEnv: false,
         },
         // a renamed or moved domain is undefined first, then defined anew
@@ -102,21 +104,17 @@ export class ParavirtDomain extends pulumi.ComponentResource {
       restartRequired = define.stdout.apply((out) => /restart-required/.test(out ?? ""));
     }
 
-    this.domainName = evaluation.name;
-    this.domainXml = evaluation.domainXml;
-    this.xslt = evaluation.xslt;
-    this.qemuArgs = evaluation.qemuArgs;
-    this.features = evaluation.features;
-    this.diagnostics = evaluation.diagnostics;
+    // Each Output costs the SDK several tracked promises: the properties are created on
+    // first use, and the engine is sent the plain values where they are known.
+    const properties = { domainName: "name", domainXml: "domainXml", xslt: "xslt", qemuArgs: "qemuArgs", features: "features", diagnostics: "diagnostics" } as const;
+    for (const [prop, key] of Object.entries(properties)) {
+      let cached: pulumi.Output<unknown> | undefined;
+      Object.defineProperty(this, prop, { enumerable: true, get: () => (cached ??= pulumi.output(field(key))) });
+    }
     this.restartRequired = restartRequired;
     this.registerOutputs({
-      domainName: this.domainName,
-      domainXml: this.domainXml,
-      xslt: this.xslt,
-      qemuArgs: this.qemuArgs,
-      features: this.features,
-      diagnostics: this.diagnostics,
-      restartRequired: this.restartRequired,
+      ...Object.fromEntries(Object.entries(properties).map(([prop, key]) => [prop, field(key)])),
+      restartRequired,
     });
   }
 }
