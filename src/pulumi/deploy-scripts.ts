@@ -5,16 +5,25 @@
  * quoted. virsh reads definitions from a file, so stdin goes to a private temp file.
  */
 
-/** create and update: define (or redefine) the domain, keeping an existing domain's UUID. */
+/**
+ * create and update: define the domain from stdin; an existing domain (same name) is
+ * updated through the stylesheet in KVM_PARAVIRT_MERGE_XSLT instead, so that its UUID,
+ * devices and everything else the spec does not own stay (needs xsltproc).
+ */
 export const DEFINE_SCRIPT = `set -eu
 uri="$KVM_PARAVIRT_URI"
 dom="$KVM_PARAVIRT_DOMAIN"
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-# libvirt refuses to redefine a domain under another UUID: carry the existing one over
-uuid=$(virsh -q -c "$uri" domuuid --domain "$dom" 2>/dev/null || true)
-if [ -n "$uuid" ]; then
-  awk -v u="$uuid" 'NR == 1 { print; print "  <uuid>" u "</uuid>"; next } { print }' > "$tmp"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+tmp="$dir/domain.xml"
+if virsh -q -c "$uri" domuuid --domain "$dom" >/dev/null 2>&1; then
+  if ! command -v xsltproc >/dev/null 2>&1; then
+    echo "kvm-paravirt: updating the existing domain $dom needs xsltproc (to keep its devices); install it (Debian: xsltproc)" >&2
+    exit 1
+  fi
+  virsh -q -c "$uri" dumpxml --inactive --security-info --domain "$dom" > "$dir/current.xml"
+  printf '%s' "$KVM_PARAVIRT_MERGE_XSLT" > "$dir/merge.xsl"
+  xsltproc --nonet -o "$tmp" "$dir/merge.xsl" "$dir/current.xml"
 else
   cat > "$tmp"
 fi

@@ -22,6 +22,8 @@ export interface Evaluation {
   domainXml: string;
   /** XSLT 1.0 stylesheet applying the PV settings to any libvirt domain XML (pulumi-libvirt's xml.xslt) */
   xslt: string;
+  /** the same, owning vCPUs and memory too: how the define command updates an existing domain, keeping its devices */
+  mergeXslt: string;
   qemuArgs: string[];
   features: Record<string, FeatureReport>;
   diagnostics: Diagnostic[];
@@ -62,8 +64,17 @@ export function evaluateArgs(resourceName: string, args: PlainArgs): Evaluation 
   const pre: Diagnostic[] = [...loaded.diagnostics, ...d.diagnostics].map(strip);
   if (host && "severity" in host) pre.push(host);
   if (!d.spec || pre.some((x) => x.severity === "error"))
-    return { name: String(domain.name), resolution: null, domainXml: "", xslt: "", qemuArgs: [], features: {}, diagnostics: pre };
+    return { name: String(domain.name), resolution: null, domainXml: "", xslt: "", mergeXslt: "", qemuArgs: [], features: {}, diagnostics: pre };
   const { resolution, rendered } = renderDomain(d.spec, host as HostProfile | undefined);
-  return { name: d.spec.name, resolution, domainXml: rendered.domainXml, xslt: renderXslt(resolution), qemuArgs: rendered.qemuArgs, features: rendered.features, diagnostics: [...pre, ...rendered.diagnostics] };
+  const ev = { name: d.spec.name, resolution, domainXml: rendered.domainXml, qemuArgs: rendered.qemuArgs, features: rendered.features, diagnostics: [...pre, ...rendered.diagnostics] } as Evaluation;
+  // the stylesheets are rendered only when asked for (each costs as much as the domain XML)
+  lazy(ev, "xslt", () => renderXslt(resolution));
+  lazy(ev, "mergeXslt", () => renderXslt(resolution, { sizing: true }));
+  return ev;
+}
+
+function lazy<T extends object, K extends keyof T>(obj: T, key: K, compute: () => T[K]): void {
+  let value: T[K] | undefined;
+  Object.defineProperty(obj, key, { enumerable: true, get: () => (value ??= compute()) });
 }
 

@@ -67,20 +67,21 @@ export class ParavirtDomain extends pulumi.ComponentResource {
     // the args are the component's recorded inputs: policy packs validate them
     super(PARAVIRT_DOMAIN_TYPE, name, args, opts);
 
-    const checked = (ev: Evaluation): Omit<Evaluation, "resolution"> => {
+    const checked = (ev: Evaluation): Evaluation => {
       const msg = errorText(ev);
       if (msg) throw new pulumi.ResourceError(msg, this, true);
       for (const w of ev.diagnostics.filter((d) => d.severity === "warning")) pulumi.log.warn(`${w.path}: [${w.code}] ${w.message}`, this);
-      const { resolution: _internal, ...outputs } = ev; // outputs carry plain data only
-      return outputs;
+      return ev;
     };
+    // what an Output carries: plain data only (the SDK walks it), stylesheets included
+    const outputsOf = (ev: Evaluation): Outputs => ({ name: ev.name, domainXml: ev.domainXml, xslt: ev.xslt, mergeXslt: ev.mergeXslt, qemuArgs: ev.qemuArgs, features: ev.features, diagnostics: ev.diagnostics });
     // Plain arguments are checked now, before any child exists, and their results stay plain
     // values (cheaper than Output chains); arguments that arrive as Outputs are checked when
     // they resolve (not during a preview with unknowns).
     type Outputs = Omit<Evaluation, "resolution">;
     const field = <K extends keyof Outputs>(k: K): pulumi.Input<Outputs[K]> => (plain ? plain[k] : lifted!.apply((e) => e[k]));
     const plain: Outputs | null = isPlain(args) ? checked(evaluateArgs(name, args as PlainArgs)) : null;
-    const lifted = plain ? null : pulumi.output(args).apply((a) => checked(evaluateArgs(name, a as PlainArgs)));
+    const lifted = plain ? null : pulumi.output(args).apply((a) => outputsOf(checked(evaluateArgs(name, a as PlainArgs))));
 
     const connection =
       typeof args.connection === "string" || args.connection === undefined
@@ -95,11 +96,11 @@ export class ParavirtDomain extends pulumi.ComponentResource {
           update: DEFINE_SCRIPT,
           delete: UNDEFINE_SCRIPT,
           stdin: field("domainXml"),
-          environment: { KVM_PARAVIRT_URI: connection, KVM_PARAVIRT_DOMAIN: field("name") },
+          environment: { KVM_PARAVIRT_URI: connection, KVM_PARAVIRT_DOMAIN: field("name"), KVM_PARAVIRT_MERGE_XSLT: field("mergeXslt") },
           addPreviousOutputInEnv: false,
         },
         // a renamed or moved domain is undefined first, then defined anew
-        { parent: this, replaceOnChanges: ["environment"], deleteBeforeReplace: true },
+        { parent: this, replaceOnChanges: ["environment.KVM_PARAVIRT_URI", "environment.KVM_PARAVIRT_DOMAIN"], deleteBeforeReplace: true },
       );
       restartRequired = define.stdout.apply((out) => /restart-required/.test(out ?? ""));
     }
@@ -112,8 +113,9 @@ export class ParavirtDomain extends pulumi.ComponentResource {
       Object.defineProperty(this, prop, { enumerable: true, get: () => (cached ??= pulumi.output(field(key))) });
     }
     this.restartRequired = restartRequired;
+    // xslt is rendered on first use (the property), so it is not among the registered outputs
     this.registerOutputs({
-      ...Object.fromEntries(Object.entries(properties).map(([prop, key]) => [prop, field(key)])),
+      ...Object.fromEntries(Object.entries(properties).filter(([prop]) => prop !== "xslt").map(([prop, key]) => [prop, field(key)])),
       restartRequired,
     });
   }

@@ -50,7 +50,15 @@ function ordered(name: string, value: unknown): XNode[] {
   return [el(name, a, children)];
 }
 
-export function renderXslt(r: Resolution): string {
+export interface XsltOptions {
+  /**
+   * Also own the vCPU count and memory (the whole spec, as ParavirtDomain's redefinition
+   * of an existing domain needs); default: PV settings only, for another provider's domains.
+   */
+  sizing?: boolean;
+}
+
+export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
   const desired = ordered("domain", buildDomainTree(r).domain)[0];
   const d = (tag: string) => kids(desired).find((c) => tagOf(c) === tag);
   const ownedFeatures = kids(d("features")).filter((f) => ["apic", "pvspinlock", "kvm", "ioapic"].includes(tagOf(f)) && !(tagOf(f) === "apic" && !attrs(f)["@_eoi"]));
@@ -86,6 +94,16 @@ export function renderXslt(r: Resolution): string {
       template("@*|node()", [copyWith([applyTemplates("@*|node()")])]),
       domainTemplate,
       template("/domain/os/type/@machine", [el("xsl:attribute", { name: "machine" }, [{ "#text": machine }])]),
+      ...(opts.sizing
+        ? [
+            // the vCPU count (placement and cpuset stay), memory as rendered; libvirt derives currentMemory
+            template("/domain/vcpu", [copyWith([applyTemplates("@*"), el("xsl:text", {}, [{ "#text": String(r.domain.vcpus) }])])]),
+            template("/domain/memory", [d("memory")!]),
+            template("/domain/currentMemory", []),
+            // a topology written for another vCPU count would make libvirt refuse the definition
+            template(`/domain/cpu/topology[not(@sockets * @cores * @threads * (sum(@dies) + 1 - count(@dies)) = ${r.domain.vcpus})]`, []),
+          ]
+        : []),
       template("/domain/features", [copyWith([applyTemplates(`@*|node()[not(${OWNED_FEATURES})]`), ...(ownedFeatures.some((f) => tagOf(f) === "apic") ? [] : [applyTemplates("apic")]), ...ownedFeatures])]),
       template("/domain/cpu", [cpuElement]),
       template("/domain/clock", [copyWith([applyTemplates("@*|node()[not(self::timer[@name='kvmclock'])]"), ...kvmclock])]),

@@ -82,6 +82,33 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
     expect({ status: again.status, stdout: again.stdout }).toEqual({ status: 0, stdout: `already gone: ${name}\n` });
   });
 
+  test("updating a domain defined outside keeps its UUID, disk, NIC and other metadata", async () => {
+    const name = "kpv-deploy-adopt";
+    cleanup(name);
+    const outside = path.join(cwd, "..", `${path.basename(cwd)}-outside.xml`);
+    fs.writeFileSync(outside, `<domain type='kvm'><name>${name}</name><uuid>5a1c0000-0000-4000-8000-0000000ad001</uuid><memory unit='MiB'>64</memory><vcpu placement='static'>2</vcpu>
+      <os><type arch='x86_64' machine='q35'>hvm</type></os><cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>
+      <metadata><app:owner xmlns:app='https://example.com/app'>team-db</app:owner></metadata>
+      <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/${name}.img'/><target dev='vda' bus='virtio'/></disk>
+      <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface></devices></domain>`);
+    expect(virsh("define", "--file", outside).status).toBe(0);
+    const p = await plan(name, { vcpus: 4, memoryMiB: 256, paravirt: { pvUnhalt: true, pvTlbFlush: true } });
+    const r = runAsCommandProvider(p.update, p, cwd);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    const xml = virsh("dumpxml", "--inactive", "--domain", name).stdout;
+    expect(xml).toMatch(/<uuid>5a1c0000-0000-4000-8000-0000000ad001<\/uuid>/);
+    expect(xml).toMatch(/<source file='\/var\/lib\/libvirt\/images\/kpv-deploy-adopt.img'\/>/);
+    expect(xml).toMatch(/<mac address='52:54:00:aa:bb:01'\/>/);
+    expect(xml).toMatch(/team-db<\/app:owner>/);
+    expect(xml).toMatch(/<vcpu placement='static'>4<\/vcpu>/);
+    expect(xml).toMatch(/<memory unit='KiB'>262144<\/memory>/);
+    expect(xml).not.toMatch(/<topology/); // written for 2 vCPUs
+    expect(xml).toMatch(/<pvspinlock state='on'\/>/);
+    expect(xml).toMatch(/x86_64-cpu.kvm-pv-tlb-flush=on/);
+    expect(xml).toMatch(/kpv:effective on="[^"]*kvm-pv-tlb-flush/);
+    cleanup(name);
+  });
+
   test("a name full of shell metacharacters touches nothing but its own domain", async () => {
     const name = "kpv-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}";
     cleanup(name);

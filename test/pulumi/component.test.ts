@@ -30,7 +30,7 @@ describe("ParavirtDomain", () => {
       update: DEFINE_SCRIPT,
       delete: UNDEFINE_SCRIPT,
       stdin: cli.domainXml,
-      environment: { KVM_PARAVIRT_URI: "qemu:///system", KVM_PARAVIRT_DOMAIN: "web-1" },
+      environment: { KVM_PARAVIRT_URI: "qemu:///system", KVM_PARAVIRT_DOMAIN: "web-1", KVM_PARAVIRT_MERGE_XSLT: expect.stringMatching(/^<xsl:stylesheet/) },
       addPreviousOutputInEnv: false,
     });
     expect(await valueOf(d.domainXml)).toBe(cli.domainXml);
@@ -123,7 +123,7 @@ describe("ParavirtDomain: replacement and the XSLT output", () => {
     await settle();
     const cmd = captured.find((a) => a.type === "command:local:Command")!;
     // the Command SDK adds its own triggers[*]
-    expect(cmd.opts).toMatchObject({ replaceOnChanges: expect.arrayContaining(["environment"]), deleteBeforeReplace: true });
+    expect(cmd.opts).toMatchObject({ replaceOnChanges: expect.arrayContaining(["environment.KVM_PARAVIRT_URI", "environment.KVM_PARAVIRT_DOMAIN"]), deleteBeforeReplace: true });
     expect(await valueOf(pulumi.output((cmd.props as { environment: Record<string, pulumi.Input<string>> }).environment.KVM_PARAVIRT_DOMAIN))).toBe("new-name");
   });
 
