@@ -168,9 +168,18 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
     const child = spawn(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "apply", spec, "--connect", SECOND_URI, "--host", PROFILE], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
-    await new Promise((r) => setTimeout(r, 400));
-    stopSecondHost();
+    // stop the daemon as soon as the apply reports progress (25 of 40 defined): surely in the middle
+    let err = "";
+    let stopped = false;
+    child.stderr.on("data", (d) => {
+      err += d;
+      if (!stopped && /apply: .*: 25\/40 defined/.test(err)) {
+        stopped = true;
+        stopSecondHost();
+      }
+    });
     const code = await new Promise((r) => child.on("exit", r));
+    expect(stopped).toBe(true);
     expect(code).toBe(1);
     expect(out).toMatch(/failed\s+qemu\+unix:\/\/\/session\?socket=\S+ kpv-fleet-m\d+: /);
     expect(ensureSecondHost()).toBeNull();
