@@ -296,7 +296,7 @@ export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, 
           // libvirt's define is atomic: on failure the previous definition stays
           const r = await session.define(d.desiredXml!);
           n++;
-          if (todo.length > 10 && (n % 25 === 0 || n === todo.length)) opts.progress?.(`apply: ${uri}: ${n}/${todo.length} defined`);
+          if (todo.length > 10 && (n % 25 === 0 || n === todo.length)) opts.progress?.(`apply: ${uri}: ${n}/${todo.length} done`);
           if (r.code !== 0) {
             results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: false, error: virshError(r.stderr) });
             continue;

@@ -168,12 +168,12 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
     const child = spawn(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "apply", spec, "--connect", SECOND_URI, "--host", PROFILE], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
-    // stop the daemon as soon as the apply reports progress (25 of 40 defined): surely in the middle
+    // stop the daemon as soon as the apply reports progress (25 of 40 done): surely in the middle
     let err = "";
     let stopped = false;
     child.stderr.on("data", (d) => {
       err += d;
-      if (!stopped && /apply: .*: 25\/40 defined/.test(err)) {
+      if (!stopped && /apply: .*: 25\/40 done/.test(err)) {
         stopped = true;
         stopSecondHost();
       }
