@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { probeHost } from "../adapters/probe";
 import { FEATURES } from "../catalog/features";
-import { HostProfileSchema, type HostProfile } from "../host/profile";
+import { parseHostProfileJson, type HostProfile } from "../host/profile";
 import { renderSpec, specHasErrors, type RenderedSpec } from "../pipeline";
 import { RULES } from "../resolve/rules";
 import { parseSpecText } from "../spec/load";
@@ -78,19 +78,10 @@ function readText(io: Io, file: string, what: string): string {
 
 function loadProfile(io: Io, file: string | undefined): HostProfile | undefined {
   if (!file) return undefined;
-  const text = readText(io, file, "host profile");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`host profile ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = HostProfileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new UsageError(`host profile ${file}: ${i.path.join(".") || "(top level)"}: ${i.message} (write it with \`kvm-paravirt probe --json\`)`);
-  }
-  return { ...parsed.data, source: parsed.data.source === "assumed" ? "file" : (parsed.data.source ?? "file") };
+  const r = parseHostProfileJson(readText(io, file, "host profile"));
+  if ("profile" in r) return r.profile;
+  if (r.error === "json") throw new UsageError(`host profile ${file} is not valid JSON: ${r.message}`);
+  throw new UsageError(`host profile ${file}: ${r.path || "(top level)"}: ${r.message} (write it with \`kvm-paravirt probe --json\`)`);
 }
 
 function toJson(r: RenderedSpec, diagnosticsOnly: boolean): unknown {

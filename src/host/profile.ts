@@ -56,3 +56,24 @@ export function kvmSupportedSet(host: HostProfile): ReadonlySet<string> {
 export function hostHasEnforceCpuid(host: HostProfile): boolean {
   return host.kvm?.enforceCpuid ?? atLeast(host.kernel, "5.10");
 }
+
+export type ProfileParse = { profile: HostProfile } | { error: "json" | "schema"; path: string; message: string };
+
+/**
+ * A host profile from JSON text (what `kvm-paravirt probe --json` writes), for the CLI's
+ * --host and the component's hostProfile alike. A profile read from a file is never "assumed".
+ */
+export function parseHostProfileJson(text: string): ProfileParse {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { error: "json", path: "", message: (e as Error).message };
+  }
+  const p = HostProfileSchema.safeParse(raw);
+  if (!p.success) {
+    const i = p.error.issues[0];
+    return { error: "schema", path: i.path.join("."), message: i.message };
+  }
+  return { profile: { ...p.data, source: p.data.source === "assumed" ? "file" : (p.data.source ?? "file") } };
+}

@@ -1,5 +1,5 @@
 import type { Diagnostic } from "../diagnostics";
-import { HostProfileSchema, type HostProfile } from "../host/profile";
+import { parseHostProfileJson, type HostProfile } from "../host/profile";
 import { renderDomain, type FeatureReport } from "../pipeline";
 import type { Resolution } from "../resolve/resolve";
 import { validateSpecObject } from "../spec/load";
@@ -36,18 +36,11 @@ export const uriHasCredentials = (uri: string): boolean => /\/\/[^/@]*:[^/@]*@/.
 
 function parseHostProfile(json: string | undefined): HostProfile | undefined | Diagnostic {
   if (json === undefined) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    return { severity: "error", code: "host-profile-invalid", message: `hostProfile is not valid JSON (${(e as Error).message}); pass the output of kvm-paravirt probe --json`, path: "hostProfile" };
-  }
-  const p = HostProfileSchema.safeParse(raw);
-  if (!p.success) {
-    const i = p.error.issues[0];
-    return { severity: "error", code: "host-profile-invalid", message: `hostProfile.${i.path.join(".")}: ${i.message}`, path: `hostProfile.${i.path.join(".")}` };
-  }
-  return { ...p.data, source: p.data.source === "assumed" ? "file" : (p.data.source ?? "file") };
+  const r = parseHostProfileJson(json);
+  if ("profile" in r) return r.profile;
+  if (r.error === "json")
+    return { severity: "error", code: "host-profile-invalid", message: `hostProfile is not valid JSON (${r.message}); pass the output of kvm-paravirt probe --json`, path: "hostProfile" };
+  return { severity: "error", code: "host-profile-invalid", message: `hostProfile.${r.path}: ${r.message}`, path: `hostProfile.${r.path}` };
 }
 
 /**
