@@ -30,6 +30,8 @@ export interface ResolvedMachine {
   requested: string;
   /** the versioned type QEMU will use */
   resolved: string;
+  /** what the XML and the QEMU args name: the versioned type for a known host, the alias as written for an assumed one */
+  rendered: string;
   family: MachineFamily;
   /** "7.2" */
   version: string;
@@ -70,6 +72,7 @@ export function resolveMachine(requested: string, host: HostProfile): ResolvedMa
   return {
     requested,
     resolved,
+    rendered: host.source === "assumed" ? requested : resolved,
     family,
     version,
     compat51: compareVersions(v, [5, 1]) <= 0,

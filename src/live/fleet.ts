@@ -6,6 +6,7 @@ import { renderDomain } from "../pipeline";
 import { resolveDomain, type FeatureSource, type Resolution } from "../resolve/resolve";
 import { validateSpecObject, type LoadedSpec } from "../spec/load";
 import type { DomainSpec } from "../spec/schema";
+import { readVcpuProperties } from "../adapters/qmp";
 import { VirshSession } from "../adapters/virsh-session";
 import { mergeDefinition } from "./merge";
 import { readDomainXml } from "./read-domain";
@@ -104,15 +105,13 @@ function liveResolution(xml: string, host?: HostProfile): { resolution: Resoluti
 }
 
 async function realizedFeatures(session: VirshSession, name: string, props: string[]): Promise<Record<string, boolean> | null> {
-  const q = async (cmd: Record<string, unknown>) => {
-    const r = await session.run(["qemu-monitor-command", "--domain", name, "--cmd", JSON.stringify(cmd)]);
+  const exec = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
+    const r = await session.run(["qemu-monitor-command", "--domain", name, "--cmd", JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) })]);
     if (r.code !== 0) throw new Error(r.stderr.trim());
-    return (JSON.parse(r.stdout) as { return: unknown }).return;
+    return (JSON.parse(r.stdout) as { return: T }).return;
   };
   try {
-    const cpus = (await q({ execute: "query-cpus-fast" })) as { "qom-path": string }[];
-    const values = await Promise.all(props.map((p) => q({ execute: "qom-get", arguments: { path: cpus[0]["qom-path"], property: p } })));
-    return Object.fromEntries(props.map((p, i) => [p, values[i] === true]));
+    return await readVcpuProperties(exec, props);
   } catch {
     return null;
   }

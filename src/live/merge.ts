@@ -1,6 +1,7 @@
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import { FEATURE_BY_QEMU_NAME } from "../catalog/features";
 import { KPV_NS, QEMU_NS } from "../render/domain-xml";
+import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
 /**
  * Applying a rendered definition to an existing domain: only the parts the spec
@@ -11,14 +12,10 @@ import { KPV_NS, QEMU_NS } from "../render/domain-xml";
  * A real XML parser and builder in document-order mode do the work.
  */
 
-type XNode = Record<string, unknown>;
 const opts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true, parseTagValue: false, parseAttributeValue: false, trimValues: true } as const;
 const parser = new XMLParser(opts);
 const builder = new XMLBuilder({ ...opts, format: true, indentBy: "  ", suppressEmptyNode: true, processEntities: true });
 
-const tagOf = (n: XNode): string => Object.keys(n).find((k) => k !== ":@")!;
-const kids = (n: XNode): XNode[] => (n[tagOf(n)] as XNode[]) ?? [];
-const attrs = (n: XNode): Record<string, string> => (n[":@"] as Record<string, string>) ?? {};
 const find = (list: XNode[], tag: string) => list.find((c) => tagOf(c) === tag);
 const withKids = (n: XNode, children: XNode[]): XNode => ({ [tagOf(n)]: children, ...(n[":@"] ? { ":@": n[":@"] } : {}) });
 
@@ -88,7 +85,7 @@ export function mergeDefinition(liveXml: string, desiredXml: string): string {
         break;
       }
       case "features": {
-        const mine = kids(w("features") ?? { features: [] }).filter((f) => OWNED_FEATURES.has(tagOf(f)));
+        const mine = kids(w("features")).filter((f) => OWNED_FEATURES.has(tagOf(f)));
         out.push(withKids(c, [...kids(c).filter((f) => !OWNED_FEATURES.has(tagOf(f))), ...mine]));
         break;
       }
@@ -102,12 +99,12 @@ export function mergeDefinition(liveXml: string, desiredXml: string): string {
       }
       case "clock": {
         const isKvmclock = (t: XNode) => tagOf(t) === "timer" && attrs(t)["@_name"] === "kvmclock";
-        const mine = kids(w("clock") ?? { clock: [] }).filter(isKvmclock);
+        const mine = kids(w("clock")).filter(isKvmclock);
         out.push(withKids(c, [...kids(c).filter((t) => !isKvmclock(t)), ...mine]));
         break;
       }
       case "metadata": {
-        const mine = kids(w("metadata") ?? { metadata: [] });
+        const mine = kids(w("metadata"));
         out.push(withKids(c, [...kids(c).filter((m) => attrs(m)["@_xmlns:kpv"] !== KPV_NS && !tagOf(m).startsWith("kpv:")), ...mine]));
         break;
       }

@@ -89,7 +89,7 @@ export function buildDomainTree(r: Resolution): Node {
   domain.memory = { "@_unit": "MiB", "#text": String(d.memoryMiB) };
   domain.vcpu = { "@_placement": "static", "#text": String(d.vcpus) };
   domain.os = {
-    type: { "@_arch": "x86_64", "@_machine": r.host.source === "assumed" ? r.machine.requested : r.machine.resolved, "#text": "hvm" },
+    type: { "@_arch": "x86_64", "@_machine": r.machine.rendered, "#text": "hvm" },
   };
   domain.features = { acpi: "", apic: {} };
   domain.cpu = cpuNode(r);

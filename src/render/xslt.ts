@@ -1,6 +1,7 @@
 import { XMLBuilder } from "fast-xml-parser";
 import type { Resolution } from "../resolve/resolve";
 import { buildDomainTree, KPV_NS, QEMU_NS } from "./domain-xml";
+import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
 /**
  * An XSLT 1.0 stylesheet that applies one domain's PV settings to any libvirt
@@ -13,13 +14,9 @@ import { buildDomainTree, KPV_NS, QEMU_NS } from "./domain-xml";
  */
 
 const XSL = "http://www.w3.org/1999/XSL/Transform";
-type XNode = Record<string, unknown>;
 const xmlOpts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true } as const;
 const builder = new XMLBuilder({ ...xmlOpts, format: true, indentBy: "  ", suppressEmptyNode: true, processEntities: true, commentPropName: "#comment" });
 
-const tagOf = (n: XNode) => Object.keys(n).find((k) => k !== ":@")!;
-const kids = (n: XNode | undefined): XNode[] => (n ? ((n[tagOf(n)] as XNode[]) ?? []) : []);
-const attrs = (n: XNode): Record<string, string> => (n[":@"] as Record<string, string>) ?? {};
 function el(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
   const n: XNode = { [name]: children };
   if (Object.keys(a).length) n[":@"] = Object.fromEntries(Object.entries(a).map(([k, v]) => [`@_${k}`, v]));

@@ -1,0 +1,9 @@
+/**
+ * Helpers for fast-xml-parser's document-order form (`preserveOrder: true`), where an
+ * element is `{ tag: children[], ":@": { "@_attr": value } }` and text is `{ "#text": s }`.
+ */
+export type XNode = Record<string, unknown>;
+
+export const tagOf = (n: XNode): string => Object.keys(n).find((k) => k !== ":@")!;
+export const kids = (n: XNode | undefined): XNode[] => (n ? ((n[tagOf(n)] as XNode[]) ?? []) : []);
+export const attrs = (n: XNode): Record<string, string> => (n[":@"] as Record<string, string>) ?? {};
