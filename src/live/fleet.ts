@@ -96,12 +96,12 @@ function written(xml: string, host: HostProfile): Record<string, unknown> {
 }
 
 /** Effective features of a live definition, as QEMU will realize them. */
-function liveResolution(xml: string, host?: HostProfile): { resolution: Resolution | null; reason?: string } {
+function liveResolution(xml: string, host?: HostProfile): { resolution: Resolution | null; reason?: string; recorded: Record<string, boolean> | null } {
   const read = readDomainXml(xml);
   const loaded = validateSpecObject({ domains: [read.domain] });
   const d = loaded.domains[0];
-  if (!d.spec) return { resolution: null, reason: d.diagnostics.map((x) => `${x.path}: ${x.message}`).join("; ") };
-  return { resolution: resolveDomain(d.spec, host) };
+  if (!d.spec) return { resolution: null, reason: d.diagnostics.map((x) => `${x.path}: ${x.message}`).join("; "), recorded: read.recorded };
+  return { resolution: resolveDomain(d.spec, host), recorded: read.recorded };
 }
 
 async function realizedFeatures(session: VirshSession, name: string, props: string[]): Promise<Record<string, boolean> | null> {
@@ -143,7 +143,7 @@ async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, 
     if (d && c && d.enabled === c.enabled && d.source === c.source) continue;
     featureChanges.push({ feature: f.qemu, current: c ? { enabled: c.enabled, source: c.source } : null, desired: d ? { enabled: d.enabled, source: d.source } : null });
   }
-  const recorded = readDomainXml(liveXml).recorded;
+  const recorded = live.recorded;
   const drift: DomainPlan["drift"] = [];
   if (recorded && live.resolution)
     for (const [feature, was] of Object.entries(recorded)) {
