@@ -126,10 +126,11 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
 
   test("a running domain with --restart=never: definition updated, plan reports the restart pending; if-needed restarts it", () => {
     const name = "kpv-fleet-01";
-    expect(virsh(SYSTEM, "start", "--paused", "--domain", name).status).toBe(0);
+    const started = virsh(SYSTEM, "start", "--paused", "--domain", name);
+    expect({ status: started.status, stderr: started.stderr }).toEqual({ status: 0, stderr: "" });
     const spec = writeSpec(fleetSpec({ [name]: { paravirt: { pvTlbFlush: false, pvIpi: true } } }), "changed.yaml");
     const applied = kpv("apply", spec, "--host", PROFILE, "--restart", "never");
-    expect(applied.status).toBe(0);
+    expect({ status: applied.status, stderr: applied.stderr }).toEqual({ status: 0, stderr: "" });
     expect(applied.stdout).toMatch(new RegExp(`defined\\s+qemu:///system ${name} \\(restart pending`));
     expect(virsh(SYSTEM, "dumpxml", "--inactive", "--domain", name).stdout).toMatch(/<pv-ipi state='on'\/>|kvm-pv-ipi=on/);
     const p = planJson(spec);
