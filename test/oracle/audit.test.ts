@@ -31,7 +31,7 @@ domains:
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8" });
 type Report = { violations: { domain: string; policy: string; enforcementLevel: string; message: string }[]; unchecked: { domain: string }[] };
 
-describeWith(["libvirt"], "fleet audit of a live libvirt host", () => {
+describeWith(["kvm", "libvirt"], "fleet audit of a live libvirt host", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-audit-"));
   const spec = path.join(dir, "fleet.yaml");
   fs.writeFileSync(spec, SPEC);
