@@ -8,6 +8,8 @@ import { atLeast } from "../util/version";
  * ASSUMED_HOST and says so.
  */
 export const HostProfileSchema = z.strictObject({
+  /** `kvm-paravirt probe --json` writes the CLI's JSON format version; a profile is read whatever it is */
+  formatVersion: z.string().optional(),
   /** QEMU version, e.g. "7.2.22" */
   qemu: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a QEMU version such as 7.2.0"),
   /** libvirt version, e.g. "9.0.0" */

@@ -57,24 +57,15 @@ export interface Target {
   spec: DomainSpec;
 }
 
-/** Domains -> URIs: the spec's `hosts:` section ({ domain: uri | [uri] }), else every --connect URI. */
+/** Domains -> URIs: the spec's `hosts:` section (validated by the loader), else every --connect URI. */
 export function targets(loaded: LoadedSpec, connect: readonly string[]): { targets: Target[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const hosts = (loaded.hosts ?? {}) as Record<string, unknown>;
-  if (typeof hosts !== "object" || Array.isArray(hosts)) diagnostics.push({ severity: "error", code: "spec-invalid-value", message: "hosts must map domain names to a libvirt URI or a list of URIs", path: "hosts" });
-  const names = new Set(loaded.domains.map((d) => d.name));
-  for (const k of Object.keys(hosts)) if (!names.has(k)) diagnostics.push({ severity: "error", code: "spec-unknown-field", message: `hosts names a domain the spec does not have: ${k}`, path: `hosts.${k}` });
   const out: Target[] = [];
   for (const d of loaded.domains) {
     if (!d.spec) continue;
-    const mapped = hosts[d.name];
-    const uris = mapped === undefined ? connect : Array.isArray(mapped) ? mapped : [mapped];
-    if (!uris.every((u) => typeof u === "string" && u.length > 0)) {
-      diagnostics.push({ severity: "error", code: "spec-invalid-value", message: "a libvirt URI such as qemu:///system, or a list of them", path: `hosts.${d.name}` });
-      continue;
-    }
+    const uris = [...new Set(loaded.hosts.get(d.name) ?? connect)]; // the same URI twice is one host
     if (uris.length === 0) diagnostics.push({ severity: "error", code: "no-connection", message: `no host for domain ${d.name}: give --connect URI or a hosts: entry`, path: `domains[${d.index}]` });
-    for (const uri of uris as string[]) out.push({ uri, spec: d.spec });
+    for (const uri of uris) out.push({ uri, spec: d.spec });
   }
   return { targets: out, diagnostics };
 }

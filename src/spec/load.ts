@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { SPEC_KEYS } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import { closest } from "../util/suggest";
-import { defaultsSchema, domainSchema, normalizeDomain, type DomainSpec } from "./schema";
+import { defaultsSchema, domainSchema, hostsSchema, normalizeDomain, type DomainSpec } from "./schema";
 
 /**
  * Spec text -> validated, default-filled domains. Pure: no file access here.
@@ -26,8 +26,8 @@ export interface LoadedSpec {
   /** true when the text could not be read as a spec at all (exit code 2) */
   unreadable: boolean;
   domains: LoadedDomain[];
-  /** the `hosts:` section, kept for the live-host commands */
-  hosts?: unknown;
+  /** the `hosts:` section (domain name -> URIs), validated; for the live-host commands */
+  hosts: ReadonlyMap<string, readonly string[]>;
 }
 
 const TOP_KEYS = ["defaults", "domains", "hosts"];
@@ -103,7 +103,28 @@ export function mergeDefaults(defaults: Record<string, unknown>, domain: Record<
 }
 
 function fileError(code: string, message: string, path = ""): LoadedSpec {
-  return { diagnostics: [{ severity: "error", code, message, path }], unreadable: true, domains: [] };
+  return { diagnostics: [{ severity: "error", code, message, path }], unreadable: true, domains: [], hosts: new Map() };
+}
+
+/** The `hosts:` section: valid URIs, and only names of the spec's domains. A Map: names are user data. */
+function loadHosts(raw: unknown, domainNames: ReadonlySet<string>, diagnostics: Diagnostic[]): Map<string, readonly string[]> {
+  const hosts = new Map<string, readonly string[]>();
+  if (raw === undefined) return hosts;
+  const parsed = hostsSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    diagnostics.push(
+      ...zodIssues(parsed.error, ["hosts"]).map((d) =>
+        d.path === "hosts" ? { ...d, message: `hosts must map domain names to a libvirt URI or a list of URIs (${d.message})` } : d,
+      ),
+    );
+    return hosts;
+  }
+  for (const [name, uris] of Object.entries(parsed.data)) {
+    if (!domainNames.has(name))
+      diagnostics.push({ severity: "error", code: "spec-unknown-field", message: `hosts names a domain the spec does not have: ${name}`, path: formatPath(["hosts", name]) });
+    hosts.set(name, typeof uris === "string" ? [uris] : uris);
+  }
+  return hosts;
 }
 
 /** Parses a YAML or JSON spec document. */
@@ -158,5 +179,6 @@ export function validateSpecObject(raw: unknown): LoadedSpec {
     const ok = defaultsOk && parsed.success && !ds.some((d) => d.severity === "error");
     return { index, name, spec: ok ? normalizeDomain(parsed.data) : null, diagnostics: ds };
   });
-  return { diagnostics, unreadable: false, domains, ...(raw.hosts !== undefined ? { hosts: raw.hosts } : {}) };
+  const hosts = loadHosts(raw.hosts, new Set(domains.map((d) => d.name)), diagnostics);
+  return { diagnostics, unreadable: false, domains, hosts };
 }

@@ -107,6 +107,17 @@ export const domainSchema = z
       });
   });
 
+/**
+ * A libvirt connection URI: a scheme, then no whitespace or control characters
+ * (libvirt's URI syntax; an empty URI would make virsh fall back to its default).
+ */
+export const libvirtUri = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]*$/, "a libvirt URI such as qemu:///system or qemu+ssh://root@kvm-07/system");
+
+/** The spec's `hosts:` section: domain name -> the libvirt URI(s) it is deployed to. */
+export const hostsSchema = z.record(z.string(), z.union([libvirtUri, z.array(libvirtUri).min(1, "at least one URI")]));
+
 export type DomainDefaults = z.infer<typeof defaultsSchema>;
 export type DomainInput = z.infer<typeof domainSchema>;
 export type ParavirtSettings = z.infer<typeof paravirtSchema>;

@@ -65,9 +65,9 @@ describeWith(["kvm", "libvirt"], "fleet audit of a live libvirt host", () => {
     expect(live.stdout).toMatch(/kpv-audit-db\s+dedicated-vcpus\s+advisory\s+kvm-hint-dedicated/);
   });
 
-  test("an unreachable host is a clear error, exit 2", () => {
+  test("an unreachable host is a clear error, exit 1 (not a usage error)", () => {
     const r = cli("check", "--connect", "qemu+tcp://127.0.0.1:1/system", "--policy", POLICY);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^kvm-paravirt: virsh list failed: .*(connect|Connection refused)/);
   });
 });

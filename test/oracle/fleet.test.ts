@@ -20,7 +20,8 @@ const kpv = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 
 const virsh = (uri: string, ...args: string[]) => spawnSync("virsh", ["-q", "-c", uri, ...args], { encoding: "utf8" });
 type Plan = { hosts: { uri: string; error?: string; domains: { domain: string; action: string; drift: { feature: string; recorded: boolean; current: boolean }[]; pendingRestart: unknown[]; restartNeeded: boolean; fieldChanges: { field: string }[]; featureChanges: { feature: string }[] }[] }[] };
 const planJson = (spec: string, ...extra: string[]) => {
-  const r = kpv("plan", spec, "--host", PROFILE, "--json", ...extra);
+  // --detailed-exitcode: 0 no changes, 2 changes, 1 error (as terraform plan)
+  const r = kpv("plan", spec, "--host", PROFILE, "--json", "--detailed-exitcode", ...extra);
   return { status: r.status, stderr: r.stderr, plan: JSON.parse(r.stdout || "{}") as Plan };
 };
 const actions = (p: Plan) => p.hosts.flatMap((h) => h.domains.filter((d) => d.domain.startsWith("kpv-fleet-")).map((d) => `${h.uri === SYSTEM ? "system" : "second"} ${d.domain} ${d.action}`)).sort();

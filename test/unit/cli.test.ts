@@ -1,7 +1,12 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { main, type Io } from "../../src/cli/main";
+import { parseHostProfileJson } from "../../src/host/profile";
+import { renderSpec } from "../../src/pipeline";
+import { parseSpecText } from "../../src/spec/load";
+import { describeWith } from "../helpers/env";
 import { ROOT } from "../helpers/specs";
 
 /** The CLI front end: output formats and exit codes (0 ok, 1 error diagnostics, 2 unreadable input or usage). */
@@ -26,7 +31,8 @@ describe("kvm-paravirt CLI", () => {
     const r = await run(["render", FLEET, "--host", PROFILE, "--json"]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).toEqual(["domains"]);
+    expect(Object.keys(j)).toEqual(["formatVersion", "domains"]);
+    expect(j.formatVersion).toBe("1.0");
     for (const d of j.domains) {
       expect(Object.keys(d)).toEqual(["name", "domainXml", "qemuArgs", "features", "diagnostics"]);
       expect(typeof d.domainXml).toBe("string");
@@ -71,10 +77,13 @@ describe("kvm-paravirt CLI", () => {
 
   test.each([
     ["no arguments", [], /Usage:/],
-    ["unknown command", ["deploy"], /unknown command "deploy"/],
-    ["unknown option", ["render", FLEET, "--jsn"], /Unknown option '--jsn'/],
+    ["unknown command", ["deploy"], /unknown command 'deploy'/],
+    ["unknown option", ["render", FLEET, "--jsn"], /unknown option '--jsn'\n\(Did you mean --json\?\)\nUsage: kvm-paravirt render \[options\] <file>/],
+    ["another command's option", ["render", FLEET, "--restart", "bogus", "--domain", "x"], /unknown option '--restart'\nUsage: kvm-paravirt render/],
+    ["an option before the command", ["--json", "render", FLEET], /unknown option '--json'/],
+    ["an option without its value", ["validate", FLEET, "--host"], /option '--host <profile>' argument missing/],
     ["missing file", ["render", "/nonexistent.yaml"], /cannot read spec \/nonexistent.yaml: no such file/],
-    ["two files", ["render", FLEET, FLEET], /exactly one FILE/],
+    ["two files", ["render", FLEET, FLEET], /too many arguments for 'render'/],
     ["bad host profile", ["render", FLEET, "--host", FLEET], /host profile .* is not valid JSON/],
   ])("usage errors exit 2: %s", async (_what, argv, message) => {
     const r = await run(argv as string[]);
@@ -99,9 +108,9 @@ describe("kvm-paravirt CLI", () => {
 
   test("rules and catalog list every code and feature", async () => {
     const rules = JSON.parse((await run(["rules", "--json"])).out);
-    expect(rules.map((x: { code: string }) => x.code)).toContain("msi-ext-dest-id-needs-split-irqchip");
+    expect(rules.rules.map((x: { code: string }) => x.code)).toContain("msi-ext-dest-id-needs-split-irqchip");
     const cat = JSON.parse((await run(["catalog", "--json"])).out);
-    expect(cat).toHaveLength(18);
+    expect(cat.features).toHaveLength(18);
   });
 
   test("the installed bin prints no stack trace for bad input", () => {
@@ -119,7 +128,7 @@ describe("kvm-paravirt CLI", () => {
 
 describe("kvm-paravirt check (usage)", () => {
   test.each([
-    ["no --policy", ["check", FLEET], /check needs --policy POLICY/],
+    ["no --policy", ["check", FLEET], /required option '--policy <file>' not specified/],
     ["a FILE and --connect", ["check", FLEET, "--connect", "test:///default", "--policy", "p.json"], /exactly one FILE, or --connect URI instead/],
     ["a bad policy file", ["check", FLEET, "--policy", "p.json"], /p.json: unknown policy "nope"/],
   ])("%s exits 2", async (_w, argv, message) => {
@@ -134,5 +143,130 @@ describe("kvm-paravirt check (usage)", () => {
     const r = await run(["check", "s.yaml", "--policy", "man.json", "--json"], { ...spec, "man.json": '{"hidden-signature": "mandatory"}' });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toMatchObject({ domains: 1, mandatory: 1 });
+  });
+});
+
+describe("kvm-paravirt CLI: per-command options, help, version", () => {
+  test.each([
+    ["render", ["--xml", "--args", "--host <profile>", "--json"], ["--restart", "--connect", "--policy"]],
+    ["plan", ["--connect <uri>", "--detailed-exitcode", "--json"], ["--xml", "--restart", "--policy"]],
+    ["apply", ["--restart <when>", "--connect <uri>"], ["--xml", "--detailed-exitcode"]],
+    ["check", ["--policy <file>", "--connect <uri>"], ["--xml", "--restart"]],
+  ])("%s --help lists its own options only, exit 0", async (command, has, hasNot) => {
+    const r = await run([command, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^Usage: kvm-paravirt ${command} \\[options\\]`));
+    for (const o of has) expect(r.out).toContain(o);
+    for (const o of hasNot) expect(r.out).not.toContain(o);
+  });
+
+  test("--help lists every command; --version prints the package version", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    for (const c of ["render", "validate", "check", "plan", "apply", "import", "xslt", "probe", "catalog", "rules"]) expect(help.out).toMatch(new RegExp(`\\n  ${c} `));
+    const v = await run(["--version"]);
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
+  });
+
+  test("a --connect that is not a libvirt URI is a usage error naming the option", async () => {
+    const r = await run(["check", FLEET, "--policy", "p.json", "--connect", ""]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/option '--connect <uri>' argument '' is invalid\. expected a libvirt URI/);
+  });
+});
+
+describe("kvm-paravirt plan: Terraform's exit codes (libvirt's test driver, no daemon)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-cli-plan-"));
+  const spec = path.join(dir, "spec.yaml");
+  fs.writeFileSync(spec, "domains:\n  - name: kpv-plan-a\n    paravirt: { pvUnhalt: true }\n");
+  // a test-driver host that already has the domain exactly as rendered (the test driver reads its state from this file)
+  const rendered = renderSpec(parseSpecText(fs.readFileSync(spec, "utf8")), parseProfile()).domains[0].domainXml;
+  const nodeXml = path.join(dir, "node.xml");
+  fs.writeFileSync(nodeXml, `<node>\n${rendered.replace(/<\?xml[^>]*\?>/, "")}\n</node>\n`);
+  const empty = "test:///default";
+  const same = `test://${nodeXml}`;
+
+  test.each([
+    ["changes, plain", 0, [spec, "--connect", empty]],
+    ["changes, --detailed-exitcode", 2, [spec, "--connect", empty, "--detailed-exitcode"]],
+    ["no changes, --detailed-exitcode", 0, [spec, "--connect", same, "--detailed-exitcode"]],
+    ["a missing file", 1, ["/nonexistent.yaml", "--connect", empty, "--detailed-exitcode"]],
+    ["an unknown option", 1, [spec, "--connect", empty, "--detailed-exitcode", "--xml"]],
+    ["an unreachable host", 1, [spec, "--connect", "qemu+tcp://127.0.0.1:1/system", "--detailed-exitcode"]],
+    ["no host for a domain", 1, [spec, "--detailed-exitcode"]],
+  ])("%s: exit %d", async (_what, code, argv) => {
+    const r = await run(["plan", ...(argv as string[]), "--host", PROFILE]);
+    expect({ code: r.code, err: r.err }).toMatchObject({ code });
+  });
+
+  test("plan --json: the documented shape with formatVersion; the human view is the same plan", async () => {
+    const j = JSON.parse((await run(["plan", spec, "--connect", empty, "--host", PROFILE, "--json"])).out);
+    expect(j.formatVersion).toBe("1.0");
+    expect(j.hosts.map((h: { uri: string; domains: { domain: string; action: string }[] }) => [h.uri, h.domains.map((d) => `${d.domain} ${d.action}`)])).toEqual([[empty, ["kpv-plan-a create"]]]);
+    expect(j.hosts[0].domains[0]).not.toHaveProperty("desiredXml");
+    const human = await run(["plan", spec, "--connect", same, "--host", PROFILE]);
+    expect(human.out).toMatch(/host test:\/\/.*node\.xml\n\s+unchanged\s+kpv-plan-a\nplan: 0 to create, 0 to update, 1 unchanged/);
+  });
+});
+
+describe("every JSON document carries formatVersion 1.0", () => {
+  test.each([
+    ["render", ["render", FLEET, "--host", PROFILE, "--json"]],
+    ["validate", ["validate", FLEET, "--json"]],
+    ["check", ["check", FLEET, "--policy", path.join(ROOT, "examples/policy/baseline.json"), "--host", PROFILE, "--json"]],
+    ["catalog", ["catalog", "--json"]],
+    ["rules", ["rules", "--json"]],
+    ["an unreadable spec", ["render", "s.yaml", "--json"]],
+  ])("%s", async (_what, argv) => {
+    const r = await run(argv, { "s.yaml": "domains: [" });
+    expect(JSON.parse(r.out).formatVersion).toBe("1.0");
+  });
+});
+
+describe("the spec's hosts: section is validated by the spec loader, so validate and plan agree", () => {
+  test.each([
+    ["an empty URI", `hosts: { a: "" }`, "hosts.a", /a libvirt URI such as qemu:\/\/\/system/],
+    ["an empty list", `hosts: { a: [] }`, "hosts.a", /at least one URI/],
+    ["a URI with a space", `hosts: { a: "qemu:///sys tem" }`, "hosts.a", /a libvirt URI/],
+    ["not a mapping", `hosts: [qemu:///system]`, "hosts", /hosts must map domain names to a libvirt URI or a list of URIs/],
+    ["a domain the spec lacks", `hosts: { b: "qemu:///system" }`, "hosts.b", /hosts names a domain the spec does not have: b/],
+    ["a JavaScript built-in name", `hosts: { constructor: "qemu:///system" }`, "hosts.constructor", /does not have: constructor/],
+  ])("%s", async (_what, hosts, where, message) => {
+    const files = { "s.yaml": `domains: [{ name: a }]\n${hosts}\n` };
+    const v = await run(["validate", "s.yaml", "--json"], files);
+    expect(v.code).toBe(1);
+    const d = JSON.parse(v.out).diagnostics.find((x: { path: string }) => x.path === where);
+    expect(d?.message).toMatch(message);
+    const p = await run(["plan", "s.yaml", "--connect", "test:///default"], files);
+    expect(p.code).toBe(1);
+    expect(p.err).toContain(where);
+    expect(p.err).toMatch(message);
+  });
+
+  test("a valid hosts: section maps each domain to its URIs (a repeated URI counts once)", async () => {
+    const files = { "s.yaml": `domains: [{ name: a }, { name: b }]\nhosts: { a: test:///default, b: [test:///default, test:///default] }\n` };
+    expect((await run(["validate", "s.yaml"], files)).code).toBe(0);
+    const j = JSON.parse((await run(["plan", "s.yaml", "--json", "--host", PROFILE], files)).out);
+    expect(j.hosts).toHaveLength(1);
+    expect(j.hosts[0].domains.map((d: { domain: string; action: string }) => `${d.domain} ${d.action}`).sort()).toEqual(["a create", "b create"]);
+  });
+});
+
+function parseProfile() {
+  const r = parseHostProfileJson(fs.readFileSync(PROFILE, "utf8"));
+  if (!("profile" in r)) throw new Error("the example host profile does not parse");
+  return r.profile;
+}
+
+describeWith(["qemu"], "probe --json is a --host file", () => {
+  test("the probed profile carries formatVersion and render accepts it as --host (not a usage error)", async () => {
+    const probe = await run(["probe", "--json", "--no-libvirt"]);
+    expect(probe.code).toBe(0);
+    const profile = JSON.parse(probe.out);
+    expect(profile).toMatchObject({ formatVersion: "1.0", source: "probe" });
+    const r = await run(["render", FLEET, "--host", "probed.json", "--json"], { "probed.json": probe.out });
+    expect(r.code).not.toBe(2);
+    expect(JSON.parse(r.out).domains).toHaveLength(5);
   });
 });

@@ -1,0 +1,94 @@
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { planFleet, targets, type HostPlan, type Target } from "../../live/fleet";
+import { parseSpecText } from "../../spec/load";
+import { libvirtUri } from "../../spec/schema";
+import { formatDiagnostics, table } from "../format";
+import { loadProfile, readText, type Io } from "../io";
+import { chooseView, type View } from "../views";
+import { PLAN_EXIT, type Ctx } from "./context";
+import { hostOption, jsonOption } from "./render";
+
+/** `plan`: what `apply` would do on each host, per domain, with the feature table current -> desired. */
+
+const onOff = (x: { enabled: boolean; source: string } | null) => (x ? `${x.enabled ? "on" : "off"} (${x.source})` : "-");
+
+function formatPlan(hosts: HostPlan[]): string {
+  const out: string[] = [];
+  for (const h of hosts) {
+    out.push(`host ${h.uri}${h.error ? `: ERROR ${h.error}` : ""}`);
+    for (const d of h.domains) {
+      const flags = [d.restartNeeded ? "restart needed" : "", d.drift.length ? "DRIFT" : "", d.error ? `ERROR ${d.error}` : ""].filter(Boolean).join(", ");
+      out.push(`  ${d.action.padEnd(16)} ${d.domain}${flags ? `  [${flags}]` : ""}`);
+      for (const c of d.fieldChanges) out.push(`      ${c.field}: ${JSON.stringify(c.current)} -> ${JSON.stringify(c.desired)}`);
+      if (d.action === "update" && d.featureChanges.length)
+        out.push(table([["FEATURE", "CURRENT", "DESIRED"], ...d.featureChanges.map((c) => [c.feature, onOff(c.current), onOff(c.desired)])], "      "));
+      for (const x of d.drift) out.push(`      drift: ${x.feature} was ${x.recorded ? "on" : "off"} when defined, is ${x.current === null ? "absent" : x.current ? "on" : "off"} now`);
+      for (const x of d.pendingRestart) out.push(`      restart pending: ${x.feature} runs ${x.running ? "on" : "off"}, defined ${x.defined ? "on" : "off"}`);
+    }
+  }
+  const all = hosts.flatMap((h) => h.domains);
+  const n = (a: string) => all.filter((d) => d.action === a).length;
+  out.push(`plan: ${n("create")} to create, ${n("update")} to update, ${n("unchanged")} unchanged, ${n("delete-candidate")} delete candidate(s)`);
+  return out.join("\n");
+}
+
+const view: View<HostPlan[]> = {
+  human: formatPlan,
+  // desiredXml is the apply step's input, not part of the plan document
+  json: (hosts) => ({ hosts: hosts.map((h) => ({ ...h, domains: h.domains.map(({ desiredXml: _x, ...d }) => d) })) }),
+};
+
+export const hasFailures = (hosts: HostPlan[]) => hosts.some((h) => h.error || h.domains.some((d) => d.error));
+// delete candidates are reported, not counted: apply never deletes
+const hasChanges = (hosts: HostPlan[]) => hosts.some((h) => h.domains.some((d) => d.action === "create" || d.action === "update" || d.pendingRestart.length > 0));
+
+/** The spec's domains with their hosts, or null after printing why not (an error for plan and apply). */
+export function loadTargets(io: Io, file: string, connect: readonly string[]): Target[] | null {
+  const loaded = parseSpecText(readText(io, file, "spec"));
+  const t = targets(loaded, connect);
+  const errors = [...loaded.diagnostics, ...loaded.domains.flatMap((d) => d.diagnostics), ...t.diagnostics].filter((d) => d.severity === "error");
+  if (errors.length) {
+    io.err(`${file}:\n${formatDiagnostics(errors)}`);
+    return null;
+  }
+  return t.targets;
+}
+
+/** --connect URI, checked as the spec's hosts: URIs are; repeatable. */
+export function uriArgument(value: string): string {
+  const r = libvirtUri.safeParse(value);
+  if (!r.success) throw new InvalidArgumentError(`expected ${r.error.issues[0].message}`);
+  return value;
+}
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), uriArgument(value)];
+export const connectOption = () =>
+  new Option("--connect <uri>", "libvirt URI for the domains the spec's hosts: section does not map (repeatable)").argParser(collect);
+
+interface Opts {
+  connect?: string[];
+  host?: string;
+  json?: boolean;
+  detailedExitcode?: boolean;
+}
+
+async function run(ctx: Ctx, file: string, opts: Opts): Promise<void> {
+  const present = chooseView(ctx.io, opts.json, view);
+  const ts = loadTargets(ctx.io, file, opts.connect ?? []);
+  if (!ts) return ctx.exit(PLAN_EXIT.error);
+  const hosts = await planFleet(ts, { host: loadProfile(ctx.io, opts.host), progress: (s) => ctx.io.err(s) });
+  present(hosts);
+  if (hasFailures(hosts)) return ctx.exit(PLAN_EXIT.error);
+  ctx.exit(opts.detailedExitcode && hasChanges(hosts) ? PLAN_EXIT.changes : PLAN_EXIT.ok);
+}
+
+export function registerPlan(program: Command, ctx: Ctx): void {
+  program
+    .command("plan")
+    .description("per host and domain: create, update, unchanged or delete-candidate, the feature changes current -> desired, drift, restarts needed")
+    .argument("<file>", "the spec, YAML or JSON ('-' reads standard input)")
+    .addOption(connectOption())
+    .addOption(hostOption())
+    .addOption(jsonOption())
+    .option("--detailed-exitcode", "exit 2 when the plan has changes (0 none, 1 error), as terraform plan -detailed-exitcode")
+    .action((file: string, opts: Opts) => run(ctx, file, opts));
+}
