@@ -15,6 +15,15 @@ for (const args of [["tsc", "-p", "tsconfig.json"], ["tsc", "-p", "tsconfig.test
     process.exit(1);
   }
 }
+// lint (eslint, with the import-cycle rule) and format (prettier --check): each counts as one check in the summary
+const checks = [
+  ["eslint", ["eslint", "."]],
+  ["prettier --check", ["prettier", "--check", "--log-level", "warn", "."]],
+].map(([name, args]) => {
+  const r = spawnSync("npx", args, { cwd: root, stdio: "inherit" });
+  console.log(r.status === 0 ? `${name}: ok` : `${name}: FAILED (npm run lint:fix fixes what it can)`);
+  return r.status === 0;
+});
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-jest-"));
 const out = path.join(tmp, "results.json");
 // suites that could not run append "<suite>: <reason>" here (test/helpers/env.ts)
@@ -25,7 +34,7 @@ const jest = spawnSync("npx", ["jest", "--ci", "--json", "--outputFile", out, ..
   stdio: "inherit",
   env: { ...process.env, KPV_SKIP_LOG: skipLog },
 });
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0, failed, skipped = 0;
 try {
   const r = JSON.parse(fs.readFileSync(out, "utf8"));
   passed = r.numPassedTests;
@@ -39,5 +48,7 @@ if (notRun.length) {
   console.log(`\n*** ${notRun.length} suite(s) could NOT run here (counted as skipped, not passed):`);
   for (const line of notRun) console.log(`***   ${line}`);
 }
+passed += checks.filter(Boolean).length;
+failed += checks.filter((ok) => !ok).length;
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(jest.status === 0 && failed === 0 ? 0 : 1);

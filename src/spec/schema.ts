@@ -12,6 +12,7 @@ export const IRQCHIPS = ["kernel", "split", "off"] as const;
 export const ACCELS = ["kvm", "tcg"] as const;
 
 /** Characters a domain name may not contain: XML specials, quotes, commas, whitespace, slashes, controls. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
 const NAME_FORBIDDEN = /[<>&'",\s/\\\x00-\x1f\x7f]/;
 export const NAME_HELP =
   "1-255 bytes, not starting with '-', without < > & quotes commas whitespace slashes or control characters";
@@ -113,6 +114,7 @@ export const domainSchema = z
  */
 export const libvirtUri = z
   .string()
+  // eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
   .regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]*$/, "a libvirt URI such as qemu:///system or qemu+ssh://root@kvm-07/system");
 
 /** The spec's `hosts:` section: domain name -> the libvirt URI(s) it is deployed to. */

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, settle, valueOf } from "../helpers/pulumi-mocks";
@@ -31,7 +32,7 @@ describe("programs", () => {
   });
 
   test("root program: a broken spec stops before any resource", () => {
-    const tmp = path.join(fs.mkdtempSync(path.join(require("node:os").tmpdir(), "kpv-")), "bad.yaml");
+    const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kpv-")), "bad.yaml");
     fs.writeFileSync(tmp, "domains: [{name: a, paravirt: {pvIPI: true}}]");
     const before = registered.length;
     expect(() => deployFleet({ specFile: tmp, connection: "test:///default" })).toThrow(pulumi.RunError);
