@@ -1,4 +1,4 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
 import { checkPolicy, evaluateArgs, PARAVIRT_DOMAIN_TYPE, POLICIES, violationText, type PolicyDef } from "kvm-paravirt/core";
 
 /**
@@ -12,7 +12,8 @@ function toCrossGuard(def: PolicyDef): ResourceValidationPolicy {
     name: def.name,
     description: def.description,
     enforcementLevel: def.enforcementLevel,
-    configSchema: { properties: def.configSchema.properties as never },
+    // derived from the policy's zod config (plain JSON schema: type, items, enum, uniqueItems, description)
+    configSchema: { properties: def.configSchema.properties as PolicyConfigSchema["properties"] },
     validateResource: (args, reportViolation) => {
       if (args.type !== PARAVIRT_DOMAIN_TYPE) return;
       // unknown inputs (preview) throw inside props access; the policy runtime reports them as not evaluable

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { FEATURES, FEATURE_BY_QEMU_NAME, type FeatureRow } from "../catalog/features";
 import { needsCustomArgv } from "../render/libvirt-plan";
 import type { Resolution } from "../resolve/resolve";
@@ -6,8 +7,9 @@ import { RULES } from "../resolve/rules";
 /**
  * Organisation rules over the resolved, effective features of a domain: one
  * engine for the CrossGuard pack (policy/) and `kvm-paravirt check`. Each policy
- * has a name, a default enforcement level, a JSON-schema for its config (the
- * pack's configSchema, also used to validate policy files) and a check.
+ * has a name, a default enforcement level, a zod schema for its config (which
+ * validates policy files, and from which the pack's JSON-schema configSchema is
+ * derived) and a check.
  */
 
 export type Enforcement = "advisory" | "mandatory" | "disabled";
@@ -20,30 +22,57 @@ export interface Finding {
   fix: string;
 }
 
+/** A JSON schema as Pulumi's policy configSchema takes it (plain JSON: type, items, enum, uniqueItems, description...). */
+export type JsonSchema = { [key: string]: unknown };
+
 export interface PolicyDef {
   name: string;
   description: string;
   enforcementLevel: Enforcement;
-  /** JSON schema of the config properties (without enforcementLevel) */
-  configSchema: { properties: Record<string, unknown>; additionalProperties?: boolean };
+  /** The config (without enforcementLevel): the one source of what a policy accepts */
+  config: z.ZodObject;
+  /** JSON schema of the config properties, derived from `config` (the pack's configSchema) */
+  configSchema: { properties: Record<string, JsonSchema> };
   check(r: Resolution, config: Record<string, unknown>): Finding[];
 }
 
+/** The JSON schema of a config's properties, for Pulumi: plain draft-07 keywords, no $schema or additionalProperties. */
+export function configSchemaOf(config: z.ZodObject): { properties: Record<string, JsonSchema> } {
+  const json = z.toJSONSchema(config, { target: "draft-07", io: "input" }) as { properties?: Record<string, JsonSchema> };
+  return { properties: json.properties ?? {} };
+}
+
+/** A policy with a typed config; its configSchema is derived, never written by hand. */
+function definePolicy<C extends z.ZodObject>(p: Omit<PolicyDef, "config" | "configSchema" | "check"> & { config: C; check(r: Resolution, config: z.output<C>): Finding[] }): PolicyDef {
+  return { ...p, configSchema: configSchemaOf(p.config), check: (r, c) => p.check(r, c as z.output<C>) };
+}
+
+const NO_CONFIG = z.strictObject({});
+const duplicate = (a: readonly string[]) => a.find((x, i) => a.indexOf(x) !== i);
+/** An optional list of distinct values from `values` (uniqueItems in the JSON schema, checked by zod too). */
+const distinctList = (values: readonly string[], description: string) =>
+  z
+    .array(z.enum(values))
+    .refine((a) => duplicate(a) === undefined, { error: (iss) => `must not contain duplicates (${JSON.stringify(duplicate(iss.input as string[]))} is listed twice)` })
+    .meta({ uniqueItems: true })
+    .describe(description)
+    .optional();
+
 const QEMU_NAMES = FEATURES.map((f) => f.qemu);
-const featureList = (description: string) => ({ type: "array", items: { type: "string", enum: QEMU_NAMES }, uniqueItems: true, description });
+const featureList = (description: string) => distinctList(QEMU_NAMES, description);
 const WARNING_CODES = RULES.filter((r) => r.severity === "warning").map((r) => r.code);
 
 const setKey = (f: FeatureRow, want: boolean) => `paravirt.${f.specKey}: ${f.specInverted ? !want : want}`;
 const label = (f: FeatureRow) => (f.qemu === "kvm" ? "kvm (the KVM signature)" : f.qemu);
 
 export const POLICIES: readonly PolicyDef[] = [
-  {
+  definePolicy({
     name: "required-features",
     description: "These PV features must be effectively on (as the realized vCPU has them, not as written).",
     enforcementLevel: "mandatory",
-    configSchema: { properties: { features: featureList("QEMU names of the features that must be on") } },
+    config: z.strictObject({ features: featureList("QEMU names of the features that must be on") }),
     check: (r, c) =>
-      ((c.features as string[] | undefined) ?? []).flatMap((name) => {
+      (c.features ?? []).flatMap((name) => {
         const f = FEATURE_BY_QEMU_NAME.get(name)!;
         const x = r.features.get(f.qemu);
         if (x?.enabled) return [];
@@ -55,24 +84,24 @@ export const POLICIES: readonly PolicyDef[] = [
           },
         ];
       }),
-  },
-  {
+  }),
+  definePolicy({
     name: "forbidden-features",
     description: "These PV features must be effectively off (e.g. a confidential-computing profile without kvmclock or async page faults).",
     enforcementLevel: "mandatory",
-    configSchema: { properties: { features: featureList("QEMU names of the features that must be off") } },
+    config: z.strictObject({ features: featureList("QEMU names of the features that must be off") }),
     check: (r, c) =>
-      ((c.features as string[] | undefined) ?? []).flatMap((name) => {
+      (c.features ?? []).flatMap((name) => {
         const f = FEATURE_BY_QEMU_NAME.get(name)!;
         const x = r.features.get(f.qemu);
         return x?.enabled ? [{ feature: f.qemu, message: `${label(f)} is forbidden but effectively on (${x.source}: ${x.reason})`, fix: `set ${setKey(f, false)}` }] : [];
       }),
-  },
-  {
+  }),
+  definePolicy({
     name: "no-deprecated",
     description: "No deprecated PV feature: kvm-mmu, or kvm-asyncpf relied on where hosts ignore it (without kvm-asyncpf-int).",
     enforcementLevel: "advisory",
-    configSchema: { properties: {} },
+    config: NO_CONFIG,
     check: (r) =>
       r.diagnostics
         .filter((d) => d.code === "kvm-mmu-deprecated" || d.code === "asyncpf-without-asyncpf-int")
@@ -81,36 +110,34 @@ export const POLICIES: readonly PolicyDef[] = [
             ? { feature: "kvm-mmu", message: d.message, fix: "remove paravirt.mmu" }
             : { feature: "kvm-asyncpf", message: d.message, fix: "set paravirt.asyncpfInt: true (and keep asyncpf for older guests) or drop asyncpf" },
         ),
-  },
-  {
+  }),
+  definePolicy({
     name: "dependencies",
     description: "Every resolver error, and the resolver warnings listed in config, with the resolver's codes.",
     enforcementLevel: "mandatory",
-    configSchema: {
-      properties: { warnings: { type: "array", items: { type: "string", enum: WARNING_CODES }, uniqueItems: true, description: "resolver warning codes to enforce as well" } },
-    },
+    config: z.strictObject({ warnings: distinctList(WARNING_CODES, "resolver warning codes to enforce as well") }),
     check: (r, c) => {
-      const warnings = new Set((c.warnings as string[] | undefined) ?? []);
+      const warnings = new Set<string>(c.warnings ?? []);
       return r.diagnostics
         .filter((d) => d.severity === "error" || (d.severity === "warning" && warnings.has(d.code)))
         .map((d) => ({ message: `[${d.code}] ${d.path}: ${d.message}`, fix: `see \`kvm-paravirt rules\`: ${RULES.find((x) => x.code === d.code)?.summary ?? d.code}` }));
     },
-  },
-  {
+  }),
+  definePolicy({
     name: "hidden-signature",
     description: "Hiding the KVM signature drops every PV feature: allowed only when config says so.",
     enforcementLevel: "mandatory",
-    configSchema: { properties: { allow: { type: "boolean", description: "allow hidden: true" } } },
+    config: z.strictObject({ allow: z.boolean().describe("allow hidden: true").optional() }),
     check: (r, c) =>
       c.allow === true || r.features.get("kvm")?.enabled !== false
         ? []
         : [{ feature: "kvm", message: "the KVM signature is hidden (hidden: true), which removes every PV feature from the guest", fix: "remove paravirt.hidden, or allow it in this policy's config" }],
-  },
-  {
+  }),
+  definePolicy({
     name: "dedicated-vcpus",
     description: "kvm-hint-dedicated only on domains whose vCPUs are dedicated (dedicatedVcpus: true), and on those it should be on.",
     enforcementLevel: "advisory",
-    configSchema: { properties: {} },
+    config: NO_CONFIG,
     check: (r) => {
       const hint = r.features.get("kvm-hint-dedicated")?.enabled === true;
       const dedicated = r.domain.dedicatedVcpus === true;
@@ -120,23 +147,23 @@ export const POLICIES: readonly PolicyDef[] = [
         return [{ feature: "kvm-hint-dedicated", message: "the vCPUs are dedicated but kvm-hint-dedicated is off: the guest keeps PV spinlocks and cannot use haltpoll", fix: "set paravirt.hintDedicated: true" }];
       return [];
     },
-  },
-  {
+  }),
+  definePolicy({
     name: "no-custom-argv",
     description: "No domain that needs the QEMU-namespace fallback (libvirt marks it tainted: custom-argv).",
     enforcementLevel: "advisory",
-    configSchema: { properties: {} },
+    config: NO_CONFIG,
     check: (r) => {
       if (!needsCustomArgv(r.libvirt)) return [];
       const what = [...r.libvirt.globals.map((g) => `${g.feature.qemu}=${g.value ? "on" : "off"}`), ...r.libvirt.machineOptions.map((m) => `-machine ${m}`)];
       return [{ message: `needs <qemu:commandline> for ${what.join(", ")}, so libvirt marks the domain tainted (custom-argv)`, fix: "drop those explicit settings (let QEMU's default stand) or allow the taint by disabling this policy" }];
     },
-  },
-  {
+  }),
+  definePolicy({
     name: "guest-kernel-minimum",
     description: "No PV feature on for a guest kernel too old (or too new) to use it.",
     enforcementLevel: "advisory",
-    configSchema: { properties: {} },
+    config: NO_CONFIG,
     check: (r) =>
       r.diagnostics
         .filter((d) => d.code === "guest-kernel-too-old")
@@ -145,14 +172,14 @@ export const POLICIES: readonly PolicyDef[] = [
           const f = FEATURES.find((x) => x.specKey === key);
           return { ...(f ? { feature: f.qemu } : {}), message: d.message, fix: f ? `set ${setKey(f, false)} or upgrade the guest kernel` : "upgrade the guest kernel" };
         }),
-  },
-  {
+  }),
+  definePolicy({
     name: "explicit-pinning",
     description: "Every PV feature stated explicitly (no inherited QEMU defaults), so a QEMU upgrade cannot change a guest's CPUID.",
     enforcementLevel: "advisory",
-    configSchema: { properties: { except: featureList("features that may stay inherited") } },
+    config: z.strictObject({ except: featureList("features that may stay inherited") }),
     check: (r, c) => {
-      const except = new Set((c.except as string[] | undefined) ?? []);
+      const except = new Set<string>(c.except ?? []);
       const inherited = [...r.features.values()].filter((x) => x.requested === undefined && !except.has(x.feature.qemu));
       return inherited.map((x) => ({
         feature: x.feature.qemu,
@@ -160,7 +187,7 @@ export const POLICIES: readonly PolicyDef[] = [
         fix: `set ${setKey(x.feature, x.enabled)}`,
       }));
     },
-  },
+  }),
 ];
 
 export const POLICY_BY_NAME: ReadonlyMap<string, PolicyDef> = new Map(POLICIES.map((p) => [p.name, p]));

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import path from "node:path";
 
 /**
  * Oracle suites ask the real QEMU/libvirt. When they cannot run they say so
@@ -12,7 +13,17 @@ import fs from "node:fs";
  * test runner repeats in its summary, so the rest of the suite still gates.
  */
 
-export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc";
+export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc" | "pulumi-schemas";
+
+/** Pulumi's meta-schemas (pulumi.json, project.json) live outside the repository; .ci/run exports their folder. */
+export const PULUMI_SCHEMAS_VAR = "KPV_PULUMI_SCHEMAS";
+const PULUMI_SCHEMAS_HINT = "point it at Pulumi's meta-schema folder, e.g. ../shared/pulumi-schemas";
+
+/** The folder of Pulumi's meta-schemas, or undefined when KPV_PULUMI_SCHEMAS is not set. */
+export function pulumiSchemasDir(): string | undefined {
+  const dir = process.env[PULUMI_SCHEMAS_VAR];
+  return dir ? path.resolve(dir) : undefined;
+}
 
 function missing(need: Need): string | null {
   switch (need) {
@@ -41,6 +52,12 @@ function missing(need: Need): string | null {
     case "xsltproc": {
       const r = spawnSync("xsltproc", ["--version"], { encoding: "utf8" });
       return r.error ? "xsltproc is not installed (apt-get install xsltproc)" : null;
+    }
+    case "pulumi-schemas": {
+      const dir = pulumiSchemasDir();
+      if (!dir) return `${PULUMI_SCHEMAS_VAR} is not set (${PULUMI_SCHEMAS_HINT})`;
+      const absent = ["pulumi.json", "project.json"].filter((f) => !fs.existsSync(path.join(dir, f)));
+      return absent.length ? `${PULUMI_SCHEMAS_VAR}=${dir} has no ${absent.join(" or ")} (${PULUMI_SCHEMAS_HINT})` : null;
     }
     case "virt-xml-validate": {
       const r = spawnSync("virt-xml-validate", ["--help"], { encoding: "utf8" });

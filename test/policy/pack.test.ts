@@ -6,6 +6,7 @@ import YAML from "yaml";
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import { policies } from "../../policy/policies";
 import { parsePolicyText } from "../../src/policy/config";
+import { POLICY_BY_NAME } from "../../src/policy/policies";
 import { PARAVIRT_DOMAIN_TYPE } from "../../src/pulumi/paravirt-domain";
 import { mergeDefaults } from "../../src/spec/load";
 import { exampleSpecs, ROOT } from "../helpers/specs";
@@ -63,10 +64,17 @@ describe("policy pack", () => {
     ["hidden-signature", { allow: true }, true],
     ["hidden-signature", { allow: "yes" }, false],
     ["explicit-pinning", { except: ["kvm-mmu"] }, true],
-  ])("configSchema of %s: %j valid=%s", (name, config, valid) => {
+    ["explicit-pinning", { except: ["kvm-mmu", "kvm-mmu"] }, false], // uniqueItems survives the derivation from zod
+    ["hidden-signature", {}, true],
+  ])("configSchema of %s: %j valid=%s, as the zod config it is derived from says", (name, config, valid) => {
     const p = policies.find((x) => x.name === name)!;
     const validate = new Ajv({ strict: false }).compile({ type: "object", ...p.configSchema });
     expect(validate(config)).toBe(valid);
+    expect(POLICY_BY_NAME.get(name)!.config.safeParse(config).success).toBe(valid);
+  });
+
+  test("the pack's configSchema is the engine's derived one", () => {
+    for (const p of policies) expect({ n: p.name, s: p.configSchema }).toEqual({ n: p.name, s: { properties: POLICY_BY_NAME.get(p.name)!.configSchema.properties } });
   });
 
   test("only ParavirtDomain is checked", () => {

@@ -1,3 +1,4 @@
+import { FEATURES } from "../../src/catalog/features";
 import { checkAll, checkPolicy, POLICIES, POLICY_BY_NAME, type Enforcement } from "../../src/policy/policies";
 import { parsePolicyText } from "../../src/policy/config";
 import { resolveDomain } from "../../src/resolve/resolve";
@@ -70,9 +71,58 @@ describe("policies", () => {
     ["unknown policy", '{"hidden-signatur": "mandatory"}', /unknown policy "hidden-signatur"; did you mean hidden-signature\?/],
     ["bad level", '{"no-deprecated": "sometimes"}', /no-deprecated.enforcementLevel: must be equal to one of the allowed values \(advisory, mandatory, disabled\)/],
     ["unknown feature", '{"required-features": {"features": ["kvm-pv-ipii"]}}', /required-features\.features\.0: must be equal to one of the allowed values/],
-    ["unknown config key", '{"hidden-signature": {"allowed": true}}', /must NOT have additional properties \(allowed\)/],
+    ["unknown config key", '{"hidden-signature": {"allowed": true}}', /p\.json: hidden-signature: unknown property "allowed"; did you mean allow\? Allowed: enforcementLevel, allow$/],
+    ["config for a policy without any", '{"no-deprecated": {"features": []}}', /p\.json: no-deprecated: unknown property "features" Allowed: enforcementLevel$/],
+    ["a prototype key in a config", '{"hidden-signature": {"__proto__": {"allow": true}}}', /p\.json: hidden-signature: unknown property "__proto__" Allowed: enforcementLevel, allow/],
+    ["bad level with a hint", '{"no-deprecated": "mandatroy"}', /got "mandatroy"; did you mean mandatory\?/],
+    ["unknown feature with a hint", '{"required-features": {"features": ["kvmclock", "kvm-pv-ipii"]}}', /p\.json: required-features\.features\.1: must be equal to one of the allowed values \(kvmclock, .*kvm-pv-ipi,.*\), got "kvm-pv-ipii"; did you mean kvm-pv-ipi\?/],
+    ["unknown warning code", '{"dependencies": {"warnings": ["msi-ext-dest-id-needs-split-irqchip"]}}', /p\.json: dependencies\.warnings\.0: must be equal to one of the allowed values \(.*pv-needs-steal-time.*\)/],
+    ["a duplicate feature", '{"explicit-pinning": {"except": ["kvm-mmu", "kvm-mmu"]}}', /p\.json: explicit-pinning\.except: must not contain duplicates \("kvm-mmu" is listed twice\)/],
+    ["a feature that is not a list", '{"required-features": {"features": "kvmclock"}}', /p\.json: required-features\.features: must be a list, got "kvmclock"/],
+    ["a flag that is not a boolean", "hidden-signature:\n  allow: yes\n", /p\.json: hidden-signature\.allow: must be a boolean, got "yes"/],
+    ["an empty setting", "no-deprecated:\n", /p\.json: no-deprecated: must be an enforcement level \(advisory, mandatory, disabled\) or a mapping of enforcementLevel, got null/],
+    ["bad all", '{"all": "strict"}', /p\.json: all: must be one of advisory, mandatory, disabled, got "strict"/],
     ["not a mapping", "[1, 2]", /must be a mapping/],
   ])("policy files: %s is rejected with a clear message", (_w, text, message) => {
     expect(() => parsePolicyText(text, "p.json")).toThrow(message);
+  });
+
+  test("every wrong key is reported, one line each", () => {
+    expect(() => parsePolicyText('{"hidden-signature": {"allowed": true, "level": "mandatory"}}', "p.json")).toThrow(/unknown property "allowed".*\np\.json: hidden-signature: unknown property "level"/);
+  });
+
+  test.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])("policy files: a policy named %s is an unknown policy", (name) => {
+    const text = `{${JSON.stringify(name)}: "mandatory"}`;
+    expect(() => parsePolicyText(text, "p.json")).toThrow(new RegExp(`p\\.json: unknown policy "${name}" Policies: required-features,`));
+    expect(() => parsePolicyText(`${name}: {all: mandatory}\n`, "p.yaml")).toThrow(`p.yaml: unknown policy "${name}"`);
+  });
+
+  test("a __proto__ entry cannot smuggle in an all: level", () => {
+    expect(() => parsePolicyText('{"__proto__": {"all": "disabled"}}', "p.json")).toThrow(/unknown policy "__proto__"/);
+    const settings = parsePolicyText('{"hidden-signature": "advisory"}');
+    expect([...settings.keys()]).toEqual(POLICIES.map((p) => p.name));
+    expect(settings.get("no-deprecated")?.enforcementLevel).toBe("advisory");
+    expect(settings.get("hidden-signature")).toEqual({ enforcementLevel: "advisory", config: {} });
+  });
+
+  test("a valid setting keeps its config and level", () => {
+    const settings = parsePolicyText("required-features:\n  enforcementLevel: advisory\n  features: [kvmclock, kvm-pv-ipi]\nexplicit-pinning: {except: [kvm-mmu]}\n");
+    expect(settings.get("required-features")).toEqual({ enforcementLevel: "advisory", config: { features: ["kvmclock", "kvm-pv-ipi"] } });
+    expect(settings.get("explicit-pinning")).toEqual({ enforcementLevel: "advisory", config: { except: ["kvm-mmu"] } });
+  });
+
+  test("each policy's configSchema is derived from its zod config: same properties, plain JSON schema", () => {
+    for (const p of POLICIES) {
+      expect({ n: p.name, keys: Object.keys(p.configSchema.properties) }).toEqual({ n: p.name, keys: Object.keys(p.config.shape) });
+      const text = JSON.stringify(p.configSchema);
+      expect({ n: p.name, schema: /"\$schema"|"additionalProperties"|"\$ref"|"\$defs"/.test(text) }).toEqual({ n: p.name, schema: false });
+    }
+    expect(POLICY_BY_NAME.get("required-features")!.configSchema.properties.features).toEqual({
+      type: "array",
+      items: { type: "string", enum: FEATURES.map((f) => f.qemu) },
+      uniqueItems: true,
+      description: "QEMU names of the features that must be on",
+    });
+    expect(POLICY_BY_NAME.get("hidden-signature")!.configSchema.properties).toEqual({ allow: { type: "boolean", description: "allow hidden: true" } });
   });
 });

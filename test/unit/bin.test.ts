@@ -1,0 +1,89 @@
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ROOT } from "../helpers/specs";
+
+/**
+ * bin/kvm-paravirt.js, the installed command: it runs dist/ (npm test builds it
+ * first), says which module is missing when an install is broken, says the build
+ * is missing only when it is, and exits with main's code once stdout is written.
+ */
+
+const BIN = path.join(ROOT, "bin/kvm-paravirt.js");
+const run = (bin: string, args: string[], timeout = 60000) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout });
+
+/** A copy of the bin in a temp package whose dist/src/cli/main.js is `main` (none when undefined). */
+function fakePackage(main?: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-bin-"));
+  fs.mkdirSync(path.join(dir, "bin"));
+  fs.copyFileSync(BIN, path.join(dir, "bin/kvm-paravirt.js"));
+  if (main !== undefined) {
+    fs.mkdirSync(path.join(dir, "dist/src/cli"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "dist/src/cli/main.js"), main);
+  }
+  return path.join(dir, "bin/kvm-paravirt.js");
+}
+
+describe("bin/kvm-paravirt.js", () => {
+  test("--help runs the built CLI and exits 0", () => {
+    const r = run(BIN, ["--help"]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.not.stringContaining("kvm-paravirt: ") });
+    expect(r.stdout + r.stderr).toMatch(/Usage: kvm-paravirt/);
+  });
+
+  test("all of a large output reaches a pipe before the process exits", () => {
+    const r = run(BIN, [
+      "render",
+      path.join(ROOT, "examples/fleet.yaml"),
+      "--host",
+      path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json"),
+      "--json",
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(10000);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+
+  test("a reader that goes away (kvm-paravirt --help | head -0) is not a crash: main's exit code stands", async () => {
+    const child = spawn(process.execPath, [BIN, "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy(); // the read end is closed before the CLI writes: its writes fail with EPIPE
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+  });
+
+  test("a module missing from the install is named, not reported as a missing build", () => {
+    const r = run(fakePackage('"use strict";\nrequire("no-such-module-xyz");\nexports.main = async () => 0;\n'), ["--help"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /^kvm-paravirt: cannot load module 'no-such-module-xyz' \(required by .*dist\/src\/cli\/main\.js\): reinstall the package \(npm install kvm-paravirt\); missing modules mean a broken install\n {2}Cannot find module 'no-such-module-xyz'\n$/,
+    );
+    expect(r.stderr).not.toMatch(/the build is missing/);
+  });
+
+  test("with no dist/ at all it says the build is missing", () => {
+    const r = run(fakePackage(), ["--help"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^kvm-paravirt: the build is missing \(dist\/\)/);
+  });
+
+  test("any other load error is shown with its message, without a stack trace", () => {
+    const r = run(fakePackage('"use strict";\nthrow new TypeError("boom while loading\\nsecond line");\n'), ["--help"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^kvm-paravirt: cannot load the CLI \(.*dist\/src\/cli\/main\.js\): boom while loading\nsecond line\n$/);
+    expect(r.stderr).not.toMatch(/the build is missing|\n\s+at /);
+  });
+
+  test("main's exit code is the process's, even with a handle left open", () => {
+    const r = run(
+      fakePackage(
+        '"use strict";\nexports.main = async () => { setInterval(() => undefined, 1000); process.stdout.write("done\\n"); return 3; };\n',
+      ),
+      [],
+      15000,
+    );
+    expect({ status: r.status, stdout: r.stdout, signal: r.signal }).toEqual({ status: 3, stdout: "done\n", signal: null });
+  });
+});
