@@ -18,7 +18,7 @@ const host = debian12 as HostProfile;
 
 function makeSpecs(): DomainSpec[] {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
   const domains = Array.from({ length: N }, (_, i) => ({
     name: `bench-${i}`,
@@ -63,7 +63,14 @@ function pulumiBench(): { componentMs: number; bareMs: number; ratio: number; ra
   const median = [...ratios].sort((x, y) => x - y)[2];
   const c = Math.min(...component);
   const b = Math.min(...bare);
-  return { componentMs: Math.round(c), bareMs: Math.round(b), ratio: +median.toFixed(2), ratioOfBest: +(c / b).toFixed(2), pairRatios: ratios.map((r) => +r.toFixed(2)), met: median <= 1.5 };
+  return {
+    componentMs: Math.round(c),
+    bareMs: Math.round(b),
+    ratio: +median.toFixed(2),
+    ratioOfBest: +(c / b).toFixed(2),
+    pairRatios: ratios.map((r) => +r.toFixed(2)),
+    met: median <= 1.5,
+  };
 }
 
 function main() {
@@ -95,9 +102,11 @@ function main() {
   };
   const pulumiResult = pulumiBench();
   void liveBench(host).then((live) => {
-    console.log(JSON.stringify({ core: result, pulumi: { ...pulumiResult, target: "ParavirtDomain <= 1.5x the bare graph" }, live }, null, 2));
+    console.log(
+      JSON.stringify({ core: result, pulumi: { ...pulumiResult, target: "ParavirtDomain <= 1.5x the bare graph" }, live }, null, 2),
+    );
     if (sink === 0) console.log("(unreachable)");
-    process.exitCode = result.met && pulumiResult.met && (live.met !== false) ? 0 : 1;
+    process.exitCode = result.met && pulumiResult.met && live.met !== false ? 0 : 1;
   });
 }
 

@@ -16,13 +16,22 @@ const URI = "qemu:///system";
 const N = 200;
 
 function cleanup() {
-  const names = spawnSync("virsh", ["-q", "-c", URI, "list", "--all", "--name"], { encoding: "utf8" }).stdout.split("\n").filter((n) => n.startsWith("kpv-bench-"));
+  const names = spawnSync("virsh", ["-q", "-c", URI, "list", "--all", "--name"], { encoding: "utf8" })
+    .stdout.split("\n")
+    .filter((n) => n.startsWith("kpv-bench-"));
   if (names.length) spawnSync("bash", ["-c", `for n in ${names.join(" ")}; do virsh -q -c ${URI} undefine --domain "$n" >/dev/null; done`]);
 }
 
 export async function liveBench(host: HostProfile): Promise<Record<string, unknown>> {
-  if (spawnSync("virsh", ["-c", URI, "version"], { encoding: "utf8" }).status !== 0) return { skipped: `libvirtd does not answer on ${URI}` };
-  const loaded = validateSpecObject({ domains: Array.from({ length: N }, (_, i) => ({ name: `kpv-bench-${i}`, memoryMiB: 64, paravirt: { pvIpi: i % 2 === 0, pvUnhalt: true } })) });
+  if (spawnSync("virsh", ["-c", URI, "version"], { encoding: "utf8" }).status !== 0)
+    return { skipped: `libvirtd does not answer on ${URI}` };
+  const loaded = validateSpecObject({
+    domains: Array.from({ length: N }, (_, i) => ({
+      name: `kpv-bench-${i}`,
+      memoryMiB: 64,
+      paravirt: { pvIpi: i % 2 === 0, pvUnhalt: true },
+    })),
+  });
   const ts = targets(loaded, [URI]).targets;
   cleanup();
   // baseline: the same XML, one virsh process per define
@@ -30,7 +39,9 @@ export async function liveBench(host: HostProfile): Promise<Record<string, unkno
   ts.forEach((t, i) => fs.writeFileSync(path.join(dir, `${i}.xml`), renderDomain(t.spec, host).rendered.domainXml));
   process.stderr.write("bench: shell loop of virsh define x200\n");
   let t0 = process.hrtime.bigint();
-  const loop = spawnSync("bash", ["-c", `for f in ${dir}/*.xml; do virsh -q -c ${URI} define --file "$f" >/dev/null || exit 1; done`], { encoding: "utf8" });
+  const loop = spawnSync("bash", ["-c", `for f in ${dir}/*.xml; do virsh -q -c ${URI} define --file "$f" >/dev/null || exit 1; done`], {
+    encoding: "utf8",
+  });
   const loopMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (loop.status !== 0) throw new Error(`virsh loop failed: ${loop.stderr}`);
   cleanup();
@@ -38,7 +49,8 @@ export async function liveBench(host: HostProfile): Promise<Record<string, unkno
   t0 = process.hrtime.bigint();
   const { results } = await applyFleet(ts, "never", { host });
   const applyMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (results.some((r) => r.outcome !== "defined")) throw new Error(`apply failed: ${JSON.stringify(results.find((r) => r.outcome !== "defined"))}`);
+  if (results.some((r) => r.outcome !== "defined"))
+    throw new Error(`apply failed: ${JSON.stringify(results.find((r) => r.outcome !== "defined"))}`);
   t0 = process.hrtime.bigint();
   const plan = await planFleet(ts, { host });
   const planMs = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -31,12 +31,26 @@ pulumi.runtime.setMocks(
   true,
 );
 
-const argsFor = (i: number) => ({ vcpus: 1 + (i % 8), irqchip: (["kernel", "split"] as const)[i % 2], paravirt: { pvIpi: i % 3 === 0, pvUnhalt: i % 2 === 0 } });
+const argsFor = (i: number) => ({
+  vcpus: 1 + (i % 8),
+  irqchip: (["kernel", "split"] as const)[i % 2],
+  paravirt: { pvIpi: i % 3 === 0, pvUnhalt: i % 2 === 0 },
+});
 
 class Bare extends pulumi.ComponentResource {
   constructor(name: string, xml: string) {
     super("bench:index:Bare", name, {}, {});
-    new command.local.Command(`${name}-define`, { create: DEFINE_SCRIPT, update: DEFINE_SCRIPT, delete: UNDEFINE_SCRIPT, stdin: xml, environment: { KVM_PARAVIRT_URI: "qemu:///system", KVM_PARAVIRT_DOMAIN: name } }, { parent: this });
+    new command.local.Command(
+      `${name}-define`,
+      {
+        create: DEFINE_SCRIPT,
+        update: DEFINE_SCRIPT,
+        delete: UNDEFINE_SCRIPT,
+        stdin: xml,
+        environment: { KVM_PARAVIRT_URI: "qemu:///system", KVM_PARAVIRT_DOMAIN: name },
+      },
+      { parent: this },
+    );
     this.registerOutputs({});
   }
 }
@@ -45,7 +59,10 @@ async function main() {
   // the bare side gets the same XML, rendered before the clock starts
   const xmls =
     mode === "bare"
-      ? Array.from({ length: N }, (_, i) => renderDomain(validateSpecObject({ domains: [{ name: `vm-${i}`, ...argsFor(i) }] }).domains[0].spec!).rendered.domainXml)
+      ? Array.from(
+          { length: N },
+          (_, i) => renderDomain(validateSpecObject({ domains: [{ name: `vm-${i}`, ...argsFor(i) }] }).domains[0].spec!).rendered.domainXml,
+        )
       : [];
   t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) {

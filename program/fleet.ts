@@ -27,7 +27,10 @@ export function deployFleet(opts: FleetOptions): Record<string, ParavirtDomain> 
   const text = read(opts.specFile, "spec file");
   const loaded = parseSpecText(text);
   const errors = [...loaded.diagnostics, ...loaded.domains.flatMap((d) => d.diagnostics)].filter((d) => d.severity === "error");
-  if (errors.length) throw new pulumi.RunError(`${opts.specFile} is not a valid spec:\n${errors.map((e) => `  ${e.path}: [${e.code}] ${e.message}`).join("\n")}`);
+  if (errors.length)
+    throw new pulumi.RunError(
+      `${opts.specFile} is not a valid spec:\n${errors.map((e) => `  ${e.path}: [${e.code}] ${e.message}`).join("\n")}`,
+    );
   const hostProfile = opts.hostProfileFile ? read(opts.hostProfileFile, "host profile") : undefined;
   // the validated document, with defaults merged the way the spec loader merges them
   const doc = YAML.parse(text) as { defaults?: Record<string, unknown>; domains: Record<string, unknown>[] };

@@ -8,7 +8,10 @@ const path = require("node:path");
 
 const root = path.join(__dirname, "..");
 // build dist/ (the CLI tests run it), then type-check the tests, the policy pack and the examples too
-for (const args of [["tsc", "-p", "tsconfig.json"], ["tsc", "-p", "tsconfig.test.json", "--noEmit"]]) {
+for (const args of [
+  ["tsc", "-p", "tsconfig.json"],
+  ["tsc", "-p", "tsconfig.test.json", "--noEmit"],
+]) {
   const build = spawnSync("npx", args, { cwd: root, stdio: "inherit" });
   if (build.status !== 0) {
     console.log(`tests: 0 passed, 1 failed (${args.join(" ")} failed)`);
@@ -34,7 +37,9 @@ const jest = spawnSync("npx", ["jest", "--ci", "--json", "--outputFile", out, ..
   stdio: "inherit",
   env: { ...process.env, KPV_SKIP_LOG: skipLog },
 });
-let passed = 0, failed, skipped = 0;
+let passed = 0,
+  failed,
+  skipped = 0;
 try {
   const r = JSON.parse(fs.readFileSync(out, "utf8"));
   passed = r.numPassedTests;

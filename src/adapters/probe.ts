@@ -32,7 +32,10 @@ function kvmUsable(): boolean {
 
 const KVM_BITS = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => f.qemu);
 
-async function probeQemu(kvm: boolean, progress: (s: string) => void): Promise<Pick<HostProfile, "qemu" | "machines"> & { supported?: string[] }> {
+async function probeQemu(
+  kvm: boolean,
+  progress: (s: string) => void,
+): Promise<Pick<HostProfile, "qemu" | "machines"> & { supported?: string[] }> {
   progress("QEMU: version, machine types" + (kvm ? ", KVM PV features (query-cpu-model-expansion host)" : ""));
   const q = await startPausedQemu(["-machine", "none", ...(kvm ? ["-accel", "kvm"] : ["-accel", "tcg"])]);
   try {

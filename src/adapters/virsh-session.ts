@@ -50,7 +50,9 @@ export class VirshSession {
       for (const p of this.queue.splice(0)) p.resolve({ code: null, stdout: "", stderr: `${this.err}\n${e.message}` });
     };
     this.child.on("error", (e) => fail(new VirshSessionError(`virsh could not start: ${e.message}`)));
-    this.child.on("exit", (code) => fail(new VirshSessionError(`virsh exited (${code}) on ${uri}: ${this.err.trim().split("\n").slice(-1)[0] ?? ""}`)));
+    this.child.on("exit", (code) =>
+      fail(new VirshSessionError(`virsh exited (${code}) on ${uri}: ${this.err.trim().split("\n").slice(-1)[0] ?? ""}`)),
+    );
     this.child.stdin.on("error", () => undefined);
   }
 

@@ -21,7 +21,9 @@ export class VirshError extends Error {
     readonly args: readonly string[],
     readonly result: VirshResult,
   ) {
-    super(`virsh ${args[0] === "-c" ? args.slice(2, 3).join(" ") : args[0]} failed: ${result.stderr.trim().replace(/^error: /gm, "") || `exit ${result.code}`}`);
+    super(
+      `virsh ${args[0] === "-c" ? args.slice(2, 3).join(" ") : args[0]} failed: ${result.stderr.trim().replace(/^error: /gm, "") || `exit ${result.code}`}`,
+    );
   }
 }
 
@@ -59,7 +61,13 @@ export async function virsh(uri: string, args: readonly string[], input?: string
 /** A QMP `execute` through `virsh qemu-monitor-command` for a running domain. */
 export function monitorExec(uri: string, domain: string) {
   return async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
-    const out = await virsh(uri, ["qemu-monitor-command", "--domain", domain, "--cmd", JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) })]);
+    const out = await virsh(uri, [
+      "qemu-monitor-command",
+      "--domain",
+      domain,
+      "--cmd",
+      JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }),
+    ]);
     const msg = JSON.parse(out) as { return?: T; error?: { desc: string } };
     if (msg.error) throw new Error(`QMP ${command} through libvirt failed: ${msg.error.desc}`);
     return msg.return as T;

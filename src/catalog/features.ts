@@ -107,7 +107,8 @@ export const FEATURES: readonly FeatureRow[] = [
       values: { true: "yes", false: "no" },
       effect: { true: "emits", false: "emits" },
       since: "0.8.0",
-      evidence: "<timer> since libvirt 0.8.0 (formatdomain.rst; kvmclock has no separate since note); qemu_command.c qemuBuildCpuCommandLine: kvmclock=on|off; observed libvirt 9.0 emits kvmclock=on/off",
+      evidence:
+        "<timer> since libvirt 0.8.0 (formatdomain.rst; kvmclock has no separate since note); qemu_command.c qemuBuildCpuCommandLine: kvmclock=on|off; observed libvirt 9.0 emits kvmclock=on/off",
     },
     description: "KVM paravirtual clock (one property for CPUID bits 0 and 3): a stable guest clocksource.",
     evidence: ["QEMU cpu.c feature_word_info[FEAT_KVM] bits 0 and 3 share the name", "kvm-cpu.c kvm_default_props"],
@@ -238,7 +239,8 @@ export const FEATURES: readonly FeatureRow[] = [
       values: { true: "on", false: "off" },
       effect: { true: "emits", false: "emits" },
       since: "1.2.0",
-      evidence: "libvirt news 1.2.0: paravirtual spinlocks; observed libvirt 9.0 emits kvm-pv-unhalt=on/off and refuses to start with state='on' when QEMU dropped it",
+      evidence:
+        "libvirt news 1.2.0: paravirtual spinlocks; observed libvirt 9.0 emits kvm-pv-unhalt=on/off and refuses to start with state='on' when QEMU dropped it",
     },
     description: "PV spinlocks: a waiting vCPU halts and is kicked instead of spinning. Needs the in-kernel irqchip.",
     evidence: ["QEMU kvm.c kvm_arch_get_supported_cpuid removes PV_UNHALT without in-kernel irqchip", "observed QEMU 7.2"],
@@ -261,7 +263,10 @@ export const FEATURES: readonly FeatureRow[] = [
     libvirt: null,
     description: "PV remote TLB flush: preempted vCPUs are flushed lazily instead of by IPI.",
     evidence: [
-      "libvirt caps_2.10.0 (QEMU v2.10.0) lacks the property, caps_2.11.0 (v2.11.0) has it (docs/research/confirmed-facts.md)","Linux kvm.c pv_tlb_flush_supported", "observed libvirt 9.0: <cpu><feature name='kvm_pv_tlb_flush'> rejected"],
+      "libvirt caps_2.10.0 (QEMU v2.10.0) lacks the property, caps_2.11.0 (v2.11.0) has it (docs/research/confirmed-facts.md)",
+      "Linux kvm.c pv_tlb_flush_supported",
+      "observed libvirt 9.0: <cpu><feature name='kvm_pv_tlb_flush'> rejected",
+    ],
   },
   {
     specKey: "asyncpfVmexit",
@@ -372,10 +377,7 @@ export const FEATURES: readonly FeatureRow[] = [
     reportedByKvm: true,
     libvirt: null,
     description: "Async page faults delivered as interrupts: the only async PF modern hosts and guests use.",
-    evidence: [
-      "QEMU 5.2 ChangeLog",
-      "observed QEMU 7.2: kvm-asyncpf-int=on with kernel-irqchip=off aborts: failed to set MSR 0x4b564d06",
-    ],
+    evidence: ["QEMU 5.2 ChangeLog", "observed QEMU 7.2: kvm-asyncpf-int=on with kernel-irqchip=off aborts: failed to set MSR 0x4b564d06"],
   },
   {
     specKey: "msiExtDestId",
@@ -420,7 +422,9 @@ export const FEATURES: readonly FeatureRow[] = [
     description: "Tells the guest the kvmclock is stable across vCPUs; meaningless without kvmclock.",
     evidence: [
       "named property absent from a 2.1-era cpu.c, present in 2.3.0 (bit on by default earlier, unnamed): 2.2 or 2.3, we take 2.3",
-      "kvm_default_props", "observed QEMU 7.2: kvmclock=off leaves kvmclock-stable-bit on"],
+      "kvm_default_props",
+      "observed QEMU 7.2: kvmclock=off leaves kvmclock-stable-bit on",
+    ],
   },
   {
     specKey: "hintDedicated",
@@ -446,7 +450,8 @@ export const FEATURES: readonly FeatureRow[] = [
       since: "5.7.0",
       evidence: "qemu_command.c emits kvm-hint-dedicated=on only; observed libvirt 9.0",
     },
-    description: "Hint that each vCPU has a dedicated physical CPU: the guest stops PV spinlocks, TLB flush and sched yield and may load haltpoll.",
+    description:
+      "Hint that each vCPU has a dedicated physical CPU: the guest stops PV spinlocks, TLB flush and sched yield and may load haltpoll.",
     evidence: ["QEMU: FEAT_KVM_HINTS no_autoenable_flags = ~0; under KVM always supported"],
   },
   {
@@ -465,7 +470,8 @@ export const FEATURES: readonly FeatureRow[] = [
     passthrough: false,
     reportedByKvm: false,
     libvirt: null,
-    description: "KVM refuses PV MSRs and hypercalls whose CPUID bit the guest was not given. QEMU aborts if the host lacks the capability.",
+    description:
+      "KVM refuses PV MSRs and hypercalls whose CPUID bit the guest was not given. QEMU aborts if the host lacks the capability.",
     evidence: ["QEMU kvm.c kvm_arch_init_vcpu aborts when KVM_CAP_ENFORCE_PV_FEATURE_CPUID fails"],
   },
   {

@@ -8,9 +8,7 @@ import type { RenderedDomain } from "../pipeline";
 export function table(rows: string[][], indent = "  "): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows
-    .map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  "))
-    .join("\n");
+  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n");
 }
 
 export function formatDiagnostics(ds: readonly Diagnostic[], indent = "  "): string {
@@ -44,21 +42,49 @@ export function formatProfile(p: HostProfile): string {
     ["/dev/kvm", p.kvm ? (p.kvm.available ? "usable" : "missing or not accessible") : "unknown"],
     ["enforce-cpuid capability", p.kvm?.enforceCpuid === undefined ? "unknown" : p.kvm.enforceCpuid ? "yes" : "no"],
     ["host-model CPU", p.hostModel ?? "unknown"],
-    ["machine aliases", (p.machines ?? []).filter((m) => m.alias).map((m) => `${m.alias}=${m.name}`).join(", ") || "unknown"],
+    [
+      "machine aliases",
+      (p.machines ?? [])
+        .filter((m) => m.alias)
+        .map((m) => `${m.alias}=${m.name}`)
+        .join(", ") || "unknown",
+    ],
   ];
-  const feats = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => [f.qemu, p.kvm?.supported ? (supported.has(f.qemu) ? "offered by KVM" : "not offered") : "unknown"]);
+  const feats = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => [
+    f.qemu,
+    p.kvm?.supported ? (supported.has(f.qemu) ? "offered by KVM" : "not offered") : "unknown",
+  ]);
   return [table(rows, ""), "", "KVM PV features (query-cpu-model-expansion of host):", table(feats)].join("\n");
 }
 
 /** The catalog as a Markdown table (docs/features.md is generated from this). */
 export function catalogMarkdown(): string {
-  const head = ["Spec key", "QEMU property (aliases)", "CPUID", "KVM constant", "QEMU", "Host kernel", "Guest kernel", "Named-model default", "libvirt element (since)", "Description"];
+  const head = [
+    "Spec key",
+    "QEMU property (aliases)",
+    "CPUID",
+    "KVM constant",
+    "QEMU",
+    "Host kernel",
+    "Guest kernel",
+    "Named-model default",
+    "libvirt element (since)",
+    "Description",
+  ];
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   const rows = FEATURES.map((f) => {
     const lc = f.libvirt;
     const element = lc
-      ? `\`<${lc.element}${lc.match ? Object.entries(lc.match).map(([k, v]) => ` ${k}='${v}'`).join("") : ""} ${lc.attr}=…>\` (${lc.since})${
-          lc.effect.true === "noop" || lc.effect.false === "noop" ? `; no-op for ${lc.effect.true === "noop" ? lc.values.true : lc.values.false}` : ""
+      ? `\`<${lc.element}${
+          lc.match
+            ? Object.entries(lc.match)
+                .map(([k, v]) => ` ${k}='${v}'`)
+                .join("")
+            : ""
+        } ${lc.attr}=…>\` (${lc.since})${
+          lc.effect.true === "noop" || lc.effect.false === "noop"
+            ? `; no-op for ${lc.effect.true === "noop" ? lc.values.true : lc.values.false}`
+            : ""
         }`
       : "none: `-global` fallback";
     return [

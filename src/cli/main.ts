@@ -54,7 +54,16 @@ function buildProgram(ctx: Ctx): Command {
     })
     .exitOverride()
     .addHelpText("after", EPILOG);
-  for (const register of [registerRender, registerCheck, registerPlan, registerApply, registerImport, registerXslt, registerProbe, registerCatalog])
+  for (const register of [
+    registerRender,
+    registerCheck,
+    registerPlan,
+    registerApply,
+    registerImport,
+    registerXslt,
+    registerProbe,
+    registerCatalog,
+  ])
     register(program, ctx);
   for (const sub of program.commands)
     sub.showHelpAfterError(`Usage: kvm-paravirt ${sub.name()} ${sub.usage()}\nRun kvm-paravirt ${sub.name()} --help for its options.`);

@@ -14,7 +14,5 @@ export interface View<M> {
 
 /** The writer for a command's result, fixed by the --json flag. */
 export function chooseView<M>(io: Io, json: boolean | undefined, view: View<M>): (model: M) => void {
-  return json
-    ? (m) => io.out(JSON.stringify({ formatVersion: FORMAT_VERSION, ...view.json(m) }, null, 2))
-    : (m) => io.out(view.human(m));
+  return json ? (m) => io.out(JSON.stringify({ formatVersion: FORMAT_VERSION, ...view.json(m) }, null, 2)) : (m) => io.out(view.human(m));
 }

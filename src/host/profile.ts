@@ -13,9 +13,15 @@ export const HostProfileSchema = z.strictObject({
   /** QEMU version, e.g. "7.2.22" */
   qemu: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a QEMU version such as 7.2.0"),
   /** libvirt version, e.g. "9.0.0" */
-  libvirt: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a libvirt version such as 9.0.0").optional(),
+  libvirt: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?$/, "a libvirt version such as 9.0.0")
+    .optional(),
   /** host kernel release, e.g. "6.1.0-18-amd64" */
-  kernel: z.string().regex(/^\d+\.\d+/, "a kernel release such as 6.1").optional(),
+  kernel: z
+    .string()
+    .regex(/^\d+\.\d+/, "a kernel release such as 6.1")
+    .optional(),
   kvm: z
     .strictObject({
       /** /dev/kvm usable */

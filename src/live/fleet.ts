@@ -64,13 +64,22 @@ export function targets(loaded: LoadedSpec, connect: readonly string[]): { targe
   for (const d of loaded.domains) {
     if (!d.spec) continue;
     const uris = [...new Set(loaded.hosts.get(d.name) ?? connect)]; // the same URI twice is one host
-    if (uris.length === 0) diagnostics.push({ severity: "error", code: "no-connection", message: `no host for domain ${d.name}: give --connect URI or a hosts: entry`, path: `domains[${d.index}]` });
+    if (uris.length === 0)
+      diagnostics.push({
+        severity: "error",
+        code: "no-connection",
+        message: `no host for domain ${d.name}: give --connect URI or a hosts: entry`,
+        path: `domains[${d.index}]`,
+      });
     for (const uri of uris) out.push({ uri, spec: d.spec });
   }
   return { targets: out, diagnostics };
 }
 
-const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+const canon = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );
 
 /** The spec-owned settings of a definition as written, normalised for comparison. */
 function written(xml: string, host: HostProfile): Record<string, unknown> {
@@ -87,7 +96,10 @@ function written(xml: string, host: HostProfile): Record<string, unknown> {
 }
 
 /** Effective features of a live definition, as QEMU will realize them. */
-function liveResolution(xml: string, host?: HostProfile): { resolution: Resolution | null; reason?: string; recorded: Record<string, boolean> | null } {
+function liveResolution(
+  xml: string,
+  host?: HostProfile,
+): { resolution: Resolution | null; reason?: string; recorded: Record<string, boolean> | null } {
   const read = readDomainXml(xml);
   const loaded = validateSpecObject({ domains: [read.domain] });
   const d = loaded.domains[0];
@@ -97,7 +109,13 @@ function liveResolution(xml: string, host?: HostProfile): { resolution: Resoluti
 
 async function realizedFeatures(session: VirshSession, name: string, props: string[]): Promise<Record<string, boolean> | null> {
   const exec = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
-    const r = await session.run(["qemu-monitor-command", "--domain", name, "--cmd", JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) })]);
+    const r = await session.run([
+      "qemu-monitor-command",
+      "--domain",
+      name,
+      "--cmd",
+      JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }),
+    ]);
     if (r.code !== 0) throw new Error(r.stderr.trim());
     return (JSON.parse(r.stdout) as { return: T }).return;
   };
@@ -110,9 +128,24 @@ async function realizedFeatures(session: VirshSession, name: string, props: stri
 
 async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, exists: boolean, host?: HostProfile): Promise<DomainPlan> {
   const { resolution: want, rendered } = renderDomain(spec, host);
-  const base: DomainPlan = { uri, domain: spec.name, action: "create", state: "absent", fieldChanges: [], featureChanges: [], drift: [], pendingRestart: [], restartNeeded: false, desiredXml: rendered.domainXml };
+  const base: DomainPlan = {
+    uri,
+    domain: spec.name,
+    action: "create",
+    state: "absent",
+    fieldChanges: [],
+    featureChanges: [],
+    drift: [],
+    pendingRestart: [],
+    restartNeeded: false,
+    desiredXml: rendered.domainXml,
+  };
   if (!exists) {
-    base.featureChanges = [...want.features.values()].map((x) => ({ feature: x.feature.qemu, current: null, desired: { enabled: x.enabled, source: x.source } }));
+    base.featureChanges = [...want.features.values()].map((x) => ({
+      feature: x.feature.qemu,
+      current: null,
+      desired: { enabled: x.enabled, source: x.source },
+    }));
     return base;
   }
   const dump = await session.run(["dumpxml", "--inactive", "--security-info", "--domain", spec.name]);
@@ -123,7 +156,9 @@ async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, 
   const cur = written(liveXml, hostForNames);
   const des = written(rendered.domainXml, hostForNames);
   const fields = new Set([...Object.keys(cur), ...Object.keys(des)]);
-  const fieldChanges = [...fields].filter((f) => canon(cur[f]) !== canon(des[f])).map((f) => ({ field: f, current: cur[f] ?? null, desired: des[f] ?? null }));
+  const fieldChanges = [...fields]
+    .filter((f) => canon(cur[f]) !== canon(des[f]))
+    .map((f) => ({ field: f, current: cur[f] ?? null, desired: des[f] ?? null }));
 
   const live = liveResolution(liveXml, host);
   const featureChanges: FeatureChange[] = [];
@@ -132,7 +167,11 @@ async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, 
     const c = live.resolution?.features.get(f.qemu);
     if (!d && !c) continue;
     if (d && c && d.enabled === c.enabled && d.source === c.source) continue;
-    featureChanges.push({ feature: f.qemu, current: c ? { enabled: c.enabled, source: c.source } : null, desired: d ? { enabled: d.enabled, source: d.source } : null });
+    featureChanges.push({
+      feature: f.qemu,
+      current: c ? { enabled: c.enabled, source: c.source } : null,
+      desired: d ? { enabled: d.enabled, source: d.source } : null,
+    });
   }
   const recorded = live.recorded;
   const drift: DomainPlan["drift"] = [];
@@ -147,7 +186,9 @@ async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, 
     const props = [...live.resolution.features.keys()];
     const realized = await realizedFeatures(session, spec.name, props);
     if (realized)
-      for (const p of props) if (realized[p] !== live.resolution.features.get(p)!.enabled) pendingRestart.push({ feature: p, running: realized[p], defined: live.resolution.features.get(p)!.enabled });
+      for (const p of props)
+        if (realized[p] !== live.resolution.features.get(p)!.enabled)
+          pendingRestart.push({ feature: p, running: realized[p], defined: live.resolution.features.get(p)!.enabled });
   }
   const changed = fieldChanges.length > 0 || drift.length > 0 || recorded === null;
   return {
@@ -192,7 +233,12 @@ async function withSession<T>(uri: string, fn: (s: VirshSession, names: Set<stri
   try {
     const list = await session.run(["list", "--all", "--name"]);
     if (list.code !== 0) return onError(virshError(list.stderr) || "virsh failed");
-    const names = new Set(list.stdout.split("\n").map((s) => s.trim()).filter(Boolean));
+    const names = new Set(
+      list.stdout
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
     return await fn(session, names);
   } finally {
     session.close();
@@ -217,7 +263,17 @@ export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}):
           if (wanted.has(n)) continue;
           const dump = await session.run(["dumpxml", "--inactive", "--domain", n]);
           if (dump.code === 0 && readDomainXml(dump.stdout).recorded !== null)
-            domains.push({ uri, domain: n, action: "delete-candidate", state: "defined", fieldChanges: [], featureChanges: [], drift: [], pendingRestart: [], restartNeeded: false });
+            domains.push({
+              uri,
+              domain: n,
+              action: "delete-candidate",
+              state: "defined",
+              fieldChanges: [],
+              featureChanges: [],
+              drift: [],
+              pendingRestart: [],
+              restartNeeded: false,
+            });
         }
         return { uri, domains };
       },
@@ -254,7 +310,11 @@ async function restartDomain(session: VirshSession, d: DomainPlan): Promise<{ ok
   return start.code === 0 ? { ok: true } : { ok: false, error: `the restart failed: ${virshError(start.stderr)}` };
 }
 
-export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, opts: FleetOptions = {}): Promise<{ hosts: HostPlan[]; results: ApplyResult[] }> {
+export async function applyFleet(
+  ts: readonly Target[],
+  restart: RestartPolicy,
+  opts: FleetOptions = {},
+): Promise<{ hosts: HostPlan[]; results: ApplyResult[] }> {
   const hosts = await planFleet(ts, opts);
   const results: ApplyResult[] = [];
   await eachHost(
@@ -263,7 +323,16 @@ export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, 
     async (uri) => {
       const plan = hosts.find((h) => h.uri === uri)!;
       if (plan.error) {
-        for (const t of ts.filter((x) => x.uri === uri)) results.push({ uri, domain: t.spec.name, action: "create", outcome: "failed", restarted: false, restartPending: false, error: plan.error });
+        for (const t of ts.filter((x) => x.uri === uri))
+          results.push({
+            uri,
+            domain: t.spec.name,
+            action: "create",
+            outcome: "failed",
+            restarted: false,
+            restartPending: false,
+            error: plan.error,
+          });
         return;
       }
       const session = new VirshSession(uri);
@@ -273,14 +342,39 @@ export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, 
         for (const d of plan.domains) {
           if (d.action === "delete-candidate") continue;
           if (d.error) {
-            results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: d.pendingRestart.length > 0, error: d.error });
+            results.push({
+              uri,
+              domain: d.domain,
+              action: d.action,
+              outcome: "failed",
+              restarted: false,
+              restartPending: d.pendingRestart.length > 0,
+              error: d.error,
+            });
             continue;
           }
           if (d.action === "unchanged") {
             // an earlier change still waits for a restart
             const restarted = d.pendingRestart.length > 0 && restart === "if-needed" ? await restartDomain(session, d) : null;
-            if (restarted && !restarted.ok) results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: true, error: restarted.error });
-            else results.push({ uri, domain: d.domain, action: d.action, outcome: "unchanged", restarted: Boolean(restarted), restartPending: d.pendingRestart.length > 0 && !restarted });
+            if (restarted && !restarted.ok)
+              results.push({
+                uri,
+                domain: d.domain,
+                action: d.action,
+                outcome: "failed",
+                restarted: false,
+                restartPending: true,
+                error: restarted.error,
+              });
+            else
+              results.push({
+                uri,
+                domain: d.domain,
+                action: d.action,
+                outcome: "unchanged",
+                restarted: Boolean(restarted),
+                restartPending: d.pendingRestart.length > 0 && !restarted,
+              });
             continue;
           }
           // libvirt's define is atomic: on failure the previous definition stays
@@ -288,19 +382,42 @@ export async function applyFleet(ts: readonly Target[], restart: RestartPolicy, 
           n++;
           if (todo.length > 10 && (n % 25 === 0 || n === todo.length)) opts.progress?.(`apply: ${uri}: ${n}/${todo.length} done`);
           if (r.code !== 0) {
-            results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: false, error: virshError(r.stderr) });
+            results.push({
+              uri,
+              domain: d.domain,
+              action: d.action,
+              outcome: "failed",
+              restarted: false,
+              restartPending: false,
+              error: virshError(r.stderr),
+            });
             continue;
           }
           let restarted = false;
           if (d.restartNeeded && restart === "if-needed") {
             const rs = await restartDomain(session, d);
             if (!rs.ok) {
-              results.push({ uri, domain: d.domain, action: d.action, outcome: "failed", restarted: false, restartPending: true, error: `defined, but ${rs.error}` });
+              results.push({
+                uri,
+                domain: d.domain,
+                action: d.action,
+                outcome: "failed",
+                restarted: false,
+                restartPending: true,
+                error: `defined, but ${rs.error}`,
+              });
               continue;
             }
             restarted = true;
           }
-          results.push({ uri, domain: d.domain, action: d.action, outcome: "defined", restarted, restartPending: d.restartNeeded && !restarted });
+          results.push({
+            uri,
+            domain: d.domain,
+            action: d.action,
+            outcome: "defined",
+            restarted,
+            restartPending: d.restartNeeded && !restarted,
+          });
         }
       } finally {
         session.close();
@@ -319,8 +436,12 @@ export function importDomain(xml: string, host?: HostProfile): { domain: Record<
     return l.spec ? resolveDomain(l.spec, host) : null;
   };
   const full = resolveOf(d);
-  if (!full) throw new Error(`the definition does not read as a spec domain: ${JSON.stringify(validateSpecObject({ domains: [d] }).domains[0].diagnostics.map((x) => `${x.path}: ${x.message}`))}`);
-  const fingerprint = (r: Resolution | null) => (r ? canon([[...r.features].map(([k, v]) => [k, v.enabled]), r.machine.resolved, r.x2apic.enabled]) : "");
+  if (!full)
+    throw new Error(
+      `the definition does not read as a spec domain: ${JSON.stringify(validateSpecObject({ domains: [d] }).domains[0].diagnostics.map((x) => `${x.path}: ${x.message}`))}`,
+    );
+  const fingerprint = (r: Resolution | null) =>
+    r ? canon([[...r.features].map(([k, v]) => [k, v.enabled]), r.machine.resolved, r.x2apic.enabled]) : "";
   const target = fingerprint(full);
   // drop explicit PV values that QEMU would choose anyway
   const pv = { ...((d.paravirt as Record<string, boolean>) ?? {}) };
@@ -340,11 +461,21 @@ export function importDomain(xml: string, host?: HostProfile): { domain: Record<
   if (cpu.mode === "custom" && Object.keys(cpu).length === 1) delete cpu.mode;
   if (Object.keys(cpu).length) d.cpu = cpu;
   else delete d.cpu;
-  if (typeof d.machine === "string" && host && fingerprint(resolveOf({ ...d, machine: "q35" })) === target && resolveMachine("q35", host).resolved === d.machine) delete d.machine;
+  if (
+    typeof d.machine === "string" &&
+    host &&
+    fingerprint(resolveOf({ ...d, machine: "q35" })) === target &&
+    resolveMachine("q35", host).resolved === d.machine
+  )
+    delete d.machine;
   return { domain: d, notes: read.notes };
 }
 
-export async function importDomains(uri: string, names: readonly string[], host?: HostProfile): Promise<{ domains: Record<string, unknown>[]; notes: Diagnostic[] }> {
+export async function importDomains(
+  uri: string,
+  names: readonly string[],
+  host?: HostProfile,
+): Promise<{ domains: Record<string, unknown>[]; notes: Diagnostic[] }> {
   const session = new VirshSession(uri);
   try {
     const domains: Record<string, unknown>[] = [];

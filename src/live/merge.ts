@@ -12,7 +12,14 @@ import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
  * A real XML parser and builder in document-order mode do the work.
  */
 
-const opts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true, parseTagValue: false, parseAttributeValue: false, trimValues: true } as const;
+const opts = {
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  preserveOrder: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+} as const;
 const parser = new XMLParser(opts);
 const builder = new XMLBuilder({ ...opts, format: true, indentBy: "  ", suppressEmptyNode: true, processEntities: true });
 
@@ -39,7 +46,11 @@ function ownedArg(flag: string, value: string): boolean {
 }
 
 function argValues(cmdline: XNode | undefined): string[] {
-  return cmdline ? kids(cmdline).filter((c) => tagOf(c) === "qemu:arg").map((c) => attrs(c)["@_value"] ?? "") : [];
+  return cmdline
+    ? kids(cmdline)
+        .filter((c) => tagOf(c) === "qemu:arg")
+        .map((c) => attrs(c)["@_value"] ?? "")
+    : [];
 }
 
 function foreignArgs(values: string[]): string[] {
@@ -118,8 +129,7 @@ export function mergeDefinition(liveXml: string, desiredXml: string): string {
     }
   }
   // parts the live definition lacks
-  for (const tag of ["metadata", "features", "cpu", "clock", "qemu:commandline"])
-    if (!seen.has(tag) && w(tag)) out.push(w(tag)!);
+  for (const tag of ["metadata", "features", "cpu", "clock", "qemu:commandline"]) if (!seen.has(tag) && w(tag)) out.push(w(tag)!);
 
   const rootAttrs: Record<string, string> = { ...attrs(live), "@_type": attrs(want)["@_type"] };
   if (out.some((c) => tagOf(c) === "qemu:commandline")) rootAttrs["@_xmlns:qemu"] = QEMU_NS;

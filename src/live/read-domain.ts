@@ -38,11 +38,27 @@ const parser = new XMLParser({
 });
 
 type Node = Record<string, unknown>;
-const attr = (n: unknown, a: string): string | undefined => (n && typeof n === "object" ? ((n as Node)[`@_${a}`] as string | undefined) : undefined);
-const text = (n: unknown): string | undefined => (typeof n === "string" ? n : n && typeof n === "object" ? ((n as Node)["#text"] as string | undefined) : undefined);
+const attr = (n: unknown, a: string): string | undefined =>
+  n && typeof n === "object" ? ((n as Node)[`@_${a}`] as string | undefined) : undefined;
+const text = (n: unknown): string | undefined =>
+  typeof n === "string" ? n : n && typeof n === "object" ? ((n as Node)["#text"] as string | undefined) : undefined;
 const ON = (s: string | undefined) => s === "on" || s === "yes";
 
-const MIB_PER: Record<string, number> = { b: 1 / 1048576, bytes: 1 / 1048576, k: 1 / 1024, kib: 1 / 1024, kb: 1000 / 1048576, m: 1, mib: 1, mb: 1e6 / 1048576, g: 1024, gib: 1024, gb: 1e9 / 1048576, t: 1048576, tib: 1048576 };
+const MIB_PER: Record<string, number> = {
+  b: 1 / 1048576,
+  bytes: 1 / 1048576,
+  k: 1 / 1024,
+  kib: 1 / 1024,
+  kb: 1000 / 1048576,
+  m: 1,
+  mib: 1,
+  mb: 1e6 / 1048576,
+  g: 1024,
+  gib: 1024,
+  gb: 1e9 / 1048576,
+  t: 1048576,
+  tib: 1048576,
+};
 
 export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
   const notes: Diagnostic[] = [];
@@ -99,7 +115,8 @@ export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
     if (property === undefined) continue;
     // a value libvirt keeps but does not emit changes nothing
     if (lc.effect[`${property}`] === "emits" || opts.asWritten) paravirt[f.specKey] = specValue(f, property);
-    else if (paravirt[f.specKey] === undefined) note(`<${lc.element} ${lc.attr}='${v}'/> is kept by libvirt but emits nothing: ignored`, `features.${lc.element}`);
+    else if (paravirt[f.specKey] === undefined)
+      note(`<${lc.element} ${lc.attr}='${v}'/> is kept by libvirt but emits nothing: ignored`, `features.${lc.element}`);
   }
   const ioapic = attr(feats.ioapic, "driver");
   if (ioapic === "qemu") domain.irqchip = "split";

@@ -27,8 +27,16 @@ export function checkSpec(loaded: LoadedSpec, settings: ReadonlyMap<string, Poli
 }
 
 /** Reads every domain defined on `uri` (persistent definitions) and checks it. */
-export async function checkHost(uri: string, settings: ReadonlyMap<string, PolicySetting>, host?: HostProfile, progress?: (s: string) => void): Promise<AuditReport> {
-  const names = (await virsh(uri, ["list", "--all", "--name"])).split("\n").map((s) => s.trim()).filter(Boolean);
+export async function checkHost(
+  uri: string,
+  settings: ReadonlyMap<string, PolicySetting>,
+  host?: HostProfile,
+  progress?: (s: string) => void,
+): Promise<AuditReport> {
+  const names = (await virsh(uri, ["list", "--all", "--name"]))
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const domains: Record<string, unknown>[] = [];
   const report: AuditReport = { domains: names.length, violations: [], unchecked: [] };
   for (const [i, name] of names.entries()) {

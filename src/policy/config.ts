@@ -30,7 +30,8 @@ export function parsePolicyText(text: string, file = "policy"): Map<string, Poli
   let all: Enforcement | undefined;
   if (entries.has("all")) {
     const level = entries.get("all");
-    if (!ENFORCEMENTS.includes(level as Enforcement)) throw new PolicyConfigError(`${file}: all: must be one of ${ENFORCEMENTS.join(", ")}, got ${show(level)}`);
+    if (!ENFORCEMENTS.includes(level as Enforcement))
+      throw new PolicyConfigError(`${file}: all: must be one of ${ENFORCEMENTS.join(", ")}, got ${show(level)}`);
     all = level as Enforcement;
   }
   const settings = new Map<string, PolicySetting>();
@@ -40,11 +41,23 @@ export function parsePolicyText(text: string, file = "policy"): Map<string, Poli
     const policy = POLICY_BY_NAME.get(name);
     const schema = fileSchemas.get(name);
     if (!policy || !schema) {
-      const hint = closest(name, POLICIES.map((p) => p.name));
-      throw new PolicyConfigError(`${file}: unknown policy ${JSON.stringify(name)}${hint ? `; did you mean ${hint}?` : ""} Policies: ${POLICIES.map((p) => p.name).join(", ")}`);
+      const hint = closest(
+        name,
+        POLICIES.map((p) => p.name),
+      );
+      throw new PolicyConfigError(
+        `${file}: unknown policy ${JSON.stringify(name)}${hint ? `; did you mean ${hint}?` : ""} Policies: ${POLICIES.map((p) => p.name).join(", ")}`,
+      );
     }
     const parsed = schema.safeParse(typeof value === "string" ? { enforcementLevel: value } : value, { reportInput: true });
-    if (!parsed.success) throw new PolicyConfigError(parsed.error.issues.flatMap((issue) => issueTexts(issue, policy).map((text) => `${file}: ${name}${issue.path.map((k) => `.${String(k)}`).join("")}: ${text}`)).join("\n"));
+    if (!parsed.success)
+      throw new PolicyConfigError(
+        parsed.error.issues
+          .flatMap((issue) =>
+            issueTexts(issue, policy).map((text) => `${file}: ${name}${issue.path.map((k) => `.${String(k)}`).join("")}: ${text}`),
+          )
+          .join("\n"),
+      );
     const { enforcementLevel: level, ...config } = parsed.data as Record<string, unknown>;
     settings.set(name, { enforcementLevel: (level as Enforcement | undefined) ?? all ?? policy.enforcementLevel, config });
   }
@@ -73,7 +86,8 @@ function issueText(issue: z.core.$ZodIssue, policy: PolicyDef): string {
       return `must be equal to one of the allowed values (${allowed.join(", ")}), got ${show(issue.input)}${hint ? `; did you mean ${hint}?` : ""}`;
     }
     case "invalid_type":
-      if (issue.path.length === 0) return `must be an enforcement level (${ENFORCEMENTS.join(", ")}) or a mapping of ${settingKeys(policy).join(", ")}, got ${show(issue.input)}`;
+      if (issue.path.length === 0)
+        return `must be an enforcement level (${ENFORCEMENTS.join(", ")}) or a mapping of ${settingKeys(policy).join(", ")}, got ${show(issue.input)}`;
       return `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, got ${show(issue.input)}`;
     default:
       return issue.message;

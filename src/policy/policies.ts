@@ -43,7 +43,9 @@ export function configSchemaOf(config: z.ZodObject): { properties: Record<string
 }
 
 /** A policy with a typed config; its configSchema is derived, never written by hand. */
-function definePolicy<C extends z.ZodObject>(p: Omit<PolicyDef, "config" | "configSchema" | "check"> & { config: C; check(r: Resolution, config: z.output<C>): Finding[] }): PolicyDef {
+function definePolicy<C extends z.ZodObject>(
+  p: Omit<PolicyDef, "config" | "configSchema" | "check"> & { config: C; check(r: Resolution, config: z.output<C>): Finding[] },
+): PolicyDef {
   return { ...p, configSchema: configSchemaOf(p.config), check: (r, c) => p.check(r, c as z.output<C>) };
 }
 
@@ -53,7 +55,9 @@ const duplicate = (a: readonly string[]) => a.find((x, i) => a.indexOf(x) !== i)
 const distinctList = (values: readonly string[], description: string) =>
   z
     .array(z.enum(values))
-    .refine((a) => duplicate(a) === undefined, { error: (iss) => `must not contain duplicates (${JSON.stringify(duplicate(iss.input as string[]))} is listed twice)` })
+    .refine((a) => duplicate(a) === undefined, {
+      error: (iss) => `must not contain duplicates (${JSON.stringify(duplicate(iss.input as string[]))} is listed twice)`,
+    })
     .meta({ uniqueItems: true })
     .describe(description)
     .optional();
@@ -79,7 +83,9 @@ export const POLICIES: readonly PolicyDef[] = [
         return [
           {
             feature: f.qemu,
-            message: x ? `${label(f)} is required but effectively off (${x.source}: ${x.reason})` : `${label(f)} is required but the host's QEMU ${r.host.qemu} has no such property`,
+            message: x
+              ? `${label(f)} is required but effectively off (${x.source}: ${x.reason})`
+              : `${label(f)} is required but the host's QEMU ${r.host.qemu} has no such property`,
             fix: x?.source === "dropped" ? `remove the cause: ${x.reason}` : `set ${setKey(f, true)}`,
           },
         ];
@@ -94,7 +100,15 @@ export const POLICIES: readonly PolicyDef[] = [
       (c.features ?? []).flatMap((name) => {
         const f = FEATURE_BY_QEMU_NAME.get(name)!;
         const x = r.features.get(f.qemu);
-        return x?.enabled ? [{ feature: f.qemu, message: `${label(f)} is forbidden but effectively on (${x.source}: ${x.reason})`, fix: `set ${setKey(f, false)}` }] : [];
+        return x?.enabled
+          ? [
+              {
+                feature: f.qemu,
+                message: `${label(f)} is forbidden but effectively on (${x.source}: ${x.reason})`,
+                fix: `set ${setKey(f, false)}`,
+              },
+            ]
+          : [];
       }),
   }),
   definePolicy({
@@ -108,7 +122,11 @@ export const POLICIES: readonly PolicyDef[] = [
         .map((d) =>
           d.code === "kvm-mmu-deprecated"
             ? { feature: "kvm-mmu", message: d.message, fix: "remove paravirt.mmu" }
-            : { feature: "kvm-asyncpf", message: d.message, fix: "set paravirt.asyncpfInt: true (and keep asyncpf for older guests) or drop asyncpf" },
+            : {
+                feature: "kvm-asyncpf",
+                message: d.message,
+                fix: "set paravirt.asyncpfInt: true (and keep asyncpf for older guests) or drop asyncpf",
+              },
         ),
   }),
   definePolicy({
@@ -120,7 +138,10 @@ export const POLICIES: readonly PolicyDef[] = [
       const warnings = new Set<string>(c.warnings ?? []);
       return r.diagnostics
         .filter((d) => d.severity === "error" || (d.severity === "warning" && warnings.has(d.code)))
-        .map((d) => ({ message: `[${d.code}] ${d.path}: ${d.message}`, fix: `see \`kvm-paravirt rules\`: ${RULES.find((x) => x.code === d.code)?.summary ?? d.code}` }));
+        .map((d) => ({
+          message: `[${d.code}] ${d.path}: ${d.message}`,
+          fix: `see \`kvm-paravirt rules\`: ${RULES.find((x) => x.code === d.code)?.summary ?? d.code}`,
+        }));
     },
   }),
   definePolicy({
@@ -131,7 +152,13 @@ export const POLICIES: readonly PolicyDef[] = [
     check: (r, c) =>
       c.allow === true || r.features.get("kvm")?.enabled !== false
         ? []
-        : [{ feature: "kvm", message: "the KVM signature is hidden (hidden: true), which removes every PV feature from the guest", fix: "remove paravirt.hidden, or allow it in this policy's config" }],
+        : [
+            {
+              feature: "kvm",
+              message: "the KVM signature is hidden (hidden: true), which removes every PV feature from the guest",
+              fix: "remove paravirt.hidden, or allow it in this policy's config",
+            },
+          ],
   }),
   definePolicy({
     name: "dedicated-vcpus",
@@ -142,9 +169,22 @@ export const POLICIES: readonly PolicyDef[] = [
       const hint = r.features.get("kvm-hint-dedicated")?.enabled === true;
       const dedicated = r.domain.dedicatedVcpus === true;
       if (hint && !dedicated)
-        return [{ feature: "kvm-hint-dedicated", message: "kvm-hint-dedicated is on but the vCPUs are not declared dedicated: the guest stops PV spinlocks and TLB flush while sharing cores", fix: "set dedicatedVcpus: true if they are pinned, else paravirt.hintDedicated: false" }];
+        return [
+          {
+            feature: "kvm-hint-dedicated",
+            message:
+              "kvm-hint-dedicated is on but the vCPUs are not declared dedicated: the guest stops PV spinlocks and TLB flush while sharing cores",
+            fix: "set dedicatedVcpus: true if they are pinned, else paravirt.hintDedicated: false",
+          },
+        ];
       if (dedicated && !hint)
-        return [{ feature: "kvm-hint-dedicated", message: "the vCPUs are dedicated but kvm-hint-dedicated is off: the guest keeps PV spinlocks and cannot use haltpoll", fix: "set paravirt.hintDedicated: true" }];
+        return [
+          {
+            feature: "kvm-hint-dedicated",
+            message: "the vCPUs are dedicated but kvm-hint-dedicated is off: the guest keeps PV spinlocks and cannot use haltpoll",
+            fix: "set paravirt.hintDedicated: true",
+          },
+        ];
       return [];
     },
   }),
@@ -155,8 +195,16 @@ export const POLICIES: readonly PolicyDef[] = [
     config: NO_CONFIG,
     check: (r) => {
       if (!needsCustomArgv(r.libvirt)) return [];
-      const what = [...r.libvirt.globals.map((g) => `${g.feature.qemu}=${g.value ? "on" : "off"}`), ...r.libvirt.machineOptions.map((m) => `-machine ${m}`)];
-      return [{ message: `needs <qemu:commandline> for ${what.join(", ")}, so libvirt marks the domain tainted (custom-argv)`, fix: "drop those explicit settings (let QEMU's default stand) or allow the taint by disabling this policy" }];
+      const what = [
+        ...r.libvirt.globals.map((g) => `${g.feature.qemu}=${g.value ? "on" : "off"}`),
+        ...r.libvirt.machineOptions.map((m) => `-machine ${m}`),
+      ];
+      return [
+        {
+          message: `needs <qemu:commandline> for ${what.join(", ")}, so libvirt marks the domain tainted (custom-argv)`,
+          fix: "drop those explicit settings (let QEMU's default stand) or allow the taint by disabling this policy",
+        },
+      ];
     },
   }),
   definePolicy({
@@ -170,7 +218,11 @@ export const POLICIES: readonly PolicyDef[] = [
         .map((d) => {
           const key = d.path.replace(/^paravirt\./, "");
           const f = FEATURES.find((x) => x.specKey === key);
-          return { ...(f ? { feature: f.qemu } : {}), message: d.message, fix: f ? `set ${setKey(f, false)} or upgrade the guest kernel` : "upgrade the guest kernel" };
+          return {
+            ...(f ? { feature: f.qemu } : {}),
+            message: d.message,
+            fix: f ? `set ${setKey(f, false)} or upgrade the guest kernel` : "upgrade the guest kernel",
+          };
         }),
   }),
   definePolicy({
@@ -208,11 +260,14 @@ export interface Violation {
 }
 
 /** The text a violation is reported with, by the pack and by `check` alike. */
-export const violationText = (v: Pick<Violation, "policy" | "domain" | "message" | "fix">): string => `[${v.policy}] ${v.domain}: ${v.message}. Fix: ${v.fix}`;
+export const violationText = (v: Pick<Violation, "policy" | "domain" | "message" | "fix">): string =>
+  `[${v.policy}] ${v.domain}: ${v.message}. Fix: ${v.fix}`;
 
 export function checkPolicy(policy: PolicyDef, r: Resolution, setting: PolicySetting): Violation[] {
   if (setting.enforcementLevel === "disabled") return [];
-  return policy.check(r, setting.config).map((f) => ({ policy: policy.name, enforcementLevel: setting.enforcementLevel, domain: r.domain.name, ...f }));
+  return policy
+    .check(r, setting.config)
+    .map((f) => ({ policy: policy.name, enforcementLevel: setting.enforcementLevel, domain: r.domain.name, ...f }));
 }
 
 export function checkAll(r: Resolution, settings: ReadonlyMap<string, PolicySetting>): Violation[] {

@@ -157,7 +157,9 @@ export interface ParavirtDomainArgs {
 // ---- compile-time check: the interface carries exactly the spec's domain fields ----
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Plain<T> = T extends pulumi.Input<infer U> ? U : T;
-type ArgsDomainPart = { [K in Exclude<keyof ParavirtDomainArgs, "hostProfile" | "connection" | "deploy">]-?: Exclude<Plain<ParavirtDomainArgs[K]>, undefined> };
+type ArgsDomainPart = {
+  [K in Exclude<keyof ParavirtDomainArgs, "hostProfile" | "connection" | "deploy">]-?: Exclude<Plain<ParavirtDomainArgs[K]>, undefined>;
+};
 type SpecDomainPart = { [K in keyof DomainInput]-?: Exclude<DomainInput[K], undefined> };
 type AssertTrue<T extends true> = T;
 export type _ArgsKeysMatchSpec = AssertTrue<Same<keyof ArgsDomainPart, keyof SpecDomainPart>>;
@@ -170,4 +172,6 @@ export type _ScalarsMatchSpec = AssertTrue<
     Pick<SpecDomainPart, "name" | "vcpus" | "memoryMiB" | "machine" | "accel" | "irqchip" | "x2apic" | "dedicatedVcpus">
   >
 >;
-export type _ParavirtMatchesSpec = AssertTrue<Same<Required<ParavirtArgs>[keyof ParavirtArgs], Exclude<Exclude<DomainInput["paravirt"], undefined>[string], undefined>>>;
+export type _ParavirtMatchesSpec = AssertTrue<
+  Same<Required<ParavirtArgs>[keyof ParavirtArgs], Exclude<Exclude<DomainInput["paravirt"], undefined>[string], undefined>>
+>;

@@ -29,7 +29,19 @@ export interface Evaluation {
   diagnostics: Diagnostic[];
 }
 
-const ARG_KEYS = ["vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "dedicatedVcpus", "paravirt", "host", "guest"] as const;
+const ARG_KEYS = [
+  "vcpus",
+  "memoryMiB",
+  "machine",
+  "accel",
+  "cpu",
+  "irqchip",
+  "x2apic",
+  "dedicatedVcpus",
+  "paravirt",
+  "host",
+  "guest",
+] as const;
 
 /** A libvirt URI carrying a password (user:password@ or a password= parameter). */
 export const uriHasCredentials = (uri: string): boolean => /\/\/[^/@]*:[^/@]*@/.test(uri) || /[?&](password|passwd)=/i.test(uri);
@@ -39,7 +51,12 @@ function parseHostProfile(json: string | undefined): HostProfile | undefined | D
   const r = parseHostProfileJson(json);
   if ("profile" in r) return r.profile;
   if (r.error === "json")
-    return { severity: "error", code: "host-profile-invalid", message: `hostProfile is not valid JSON (${r.message}); pass the output of kvm-paravirt probe --json`, path: "hostProfile" };
+    return {
+      severity: "error",
+      code: "host-profile-invalid",
+      message: `hostProfile is not valid JSON (${r.message}); pass the output of kvm-paravirt probe --json`,
+      path: "hostProfile",
+    };
   return { severity: "error", code: "host-profile-invalid", message: `hostProfile.${r.path}: ${r.message}`, path: `hostProfile.${r.path}` };
 }
 
@@ -57,9 +74,25 @@ export function evaluateArgs(resourceName: string, args: PlainArgs): Evaluation 
   const pre: Diagnostic[] = [...loaded.diagnostics, ...d.diagnostics].map(strip);
   if (host && "severity" in host) pre.push(host);
   if (!d.spec || pre.some((x) => x.severity === "error"))
-    return { name: String(domain.name), resolution: null, domainXml: "", xslt: "", mergeXslt: "", qemuArgs: [], features: {}, diagnostics: pre };
+    return {
+      name: String(domain.name),
+      resolution: null,
+      domainXml: "",
+      xslt: "",
+      mergeXslt: "",
+      qemuArgs: [],
+      features: {},
+      diagnostics: pre,
+    };
   const { resolution, rendered } = renderDomain(d.spec, host as HostProfile | undefined);
-  const ev = { name: d.spec.name, resolution, domainXml: rendered.domainXml, qemuArgs: rendered.qemuArgs, features: rendered.features, diagnostics: [...pre, ...rendered.diagnostics] } as Evaluation;
+  const ev = {
+    name: d.spec.name,
+    resolution,
+    domainXml: rendered.domainXml,
+    qemuArgs: rendered.qemuArgs,
+    features: rendered.features,
+    diagnostics: [...pre, ...rendered.diagnostics],
+  } as Evaluation;
   // the stylesheets are rendered only when asked for (each costs as much as the domain XML)
   lazy(ev, "xslt", () => renderXslt(resolution));
   lazy(ev, "mergeXslt", () => renderXslt(resolution, { sizing: true }));
@@ -70,4 +103,3 @@ function lazy<T extends object, K extends keyof T>(obj: T, key: K, compute: () =
   let value: T[K] | undefined;
   Object.defineProperty(obj, key, { enumerable: true, get: () => (value ??= compute()) });
 }
-

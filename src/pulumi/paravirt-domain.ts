@@ -74,7 +74,15 @@ export class ParavirtDomain extends pulumi.ComponentResource {
       return ev;
     };
     // what an Output carries: plain data only (the SDK walks it), stylesheets included
-    const outputsOf = (ev: Evaluation): Outputs => ({ name: ev.name, domainXml: ev.domainXml, xslt: ev.xslt, mergeXslt: ev.mergeXslt, qemuArgs: ev.qemuArgs, features: ev.features, diagnostics: ev.diagnostics });
+    const outputsOf = (ev: Evaluation): Outputs => ({
+      name: ev.name,
+      domainXml: ev.domainXml,
+      xslt: ev.xslt,
+      mergeXslt: ev.mergeXslt,
+      qemuArgs: ev.qemuArgs,
+      features: ev.features,
+      diagnostics: ev.diagnostics,
+    });
     // Plain arguments are checked now, before any child exists, and their results stay plain
     // values (cheaper than Output chains); arguments that arrive as Outputs are checked when
     // they resolve (not during a preview with unknowns).
@@ -85,8 +93,12 @@ export class ParavirtDomain extends pulumi.ComponentResource {
 
     const connection =
       typeof args.connection === "string" || args.connection === undefined
-        ? uriHasCredentials(args.connection ?? "") ? pulumi.secret(args.connection!) : (args.connection ?? "qemu:///system")
-        : pulumi.output(args.connection).apply((uri): pulumi.Output<string> => (uriHasCredentials(uri) ? pulumi.secret(uri) : pulumi.output(uri)));
+        ? uriHasCredentials(args.connection ?? "")
+          ? pulumi.secret(args.connection!)
+          : (args.connection ?? "qemu:///system")
+        : pulumi
+            .output(args.connection)
+            .apply((uri): pulumi.Output<string> => (uriHasCredentials(uri) ? pulumi.secret(uri) : pulumi.output(uri)));
     let restartRequired: pulumi.Output<boolean> = pulumi.output(false);
     if (args.deploy !== false) {
       const define = new command.local.Command(
@@ -107,7 +119,14 @@ export class ParavirtDomain extends pulumi.ComponentResource {
 
     // Each Output costs the SDK several tracked promises: the properties are created on
     // first use, and the engine is sent the plain values where they are known.
-    const properties = { domainName: "name", domainXml: "domainXml", xslt: "xslt", qemuArgs: "qemuArgs", features: "features", diagnostics: "diagnostics" } as const;
+    const properties = {
+      domainName: "name",
+      domainXml: "domainXml",
+      xslt: "xslt",
+      qemuArgs: "qemuArgs",
+      features: "features",
+      diagnostics: "diagnostics",
+    } as const;
     for (const [prop, key] of Object.entries(properties)) {
       let cached: pulumi.Output<unknown> | undefined;
       Object.defineProperty(this, prop, { enumerable: true, get: () => (cached ??= pulumi.output(field(key))) });
@@ -115,7 +134,11 @@ export class ParavirtDomain extends pulumi.ComponentResource {
     this.restartRequired = restartRequired;
     // xslt is rendered on first use (the property), so it is not among the registered outputs
     this.registerOutputs({
-      ...Object.fromEntries(Object.entries(properties).filter(([prop]) => prop !== "xslt").map(([prop, key]) => [prop, field(key)])),
+      ...Object.fromEntries(
+        Object.entries(properties)
+          .filter(([prop]) => prop !== "xslt")
+          .map(([prop, key]) => [prop, field(key)]),
+      ),
       restartRequired,
     });
   }

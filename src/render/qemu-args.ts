@@ -24,5 +24,16 @@ export function renderQemuArgs(r: Resolution): string[] {
   const accel: string[] = [d.accel];
   if (d.accel === "kvm" && d.irqchip !== "kernel") accel.push(`kernel-irqchip=${d.irqchip}`);
   const cpu = [qemuOptValue(r.qemuModel), ...cpuProperties(r).map(([k, v]) => `${qemuOptValue(k)}=${onOff(v)}`)];
-  return ["-accel", accel.join(","), "-machine", qemuOptValue(r.machine.rendered), "-cpu", cpu.join(","), "-smp", String(d.vcpus), "-m", `${d.memoryMiB}M`];
+  return [
+    "-accel",
+    accel.join(","),
+    "-machine",
+    qemuOptValue(r.machine.rendered),
+    "-cpu",
+    cpu.join(","),
+    "-smp",
+    String(d.vcpus),
+    "-m",
+    `${d.memoryMiB}M`,
+  ];
 }

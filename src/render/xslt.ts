@@ -15,7 +15,14 @@ import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
 const XSL = "http://www.w3.org/1999/XSL/Transform";
 const xmlOpts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true } as const;
-const builder = new XMLBuilder({ ...xmlOpts, format: true, indentBy: "  ", suppressEmptyNode: true, processEntities: true, commentPropName: "#comment" });
+const builder = new XMLBuilder({
+  ...xmlOpts,
+  format: true,
+  indentBy: "  ",
+  suppressEmptyNode: true,
+  processEntities: true,
+  commentPropName: "#comment",
+});
 
 function el(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
   const n: XNode = { [name]: children };
@@ -36,7 +43,8 @@ const OWNED_FEATURES = "self::apic or self::pvspinlock or self::kvm or self::ioa
 /** The domain tree the renderer builds, in the builder's document-order form (no parsing needed). */
 function ordered(name: string, value: unknown): XNode[] {
   if (Array.isArray(value)) return value.flatMap((v) => ordered(name, v));
-  if (value === null || typeof value !== "object") return [el(name, {}, value === "" || value === undefined ? [] : [{ "#text": String(value) }])];
+  if (value === null || typeof value !== "object")
+    return [el(name, {}, value === "" || value === undefined ? [] : [{ "#text": String(value) }])];
   const a: Record<string, string> = {};
   const children: XNode[] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
@@ -58,26 +66,31 @@ export interface XsltOptions {
 export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
   const desired = ordered("domain", buildDomainTree(r).domain)[0];
   const d = (tag: string) => kids(desired).find((c) => tagOf(c) === tag);
-  const ownedFeatures = kids(d("features")).filter((f) => ["apic", "pvspinlock", "kvm", "ioapic"].includes(tagOf(f)) && !(tagOf(f) === "apic" && !attrs(f)["@_eoi"]));
+  const ownedFeatures = kids(d("features")).filter(
+    (f) => ["apic", "pvspinlock", "kvm", "ioapic"].includes(tagOf(f)) && !(tagOf(f) === "apic" && !attrs(f)["@_eoi"]),
+  );
   const cpu = d("cpu")!;
   const kvmclock = kids(d("clock")).filter((t) => tagOf(t) === "timer");
   const metadata = kids(d("metadata"));
   const args = kids(d("qemu:commandline"));
   const machine = attrs(kids(d("os")).find((t) => tagOf(t) === "type")!)["@_machine"];
 
-  const cpuElement = el(
-    "cpu",
-    Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])),
-    [...kids(cpu), applyTemplates("topology|numa|cache|maxphysaddr")],
-  );
+  const cpuElement = el("cpu", Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])), [
+    ...kids(cpu),
+    applyTemplates("topology|numa|cache|maxphysaddr"),
+  ]);
   const domainTemplate = template("/domain", [
     copyWith([
       applyTemplates("@*"),
       el("xsl:attribute", { name: "type" }, [{ "#text": attrs(desired)["@_type"] }]),
       applyTemplates("node()"),
       el("xsl:if", { test: "not(metadata)" }, [el("metadata", {}, metadata)]),
-      el("xsl:if", { test: "not(features)" }, [el("features", {}, [el("acpi"), el("apic"), ...ownedFeatures.filter((f) => tagOf(f) !== "apic")])]),
-      el("xsl:if", { test: "not(cpu)" }, [el("cpu", Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])), kids(cpu))]),
+      el("xsl:if", { test: "not(features)" }, [
+        el("features", {}, [el("acpi"), el("apic"), ...ownedFeatures.filter((f) => tagOf(f) !== "apic")]),
+      ]),
+      el("xsl:if", { test: "not(cpu)" }, [
+        el("cpu", Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])), kids(cpu)),
+      ]),
       ...(kvmclock.length ? [el("xsl:if", { test: "not(clock)" }, [el("clock", { offset: "utc" }, kvmclock)])] : []),
       ...(args.length ? [el("xsl:if", { test: "not(qemu:commandline)" }, [el("qemu:commandline", {}, args)])] : []),
     ]),
@@ -86,7 +99,16 @@ export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
     "xsl:stylesheet",
     { version: "1.0", "xmlns:xsl": XSL, "xmlns:qemu": QEMU_NS, "xmlns:kpv": KPV_NS, "exclude-result-prefixes": "kpv" },
     [
-      { "#comment": [{ "#text": ` kvm-paravirt: PV settings of domain ${r.domain.name}; effective: ${[...r.features].filter(([, x]) => x.enabled).map(([k]) => k).join(" ")} `.replace(/--/g, "- -") }] },
+      {
+        "#comment": [
+          {
+            "#text": ` kvm-paravirt: PV settings of domain ${r.domain.name}; effective: ${[...r.features]
+              .filter(([, x]) => x.enabled)
+              .map(([k]) => k)
+              .join(" ")} `.replace(/--/g, "- -"),
+          },
+        ],
+      },
       el("xsl:output", { method: "xml", indent: "yes" }),
       template("@*|node()", [copyWith([applyTemplates("@*|node()")])]),
       domainTemplate,
@@ -101,7 +123,13 @@ export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
             template(`/domain/cpu/topology[not(@sockets * @cores * @threads * (sum(@dies) + 1 - count(@dies)) = ${r.domain.vcpus})]`, []),
           ]
         : []),
-      template("/domain/features", [copyWith([applyTemplates(`@*|node()[not(${OWNED_FEATURES})]`), ...(ownedFeatures.some((f) => tagOf(f) === "apic") ? [] : [applyTemplates("apic")]), ...ownedFeatures])]),
+      template("/domain/features", [
+        copyWith([
+          applyTemplates(`@*|node()[not(${OWNED_FEATURES})]`),
+          ...(ownedFeatures.some((f) => tagOf(f) === "apic") ? [] : [applyTemplates("apic")]),
+          ...ownedFeatures,
+        ]),
+      ]),
       template("/domain/cpu", [cpuElement]),
       template("/domain/clock", [copyWith([applyTemplates("@*|node()[not(self::timer[@name='kvmclock'])]"), ...kvmclock])]),
       template("/domain/metadata", [copyWith([applyTemplates("@*|node()[not(self::kpv:paravirt)]"), ...metadata])]),

@@ -181,7 +181,12 @@ function resolveOne(f: FeatureRow, req: boolean | undefined, ctx: Ctx, hidden: b
       return { enabled: false, source: "default", reason: "off by default" };
     case "hint-bit":
       if (req === true && ctx.tcg)
-        return { enabled: false, source: "dropped", reason: "TCG does not support KVM hints: QEMU drops it with a warning", dropCause: "tcg" };
+        return {
+          enabled: false,
+          source: "dropped",
+          reason: "TCG does not support KVM hints: QEMU drops it with a warning",
+          dropCause: "tcg",
+        };
       if (req !== undefined)
         return {
           enabled: req,

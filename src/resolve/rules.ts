@@ -74,7 +74,12 @@ export const RULES: readonly Rule[] = [
     summary: "kvm-mmu is deprecated and never supported by KVM: QEMU always drops it.",
     check: (r) =>
       explicitOn(r, "mmu")
-        ? [{ path: "paravirt.mmu", message: `kvm-mmu is deprecated (PV MMU was removed from Linux 3.2-3.5) and KVM never offers it: QEMU drops it. Remove it.` }]
+        ? [
+            {
+              path: "paravirt.mmu",
+              message: `kvm-mmu is deprecated (PV MMU was removed from Linux 3.2-3.5) and KVM never offers it: QEMU drops it. Remove it.`,
+            },
+          ]
         : [],
   },
   {
@@ -104,7 +109,12 @@ export const RULES: readonly Rule[] = [
     check: (r) => {
       const x = res(r, "pvUnhalt");
       return r.domain.accel === "kvm" && x?.requested === true && !x.enabled
-        ? [{ path: "paravirt.pvUnhalt", message: `libvirt refuses to start the domain ("host doesn't support paravirtual spinlocks"): <pvspinlock state='on'/> is set but ${x.reason.replace(/^requested, but /, "")}` }]
+        ? [
+            {
+              path: "paravirt.pvUnhalt",
+              message: `libvirt refuses to start the domain ("host doesn't support paravirtual spinlocks"): <pvspinlock state='on'/> is set but ${x.reason.replace(/^requested, but /, "")}`,
+            },
+          ]
         : [];
     },
   },
@@ -138,7 +148,12 @@ export const RULES: readonly Rule[] = [
     summary: "kvm-hint-dedicated set while the KVM signature is hidden: the guest cannot see it.",
     check: (r) =>
       r.domain.accel === "kvm" && r.features.get("kvm")?.enabled === false && explicitOn(r, "hintDedicated")
-        ? [{ path: "paravirt.hintDedicated", message: "kvm-hint-dedicated is set but hidden: true removes the KVM leaves, so the guest never sees the hint" }]
+        ? [
+            {
+              path: "paravirt.hintDedicated",
+              message: "kvm-hint-dedicated is set but hidden: true removes the KVM leaves, so the guest never sees the hint",
+            },
+          ]
         : [],
   },
   {
@@ -171,7 +186,13 @@ export const RULES: readonly Rule[] = [
     summary: "With kvm-pv-enforce-cpuid, kvm-asyncpf-int without kvm-asyncpf makes the guest's MSR_KVM_ASYNC_PF_EN write fault.",
     check: (r) =>
       on(r, "pvEnforceCpuid") && visible(r, "asyncpfInt") && !on(r, "asyncpf")
-        ? [{ path: "paravirt.asyncpf", message: "kvm-pv-enforce-cpuid is on and kvm-asyncpf-int is on without kvm-asyncpf: a Linux guest writes MSR_KVM_ASYNC_PF_EN, which KVM then refuses (Linux kvm.c kvm_guest_cpu_init, x86.c guest_pv_has)" }]
+        ? [
+            {
+              path: "paravirt.asyncpf",
+              message:
+                "kvm-pv-enforce-cpuid is on and kvm-asyncpf-int is on without kvm-asyncpf: a Linux guest writes MSR_KVM_ASYNC_PF_EN, which KVM then refuses (Linux kvm.c kvm_guest_cpu_init, x86.c guest_pv_has)",
+            },
+          ]
         : [],
   },
   {
@@ -180,7 +201,13 @@ export const RULES: readonly Rule[] = [
     summary: "kvmclock-stable-bit is on while kvmclock is off: the bit means nothing (QEMU does not tie them).",
     check: (r) =>
       visible(r, "kvmclockStableBit") && !on(r, "kvmclock")
-        ? [{ path: "paravirt.kvmclockStableBit", message: "kvmclock-stable-bit is on but kvmclock is off: the guest only reads the stable bit when it uses kvmclock. Set kvmclockStableBit: false too" }]
+        ? [
+            {
+              path: "paravirt.kvmclockStableBit",
+              message:
+                "kvmclock-stable-bit is on but kvmclock is off: the guest only reads the stable bit when it uses kvmclock. Set kvmclockStableBit: false too",
+            },
+          ]
         : [],
   },
   {
@@ -189,7 +216,13 @@ export const RULES: readonly Rule[] = [
     summary: "kvm-asyncpf relied on without kvm-asyncpf-int: hosts >= 5.8 ignore legacy async PF (deprecated).",
     check: (r) =>
       explicitOn(r, "asyncpf") && visible(r, "asyncpf") && !on(r, "asyncpfInt") && atLeast(r.host.kernel, "5.8")
-        ? [{ path: "paravirt.asyncpf", message: "kvm-asyncpf is deprecated: hosts since Linux 5.8 ignore legacy async page faults and guests since 5.9 use them only with kvm-asyncpf-int. Set asyncpfInt: true" }]
+        ? [
+            {
+              path: "paravirt.asyncpf",
+              message:
+                "kvm-asyncpf is deprecated: hosts since Linux 5.8 ignore legacy async page faults and guests since 5.9 use them only with kvm-asyncpf-int. Set asyncpfInt: true",
+            },
+          ]
         : [],
   },
   {
@@ -197,8 +230,18 @@ export const RULES: readonly Rule[] = [
     severity: "info",
     summary: "The default kvm-asyncpf is inert without kvm-asyncpf-int on current hosts.",
     check: (r) =>
-      !explicitOn(r, "asyncpf") && visible(r, "asyncpf") && res(r, "asyncpfInt") !== undefined && !on(r, "asyncpfInt") && atLeast(r.host.kernel, "5.8")
-        ? [{ path: "paravirt.asyncpfInt", message: "async page faults are effectively off: kvm-asyncpf (default on) is ignored by hosts since 5.8 without kvm-asyncpf-int (off for named models)" }]
+      !explicitOn(r, "asyncpf") &&
+      visible(r, "asyncpf") &&
+      res(r, "asyncpfInt") !== undefined &&
+      !on(r, "asyncpfInt") &&
+      atLeast(r.host.kernel, "5.8")
+        ? [
+            {
+              path: "paravirt.asyncpfInt",
+              message:
+                "async page faults are effectively off: kvm-asyncpf (default on) is ignored by hosts since 5.8 without kvm-asyncpf-int (off for named models)",
+            },
+          ]
         : [],
   },
   {
@@ -223,7 +266,12 @@ export const RULES: readonly Rule[] = [
       if (!visible(r, "hintDedicated")) return [];
       const idle = ["pvUnhalt", "pvTlbFlush", "pvSchedYield"].filter((k) => visible(r, k));
       return idle.length
-        ? [{ path: "paravirt.hintDedicated", message: `kvm-hint-dedicated is on, so a Linux guest ignores ${idle.map((k) => featureByKey(k).qemu).join(", ")}` }]
+        ? [
+            {
+              path: "paravirt.hintDedicated",
+              message: `kvm-hint-dedicated is on, so a Linux guest ignores ${idle.map((k) => featureByKey(k).qemu).join(", ")}`,
+            },
+          ]
         : [];
     },
   },
@@ -236,7 +284,10 @@ export const RULES: readonly Rule[] = [
         ? []
         : ["pvTlbFlush", "pvSchedYield"]
             .filter((k) => visible(r, k))
-            .map((k) => ({ path: `paravirt.${k}`, message: `${featureByKey(k).qemu} is on but kvm-steal-time is off: Linux uses it only together with steal time` })),
+            .map((k) => ({
+              path: `paravirt.${k}`,
+              message: `${featureByKey(k).qemu} is on but kvm-steal-time is off: Linux uses it only together with steal time`,
+            })),
   },
   {
     code: "single-vcpu-pv-unused",
@@ -245,7 +296,9 @@ export const RULES: readonly Rule[] = [
     check: (r) => {
       if (r.domain.vcpus !== 1) return [];
       const idle = ["pvUnhalt", "pvIpi", "pvTlbFlush", "pvSchedYield"].filter((k) => visible(r, k));
-      return idle.length ? [{ path: "vcpus", message: `one vCPU: a Linux guest ignores ${idle.map((k) => featureByKey(k).qemu).join(", ")}` }] : [];
+      return idle.length
+        ? [{ path: "vcpus", message: `one vCPU: a Linux guest ignores ${idle.map((k) => featureByKey(k).qemu).join(", ")}` }]
+        : [];
     },
   },
   {
@@ -254,7 +307,12 @@ export const RULES: readonly Rule[] = [
     summary: "kvm-msi-ext-dest-id on while x2apic is off: the guest uses it only in x2APIC mode.",
     check: (r) =>
       visible(r, "msiExtDestId") && !r.x2apic.enabled
-        ? [{ path: "x2apic", message: "kvm-msi-ext-dest-id is on but x2apic is off: the guest uses extended destination IDs only in x2APIC mode" }]
+        ? [
+            {
+              path: "x2apic",
+              message: "kvm-msi-ext-dest-id is on but x2apic is off: the guest uses extended destination IDs only in x2APIC mode",
+            },
+          ]
         : [],
   },
   {
@@ -264,7 +322,12 @@ export const RULES: readonly Rule[] = [
     check: (r) => {
       const m = r.features.get("kvm-msi-ext-dest-id");
       return r.domain.irqchip === "split" && r.machine.compat51 && m && m.requested === undefined && kvmVisible(r)
-        ? [{ path: "machine", message: `${r.machine.resolved} keeps kvm-msi-ext-dest-id off even with irqchip: split (pc_compat_5_1); set paravirt.msiExtDestId: true to get it` }]
+        ? [
+            {
+              path: "machine",
+              message: `${r.machine.resolved} keeps kvm-msi-ext-dest-id off even with irqchip: split (pc_compat_5_1); set paravirt.msiExtDestId: true to get it`,
+            },
+          ]
         : [];
     },
   },
@@ -283,7 +346,12 @@ export const RULES: readonly Rule[] = [
     summary: "irqchip: off (userspace LAPIC) is deprecated for KVM by QEMU.",
     check: (r) =>
       r.domain.accel === "kvm" && r.domain.irqchip === "off"
-        ? [{ path: "irqchip", message: 'QEMU warns "Userspace local APIC is deprecated for KVM"; irqchip off also removes kvm-pv-unhalt and x2apic' }]
+        ? [
+            {
+              path: "irqchip",
+              message: 'QEMU warns "Userspace local APIC is deprecated for KVM"; irqchip off also removes kvm-pv-unhalt and x2apic',
+            },
+          ]
         : [],
   },
   {
@@ -301,7 +369,12 @@ export const RULES: readonly Rule[] = [
     summary: "cpu.mode host-passthrough needs accel kvm.",
     check: (r) =>
       r.domain.accel === "tcg" && r.domain.cpu.mode === "host-passthrough"
-        ? [{ path: "cpu.mode", message: "host-passthrough (-cpu host) needs the KVM accelerator; use mode maximum or a named model with accel tcg" }]
+        ? [
+            {
+              path: "cpu.mode",
+              message: "host-passthrough (-cpu host) needs the KVM accelerator; use mode maximum or a named model with accel tcg",
+            },
+          ]
         : [],
   },
   {
@@ -313,7 +386,11 @@ export const RULES: readonly Rule[] = [
       if (!gk) return [];
       return [...r.features.values()]
         .filter((x) => x.guestVisible && x.feature.guestKernelMin)
-        .filter((x) => !atLeast(gk, x.feature.guestKernelMin) || (x.feature.guestKernelMax !== undefined && atLeast(gk, `${x.feature.guestKernelMax}.999`)))
+        .filter(
+          (x) =>
+            !atLeast(gk, x.feature.guestKernelMin) ||
+            (x.feature.guestKernelMax !== undefined && atLeast(gk, `${x.feature.guestKernelMax}.999`)),
+        )
         .map((x) => ({
           path: fpath(x.feature),
           message: !atLeast(gk, x.feature.guestKernelMin)
@@ -340,7 +417,8 @@ export const RULES: readonly Rule[] = [
   {
     code: "libvirt-custom-argv",
     severity: "warning",
-    summary: "Some settings have no working libvirt element and go through <qemu:commandline>: libvirt marks the domain tainted (custom-argv).",
+    summary:
+      "Some settings have no working libvirt element and go through <qemu:commandline>: libvirt marks the domain tainted (custom-argv).",
     check: (r) => {
       const plan = r.libvirt;
       if (!needsCustomArgv(plan)) return [];
@@ -351,7 +429,12 @@ export const RULES: readonly Rule[] = [
         ),
         ...plan.machineOptions.map((m) => `-machine ${m} (libvirt cannot express it)`),
       ];
-      return [{ path: "paravirt", message: `set through <qemu:commandline>, so libvirt marks the domain tainted (custom-argv): ${parts.join("; ")}` }];
+      return [
+        {
+          path: "paravirt",
+          message: `set through <qemu:commandline>, so libvirt marks the domain tainted (custom-argv): ${parts.join("; ")}`,
+        },
+      ];
     },
   },
   {
@@ -360,7 +443,12 @@ export const RULES: readonly Rule[] = [
     summary: "An unversioned machine type is resolved to the host QEMU's versioned type.",
     check: (r) =>
       r.machine.requested !== r.machine.resolved
-        ? [{ path: "machine", message: `${r.machine.requested} is ${r.machine.resolved} on QEMU ${r.host.qemu}${r.host.source === "assumed" ? " (assumed host)" : ""}` }]
+        ? [
+            {
+              path: "machine",
+              message: `${r.machine.requested} is ${r.machine.resolved} on QEMU ${r.host.qemu}${r.host.source === "assumed" ? " (assumed host)" : ""}`,
+            },
+          ]
         : [],
   },
   {
@@ -369,7 +457,12 @@ export const RULES: readonly Rule[] = [
     summary: "host-model is expanded by libvirt at start; the QEMU args use a named model with the same PV defaults.",
     check: (r) =>
       r.domain.cpu.mode === "host-model"
-        ? [{ path: "cpu.mode", message: `libvirt turns host-model into the host's named model at start; the QEMU args use ${r.qemuModel}${r.host.hostModel ? " (from the host profile)" : " (no host profile)"}, which has the same PV defaults` }]
+        ? [
+            {
+              path: "cpu.mode",
+              message: `libvirt turns host-model into the host's named model at start; the QEMU args use ${r.qemuModel}${r.host.hostModel ? " (from the host profile)" : " (no host profile)"}, which has the same PV defaults`,
+            },
+          ]
         : [],
   },
   {

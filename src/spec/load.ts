@@ -31,7 +31,20 @@ export interface LoadedSpec {
 }
 
 const TOP_KEYS = ["defaults", "domains", "hosts"];
-const DOMAIN_KEYS = ["name", "vcpus", "memoryMiB", "machine", "accel", "cpu", "irqchip", "x2apic", "dedicatedVcpus", "paravirt", "host", "guest"];
+const DOMAIN_KEYS = [
+  "name",
+  "vcpus",
+  "memoryMiB",
+  "machine",
+  "accel",
+  "cpu",
+  "irqchip",
+  "x2apic",
+  "dedicatedVcpus",
+  "paravirt",
+  "host",
+  "guest",
+];
 const ALLOWED_KEYS: Record<string, readonly string[]> = {
   "": DOMAIN_KEYS,
   cpu: ["mode", "model", "check", "features"],
@@ -121,7 +134,12 @@ function loadHosts(raw: unknown, domainNames: ReadonlySet<string>, diagnostics: 
   }
   for (const [name, uris] of Object.entries(parsed.data)) {
     if (!domainNames.has(name))
-      diagnostics.push({ severity: "error", code: "spec-unknown-field", message: `hosts names a domain the spec does not have: ${name}`, path: formatPath(["hosts", name]) });
+      diagnostics.push({
+        severity: "error",
+        code: "spec-unknown-field",
+        message: `hosts names a domain the spec does not have: ${name}`,
+        path: formatPath(["hosts", name]),
+      });
     hosts.set(name, typeof uris === "string" ? [uris] : uris);
   }
   return hosts;
@@ -150,7 +168,8 @@ export function validateSpecObject(raw: unknown): LoadedSpec {
       diagnostics.push({ severity: "error", code: "spec-unknown-field", message: unknownKeyMessage(k, TOP_KEYS), path: formatPath([k]) });
   if (!Array.isArray(raw.domains))
     return fileError("spec-shape", "the spec needs a `domains:` list (one entry per libvirt domain)", "domains");
-  if (raw.domains.length === 0) diagnostics.push({ severity: "warning", code: "spec-no-domains", message: "the domains list is empty", path: "domains" });
+  if (raw.domains.length === 0)
+    diagnostics.push({ severity: "warning", code: "spec-no-domains", message: "the domains list is empty", path: "domains" });
 
   // Invalid defaults are reported once, here; the domains that would inherit them are not resolved.
   let defaultsOk = true;
@@ -166,14 +185,26 @@ export function validateSpecObject(raw: unknown): LoadedSpec {
     const base: (string | number)[] = ["domains", index];
     const name = isPlainObject(entry) && typeof entry.name === "string" ? entry.name : `domains[${index}]`;
     if (!isPlainObject(entry))
-      return { index, name, spec: null, diagnostics: [{ severity: "error", code: "spec-shape", message: "each domain must be a mapping with at least a name", path: formatPath(base) }] };
+      return {
+        index,
+        name,
+        spec: null,
+        diagnostics: [
+          { severity: "error", code: "spec-shape", message: "each domain must be a mapping with at least a name", path: formatPath(base) },
+        ],
+      };
     const merged = mergeDefaults(defaultsRaw, entry);
     const parsed = domainSchema.safeParse(merged, { reportInput: true });
     const ds: Diagnostic[] = parsed.success ? [] : zodIssues(parsed.error, base);
     if (typeof entry.name === "string") {
       const first = seen.get(entry.name);
       if (first !== undefined)
-        ds.push({ severity: "error", code: "spec-duplicate-name", message: `domain name ${JSON.stringify(entry.name)} is already used by domains[${first}]; names must be unique per host`, path: formatPath([...base, "name"]) });
+        ds.push({
+          severity: "error",
+          code: "spec-duplicate-name",
+          message: `domain name ${JSON.stringify(entry.name)} is already used by domains[${first}]; names must be unique per host`,
+          path: formatPath([...base, "name"]),
+        });
       else seen.set(entry.name, index);
     }
     const ok = defaultsOk && parsed.success && !ds.some((d) => d.severity === "error");

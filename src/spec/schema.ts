@@ -14,8 +14,7 @@ export const ACCELS = ["kvm", "tcg"] as const;
 /** Characters a domain name may not contain: XML specials, quotes, commas, whitespace, slashes, controls. */
 // eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
 const NAME_FORBIDDEN = /[<>&'",\s/\\\x00-\x1f\x7f]/;
-export const NAME_HELP =
-  "1-255 bytes, not starting with '-', without < > & quotes commas whitespace slashes or control characters";
+export const NAME_HELP = "1-255 bytes, not starting with '-', without < > & quotes commas whitespace slashes or control characters";
 
 export const domainName = z.string().superRefine((s, ctx) => {
   const bytes = Buffer.byteLength(s, "utf8");
@@ -43,9 +42,7 @@ const cpuFeatureMap = z
         ctx.addIssue({
           code: "custom",
           path: [name],
-          message: pv
-            ? `${name} is a PV feature: set paravirt.${pv.specKey} instead`
-            : "x2apic has its own field: set x2apic instead",
+          message: pv ? `${name} is a PV feature: set paravirt.${pv.specKey} instead` : "x2apic has its own field: set x2apic instead",
         });
     }
   });
@@ -81,7 +78,12 @@ const machine = z.string().refine(isMachineSyntax, { message: `a machine type: $
 /** Fields shared by `defaults` and each domain. */
 const domainFields = {
   vcpus: z.number().int().min(1).max(4096).optional(),
-  memoryMiB: z.number().int().min(16).max(16 * 1024 * 1024).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16)
+    .max(16 * 1024 * 1024)
+    .optional(),
   machine: machine.optional(),
   accel: z.enum(ACCELS).optional(),
   cpu: cpuSchema.optional(),
@@ -96,17 +98,15 @@ const domainFields = {
 
 export const defaultsSchema = z.strictObject(domainFields);
 
-export const domainSchema = z
-  .strictObject({ name: domainName, ...domainFields })
-  .superRefine((d, ctx) => {
-    const mode = d.cpu?.mode ?? "custom";
-    if (d.cpu?.model !== undefined && mode !== "custom")
-      ctx.addIssue({
-        code: "custom",
-        path: ["cpu", "model"],
-        message: `a model cannot be given with cpu.mode ${mode}: QEMU chooses the CPU (remove model or use mode custom)`,
-      });
-  });
+export const domainSchema = z.strictObject({ name: domainName, ...domainFields }).superRefine((d, ctx) => {
+  const mode = d.cpu?.mode ?? "custom";
+  if (d.cpu?.model !== undefined && mode !== "custom")
+    ctx.addIssue({
+      code: "custom",
+      path: ["cpu", "model"],
+      message: `a model cannot be given with cpu.mode ${mode}: QEMU chooses the CPU (remove model or use mode custom)`,
+    });
+});
 
 /**
  * A libvirt connection URI: a scheme, then no whitespace or control characters

@@ -16,7 +16,10 @@ export function editDistance(a: string, b: string): number {
 
 /** Normalises spellings so that pv_ipi, pv-ipi, PvIpi and kvm-pv-ipi meet. */
 function canon(s: string): string {
-  return s.toLowerCase().replace(/^kvm[-_]?/, "").replace(/[-_]/g, "");
+  return s
+    .toLowerCase()
+    .replace(/^kvm[-_]?/, "")
+    .replace(/[-_]/g, "");
 }
 
 /** The closest candidate, or null when nothing is reasonably close. */

@@ -42,7 +42,9 @@ function missing(need: Need): string | null {
     }
     case "libvirt": {
       const r = spawnSync("virsh", ["-c", "qemu:///system", "version"], { encoding: "utf8", timeout: 20000 });
-      return r.status === 0 ? null : `libvirtd does not answer on qemu:///system (${(r.stderr || r.error?.message || "").trim().split("\n")[0]}); start virtlogd -d && libvirtd -d`;
+      return r.status === 0
+        ? null
+        : `libvirtd does not answer on qemu:///system (${(r.stderr || r.error?.message || "").trim().split("\n")[0]}); start virtlogd -d && libvirtd -d`;
     }
     case "second-host": {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -97,9 +99,11 @@ export function describeWith(needs: Need[], name: string, fn: () => void): void 
   const banner = `ORACLE CANNOT RUN: ${name}: ${reason}`;
   process.stderr.write(`\n*** ${banner} ***\n`);
   if (process.env.CI === "true" && !reason.startsWith(NO_VIRT)) {
-    describe(name, () => test(`environment: ${reason}`, () => {
-      throw new Error(`${banner} (CI=true: an oracle that cannot run is a failure)`);
-    }));
+    describe(name, () =>
+      test(`environment: ${reason}`, () => {
+        throw new Error(`${banner} (CI=true: an oracle that cannot run is a failure)`);
+      }),
+    );
   } else {
     describe(name, () => test.skip(`SKIPPED: ${reason}`, () => undefined));
     fs.appendFileSync(blockedLog(), `${name}: ${reason}\n`);

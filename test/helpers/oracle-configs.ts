@@ -57,16 +57,40 @@ export function oracleConfigs(opts: { libvirt?: boolean } = {}): OracleConfig[] 
     { id: "hidden-requests-pv", domain: { cpu: CPUS.qemu64, paravirt: { hidden: true, pvIpi: true, kvmclock: true } } },
     { id: "hidden-false-explicit", domain: { cpu: CPUS.qemu64, paravirt: { hidden: false, pvIpi: true } } },
     { id: "tcg-qemu64", domain: { accel: "tcg", cpu: CPUS.qemu64 } },
-    { id: "tcg-max-requests", domain: { accel: "tcg", cpu: { mode: "maximum" }, paravirt: { pvIpi: true, hintDedicated: true, kvmclock: true } } },
+    {
+      id: "tcg-max-requests",
+      domain: { accel: "tcg", cpu: { mode: "maximum" }, paravirt: { pvIpi: true, hintDedicated: true, kvmclock: true } },
+    },
     { id: "msi-requested-kernel-irqchip", domain: { cpu: CPUS.qemu64, paravirt: { msiExtDestId: true } } },
-    { id: "msi-requested-5.1-split", domain: { machine: "pc-q35-5.1", irqchip: "split", cpu: CPUS.qemu64, paravirt: { msiExtDestId: true } } },
+    {
+      id: "msi-requested-5.1-split",
+      domain: { machine: "pc-q35-5.1", irqchip: "split", cpu: CPUS.qemu64, paravirt: { msiExtDestId: true } },
+    },
     { id: "msi-off-split-host", domain: { irqchip: "split", cpu: CPUS.host, paravirt: { msiExtDestId: false } } },
     { id: "mmu-requested", domain: { cpu: CPUS.qemu64, paravirt: { mmu: true } } },
     { id: "unhalt-irqchip-off", domain: { irqchip: "off", cpu: CPUS.qemu64, paravirt: { pvUnhalt: true } } },
     { id: "kvmclock-off-stable-stays", domain: { cpu: CPUS.qemu64, paravirt: { kvmclock: false } } },
     { id: "host-pv-ipi-off-hint", domain: { irqchip: "split", cpu: CPUS.host, paravirt: { pvIpi: false, hintDedicated: true } } },
-    { id: "host-all-off", domain: { cpu: CPUS.host, paravirt: Object.fromEntries(FEATURES.filter((f) => f.kind === "kvm-bit" && f.qemu !== "kvm-asyncpf-vmexit").map((f) => [f.specKey, false])) } },
-    { id: "qemu64-all-on", domain: { vcpus: 4, irqchip: "split", cpu: CPUS.qemu64, paravirt: Object.fromEntries(FEATURES.filter((f) => f.kind === "kvm-bit" && !["kvm-mmu", "kvm-asyncpf-vmexit"].includes(f.qemu)).map((f) => [f.specKey, true])) } },
+    {
+      id: "host-all-off",
+      domain: {
+        cpu: CPUS.host,
+        paravirt: Object.fromEntries(
+          FEATURES.filter((f) => f.kind === "kvm-bit" && f.qemu !== "kvm-asyncpf-vmexit").map((f) => [f.specKey, false]),
+        ),
+      },
+    },
+    {
+      id: "qemu64-all-on",
+      domain: {
+        vcpus: 4,
+        irqchip: "split",
+        cpu: CPUS.qemu64,
+        paravirt: Object.fromEntries(
+          FEATURES.filter((f) => f.kind === "kvm-bit" && !["kvm-mmu", "kvm-asyncpf-vmexit"].includes(f.qemu)).map((f) => [f.specKey, true]),
+        ),
+      },
+    },
     { id: "enforce-cpuid", domain: { cpu: CPUS.qemu64, paravirt: { pvEnforceCpuid: true, pvIpi: true } } },
     { id: "x2apic-off-split", domain: { irqchip: "split", x2apic: false, cpu: CPUS.qemu64 } },
   );
@@ -88,7 +112,10 @@ export function oracleConfigs(opts: { libvirt?: boolean } = {}): OracleConfig[] 
       else if (x < 0.4) paravirt[k] = false;
     }
     const irqchip = pick(irqchips);
-    out.push({ id: `random-${i}`, domain: { vcpus: 1 + Math.floor(rand() * 4), machine: pick(machines), irqchip, cpu: CPUS[pick(cpuNames)], paravirt } });
+    out.push({
+      id: `random-${i}`,
+      domain: { vcpus: 1 + Math.floor(rand() * 4), machine: pick(machines), irqchip, cpu: CPUS[pick(cpuNames)], paravirt },
+    });
   }
   return out;
 }

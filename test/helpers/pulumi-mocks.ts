@@ -19,7 +19,10 @@ export function installMocks(opts: { preview?: boolean } = {}): Registered[] {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
         // a preview leaves outputs the engine would compute (stdout) unknown
-        return { id: opts.preview ? undefined : `${args.name}-id`, state: opts.preview ? args.inputs : { ...args.inputs, stdout: "defined" } };
+        return {
+          id: opts.preview ? undefined : `${args.name}-id`,
+          state: opts.preview ? args.inputs : { ...args.inputs, stdout: "defined" },
+        };
       },
       call: (args) => args.inputs,
     },

@@ -29,7 +29,10 @@ domains:
 `;
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8" });
-type Report = { violations: { domain: string; policy: string; enforcementLevel: string; message: string }[]; unchecked: { domain: string }[] };
+type Report = {
+  violations: { domain: string; policy: string; enforcementLevel: string; message: string }[];
+  unchecked: { domain: string }[];
+};
 
 describeWith(["kvm", "libvirt"], "fleet audit of a live libvirt host", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-audit-"));
@@ -48,7 +51,11 @@ describeWith(["kvm", "libvirt"], "fleet audit of a live libvirt host", () => {
   test("check --connect finds on the host what check FILE finds in the spec", () => {
     const live = cli("check", "--connect", URI, "--policy", POLICY, "--host", PROFILE, "--json");
     const fromFile = cli("check", spec, "--policy", POLICY, "--host", PROFILE, "--json");
-    const ours = (r: Report) => r.violations.filter((v) => names.includes(v.domain)).map((v) => `${v.enforcementLevel} [${v.policy}] ${v.domain}: ${v.message}`).sort();
+    const ours = (r: Report) =>
+      r.violations
+        .filter((v) => names.includes(v.domain))
+        .map((v) => `${v.enforcementLevel} [${v.policy}] ${v.domain}: ${v.message}`)
+        .sort();
     const liveReport = JSON.parse(live.stdout) as Report;
     const fileReport = JSON.parse(fromFile.stdout) as Report;
     expect(ours(fileReport).length).toBeGreaterThan(3);

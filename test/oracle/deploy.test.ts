@@ -29,10 +29,20 @@ interface Planned {
 
 async function plan(name: string, args: ParavirtDomainArgs): Promise<Planned> {
   const captured: pulumi.ResourceTransformationArgs[] = [];
-  new ParavirtDomain(name, { connection: URI, hostProfile: JSON.stringify(DEBIAN12), ...args }, { transformations: [(a) => (captured.push(a), undefined)] });
+  new ParavirtDomain(
+    name,
+    { connection: URI, hostProfile: JSON.stringify(DEBIAN12), ...args },
+    { transformations: [(a) => (captured.push(a), undefined)] },
+  );
   const props = captured.find((a) => a.type === "command:local:Command")!.props as Record<string, pulumi.Input<unknown>>;
   const v = async (k: string) => valueOf(pulumi.output(props[k]));
-  return { create: (await v("create")) as string, update: (await v("update")) as string, delete: (await v("delete")) as string, stdin: (await v("stdin")) as string, environment: (await v("environment")) as Record<string, string> };
+  return {
+    create: (await v("create")) as string,
+    update: (await v("update")) as string,
+    delete: (await v("delete")) as string,
+    stdin: (await v("stdin")) as string,
+    environment: (await v("environment")) as Record<string, string>,
+  };
 }
 
 function runAsCommandProvider(script: string, p: Planned, cwd: string) {
@@ -51,7 +61,11 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
     cleanup(name);
     const v1 = await plan(name, { vcpus: 2, paravirt: { pvUnhalt: true, pvTlbFlush: true } });
     const created = runAsCommandProvider(v1.create, v1, cwd);
-    expect({ status: created.status, stderr: created.stderr, stdout: created.stdout }).toEqual({ status: 0, stderr: "", stdout: `defined ${name}\n` });
+    expect({ status: created.status, stderr: created.stderr, stdout: created.stdout }).toEqual({
+      status: 0,
+      stderr: "",
+      stdout: `defined ${name}\n`,
+    });
     const xml1 = virsh("dumpxml", "--domain", name).stdout;
     expect(xml1).toMatch(/<pvspinlock state='on'\/>/);
     expect(xml1).toMatch(/<qemu:arg value='x86_64-cpu.kvm-pv-tlb-flush=on'\/>/);
@@ -86,11 +100,14 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
     const name = "kpv-deploy-adopt";
     cleanup(name);
     const outside = path.join(cwd, "..", `${path.basename(cwd)}-outside.xml`);
-    fs.writeFileSync(outside, `<domain type='kvm'><name>${name}</name><uuid>5a1c0000-0000-4000-8000-0000000ad001</uuid><memory unit='MiB'>64</memory><vcpu placement='static'>2</vcpu>
+    fs.writeFileSync(
+      outside,
+      `<domain type='kvm'><name>${name}</name><uuid>5a1c0000-0000-4000-8000-0000000ad001</uuid><memory unit='MiB'>64</memory><vcpu placement='static'>2</vcpu>
       <os><type arch='x86_64' machine='q35'>hvm</type></os><cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>
       <metadata><app:owner xmlns:app='https://example.com/app'>team-db</app:owner></metadata>
       <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/${name}.img'/><target dev='vda' bus='virtio'/></disk>
-      <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface></devices></domain>`);
+      <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface></devices></domain>`,
+    );
     expect(virsh("define", "--file", outside).status).toBe(0);
     const p = await plan(name, { vcpus: 4, memoryMiB: 256, paravirt: { pvUnhalt: true, pvTlbFlush: true } });
     const r = runAsCommandProvider(p.update, p, cwd);
@@ -113,7 +130,10 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
     const name = "kpv-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}";
     cleanup(name);
     // other suites define kpv-* domains concurrently: compare everything else
-    const listed = () => virsh("list", "--all", "--name").stdout.split("\n").filter((n) => n && !/^kpv-(oracle|example|audit|fleet|imp|xslt|bench)/.test(n));
+    const listed = () =>
+      virsh("list", "--all", "--name")
+        .stdout.split("\n")
+        .filter((n) => n && !/^kpv-(oracle|example|audit|fleet|imp|xslt|bench)/.test(n));
     const others = listed();
     const p = await plan(name, { paravirt: { pvIpi: true } });
     const created = runAsCommandProvider(p.create, p, cwd);

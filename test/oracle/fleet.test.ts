@@ -6,7 +6,11 @@ import YAML from "yaml";
 import { describeWith } from "../helpers/env";
 import { ROOT } from "../helpers/specs";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SECOND_URI, ensureSecondHost, stopSecondHost } = require("../helpers/second-host") as { SECOND_URI: string; ensureSecondHost(): string | null; stopSecondHost(): void };
+const { SECOND_URI, ensureSecondHost, stopSecondHost } = require("../helpers/second-host") as {
+  SECOND_URI: string;
+  ensureSecondHost(): string | null;
+  stopSecondHost(): void;
+};
 
 /**
  * plan / apply / drift against two real libvirt hosts: qemu:///system and a second,
@@ -16,15 +20,37 @@ const { SECOND_URI, ensureSecondHost, stopSecondHost } = require("../helpers/sec
 const SYSTEM = "qemu:///system";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-fleet-"));
-const kpv = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8", timeout: 120000 });
+const kpv = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8", timeout: 120000 });
 const virsh = (uri: string, ...args: string[]) => spawnSync("virsh", ["-q", "-c", uri, ...args], { encoding: "utf8" });
-type Plan = { hosts: { uri: string; error?: string; domains: { domain: string; action: string; drift: { feature: string; recorded: boolean; current: boolean }[]; pendingRestart: unknown[]; restartNeeded: boolean; fieldChanges: { field: string }[]; featureChanges: { feature: string }[] }[] }[] };
+type Plan = {
+  hosts: {
+    uri: string;
+    error?: string;
+    domains: {
+      domain: string;
+      action: string;
+      drift: { feature: string; recorded: boolean; current: boolean }[];
+      pendingRestart: unknown[];
+      restartNeeded: boolean;
+      fieldChanges: { field: string }[];
+      featureChanges: { feature: string }[];
+    }[];
+  }[];
+};
 const planJson = (spec: string, ...extra: string[]) => {
   // --detailed-exitcode: 0 no changes, 2 changes, 1 error (as terraform plan)
   const r = kpv("plan", spec, "--host", PROFILE, "--json", "--detailed-exitcode", ...extra);
   return { status: r.status, stderr: r.stderr, plan: JSON.parse(r.stdout || "{}") as Plan };
 };
-const actions = (p: Plan) => p.hosts.flatMap((h) => h.domains.filter((d) => d.domain.startsWith("kpv-fleet-")).map((d) => `${h.uri === SYSTEM ? "system" : "second"} ${d.domain} ${d.action}`)).sort();
+const actions = (p: Plan) =>
+  p.hosts
+    .flatMap((h) =>
+      h.domains
+        .filter((d) => d.domain.startsWith("kpv-fleet-"))
+        .map((d) => `${h.uri === SYSTEM ? "system" : "second"} ${d.domain} ${d.action}`),
+    )
+    .sort();
 
 const NAMES = Array.from({ length: 12 }, (_, i) => `kpv-fleet-${String(i).padStart(2, "0")}`);
 function fleetSpec(overrides: Record<string, Record<string, unknown>> = {}) {
@@ -48,7 +74,9 @@ function writeSpec(spec: unknown, name = "fleet.yaml") {
 }
 function cleanup() {
   for (const uri of [SYSTEM, SECOND_URI])
-    for (const n of virsh(uri, "list", "--all", "--name").stdout.split("\n").filter((x) => x.startsWith("kpv-fleet-"))) {
+    for (const n of virsh(uri, "list", "--all", "--name")
+      .stdout.split("\n")
+      .filter((x) => x.startsWith("kpv-fleet-"))) {
       virsh(uri, "destroy", "--domain", n);
       virsh(uri, "undefine", "--domain", n);
     }
@@ -79,7 +107,10 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
     expect(actions(first.plan).filter((a) => a.endsWith("create"))).toHaveLength(11);
     expect(actions(first.plan)).toContain("system kpv-fleet-00 update"); // exists, not yet managed
     const applied = kpv("apply", spec, "--host", PROFILE);
-    expect({ status: applied.status, out: applied.stdout.split("\n").slice(-2)[0] }).toEqual({ status: 0, out: "apply: 12 defined, 0 unchanged, 0 failed" });
+    expect({ status: applied.status, out: applied.stdout.split("\n").slice(-2)[0] }).toEqual({
+      status: 0,
+      out: "apply: 12 defined, 0 unchanged, 0 failed",
+    });
     const again = planJson(spec);
     expect(actions(again.plan)).toEqual(NAMES.map((n, i) => `${i < 6 ? "system" : "second"} ${n} unchanged`).sort());
     expect(again.status).toBe(0);
@@ -97,7 +128,10 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
   test("a hand edit is drift: plan shows exactly that feature, apply repairs it", () => {
     const spec = writeSpec(fleetSpec());
     const name = "kpv-fleet-07"; // second host, split irqchip + pv-tlb-flush
-    const xml = virsh(SECOND_URI, "dumpxml", "--inactive", "--domain", name).stdout.replace("x86_64-cpu.kvm-pv-tlb-flush=on", "x86_64-cpu.kvm-pv-tlb-flush=off");
+    const xml = virsh(SECOND_URI, "dumpxml", "--inactive", "--domain", name).stdout.replace(
+      "x86_64-cpu.kvm-pv-tlb-flush=on",
+      "x86_64-cpu.kvm-pv-tlb-flush=off",
+    );
     const f = path.join(dir, "edited.xml");
     fs.writeFileSync(f, xml);
     expect(virsh(SECOND_URI, "define", "--file", f).status).toBe(0);
@@ -114,11 +148,16 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
   test("a feature left to inherit that changes out of band is drift too", () => {
     const spec = writeSpec(fleetSpec());
     const name = "kpv-fleet-00"; // inherits kvm-pv-tlb-flush (off for qemu64)
-    const xml = virsh(SYSTEM, "dumpxml", "--inactive", "--security-info", "--domain", name).stdout.replace("</domain>", "<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:arg value='-global'/><qemu:arg value='x86_64-cpu.kvm-pv-tlb-flush=on'/></qemu:commandline></domain>");
+    const xml = virsh(SYSTEM, "dumpxml", "--inactive", "--security-info", "--domain", name).stdout.replace(
+      "</domain>",
+      "<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:arg value='-global'/><qemu:arg value='x86_64-cpu.kvm-pv-tlb-flush=on'/></qemu:commandline></domain>",
+    );
     const f = path.join(dir, "edited2.xml");
     fs.writeFileSync(f, xml);
     expect(virsh(SYSTEM, "define", "--file", f).status).toBe(0);
-    const d = planJson(spec).plan.hosts.flatMap((h) => h.domains).find((x) => x.domain === name)!;
+    const d = planJson(spec)
+      .plan.hosts.flatMap((h) => h.domains)
+      .find((x) => x.domain === name)!;
     expect(d.action).toBe("update");
     expect(d.drift).toEqual([{ feature: "kvm-pv-tlb-flush", recorded: false, current: true }]);
     expect(kpv("apply", spec, "--host", PROFILE).status).toBe(0);
@@ -153,7 +192,9 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
     (spec.hosts as Record<string, string>)["kpv-fleet-reject"] = SYSTEM;
     const r = kpv("apply", writeSpec(spec, "reject.yaml"), "--host", PROFILE);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/failed\s+qemu:\/\/\/system kpv-fleet-reject: unsupported configuration: Maximum CPUs greater than specified machine type limit 288\n/);
+    expect(r.stdout).toMatch(
+      /failed\s+qemu:\/\/\/system kpv-fleet-reject: unsupported configuration: Maximum CPUs greater than specified machine type limit 288\n/,
+    );
     expect(r.stdout).toMatch(/defined\s+qemu:\/\/\/system kpv-fleet-02/);
     expect(virsh(SYSTEM, "domuuid", "--domain", "kpv-fleet-reject").status).not.toBe(0);
   });
@@ -167,7 +208,11 @@ describeWith(["kvm", "libvirt", "second-host"], "fleet: plan, apply, drift on tw
   test("libvirtd stopped in the middle of an apply: a clear error, and a rerun converges", async () => {
     const many = { domains: Array.from({ length: 40 }, (_, i) => ({ name: `kpv-fleet-m${i}`, memoryMiB: 64 })) };
     const spec = writeSpec(many, "many.yaml");
-    const child = spawn(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "apply", spec, "--connect", SECOND_URI, "--host", PROFILE], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, "bin/kvm-paravirt.js"), "apply", spec, "--connect", SECOND_URI, "--host", PROFILE],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     // stop the daemon as soon as the apply reports progress (25 of 40 done): surely in the middle

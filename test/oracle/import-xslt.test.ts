@@ -80,7 +80,10 @@ describeWith(["kvm", "libvirt", "xsltproc"], "import and the XSLT bridge against
     drop(target);
     // a plain domain as libvirt writes it (what terraform-provider-libvirt would define)
     const plain = path.join(dir, "plain.xml");
-    fs.writeFileSync(plain, `<domain type='kvm'><name>${target}</name><memory unit='MiB'>128</memory><vcpu>2</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os><features><acpi/><apic/></features><devices><memballoon model='none'/></devices></domain>`);
+    fs.writeFileSync(
+      plain,
+      `<domain type='kvm'><name>${target}</name><memory unit='MiB'>128</memory><vcpu>2</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os><features><acpi/><apic/></features><devices><memballoon model='none'/></devices></domain>`,
+    );
     expect(virsh("define", "--file", plain).status).toBe(0);
     const written = path.join(dir, "written.xml");
     fs.writeFileSync(written, virsh("dumpxml", "--inactive", "--domain", target).stdout);

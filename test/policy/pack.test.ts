@@ -19,13 +19,24 @@ import { exampleSpecs, ROOT } from "../helpers/specs";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const POLICY_FILES = fs.readdirSync(path.join(ROOT, "examples/policy")).map((f) => path.join(ROOT, "examples/policy", f));
 
-function validationArgs(type: string, name: string, props: Record<string, unknown>, config: Record<string, unknown>): ResourceValidationArgs {
+function validationArgs(
+  type: string,
+  name: string,
+  props: Record<string, unknown>,
+  config: Record<string, unknown>,
+): ResourceValidationArgs {
   return {
     type,
     name,
     urn: `urn:pulumi:test::kvm-paravirt::${type}::${name}`,
     props,
-    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] } as never,
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    } as never,
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
@@ -41,7 +52,10 @@ function runPack(type: string, name: string, props: Record<string, unknown>, set
   for (const p of policies) {
     const s = settings.get(p.name)!;
     if (s.enforcementLevel === "disabled") continue; // Pulumi does not run disabled policies
-    const r = (p.validateResource as (a: ResourceValidationArgs, report: (m: string) => void) => void)(validationArgs(type, name, props, { enforcementLevel: s.enforcementLevel, ...s.config }), (m) => out.push(`${s.enforcementLevel} ${m}`));
+    const r = (p.validateResource as (a: ResourceValidationArgs, report: (m: string) => void) => void)(
+      validationArgs(type, name, props, { enforcementLevel: s.enforcementLevel, ...s.config }),
+      (m) => out.push(`${s.enforcementLevel} ${m}`),
+    );
     expect(r).toBeUndefined();
   }
   return out;
@@ -49,7 +63,17 @@ function runPack(type: string, name: string, props: Record<string, unknown>, set
 
 describe("policy pack", () => {
   test("one CrossGuard policy per engine policy, each with a configSchema Ajv accepts", () => {
-    expect(policies.map((p) => p.name)).toEqual(["required-features", "forbidden-features", "no-deprecated", "dependencies", "hidden-signature", "dedicated-vcpus", "no-custom-argv", "guest-kernel-minimum", "explicit-pinning"]);
+    expect(policies.map((p) => p.name)).toEqual([
+      "required-features",
+      "forbidden-features",
+      "no-deprecated",
+      "dependencies",
+      "hidden-signature",
+      "dedicated-vcpus",
+      "no-custom-argv",
+      "guest-kernel-minimum",
+      "explicit-pinning",
+    ]);
     const ajv = new Ajv({ strict: false });
     for (const p of policies) expect(() => ajv.compile({ type: "object", ...p.configSchema })).not.toThrow();
   });
@@ -74,27 +98,45 @@ describe("policy pack", () => {
   });
 
   test("the pack's configSchema is the engine's derived one", () => {
-    for (const p of policies) expect({ n: p.name, s: p.configSchema }).toEqual({ n: p.name, s: { properties: POLICY_BY_NAME.get(p.name)!.configSchema.properties } });
+    for (const p of policies)
+      expect({ n: p.name, s: p.configSchema }).toEqual({
+        n: p.name,
+        s: { properties: POLICY_BY_NAME.get(p.name)!.configSchema.properties },
+      });
   });
 
   test("only ParavirtDomain is checked", () => {
     const settings = parsePolicyText(JSON.stringify({ all: "mandatory", "hidden-signature": { allow: false } }));
     expect(runPack("command:local:Command", "x", { paravirt: { hidden: true } }, settings)).toEqual([]);
-    expect(runPack(PARAVIRT_DOMAIN_TYPE, "x", { paravirt: { hidden: true } }, settings).some((m) => /\[hidden-signature\] x: the KVM signature is hidden/.test(m))).toBe(true);
+    expect(
+      runPack(PARAVIRT_DOMAIN_TYPE, "x", { paravirt: { hidden: true } }, settings).some((m) =>
+        /\[hidden-signature\] x: the KVM signature is hidden/.test(m),
+      ),
+    ).toBe(true);
   });
 
-  const cases = exampleSpecs().flatMap((spec) => POLICY_FILES.map((pol) => [`${path.basename(spec)} with ${path.basename(pol)}`, spec, pol] as const));
+  const cases = exampleSpecs().flatMap((spec) =>
+    POLICY_FILES.map((pol) => [`${path.basename(spec)} with ${path.basename(pol)}`, spec, pol] as const),
+  );
   test.each(cases)("parity: %s gives the same violations in the pack and in `kvm-paravirt check`", (_n, spec, pol) => {
-    const cli = spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "check", spec, "--policy", pol, "--host", PROFILE, "--json"], { encoding: "utf8" });
-    const report = JSON.parse(cli.stdout) as { violations: { enforcementLevel: string; policy: string; domain: string; message: string; fix: string }[] };
+    const cli = spawnSync(
+      process.execPath,
+      [path.join(ROOT, "bin/kvm-paravirt.js"), "check", spec, "--policy", pol, "--host", PROFILE, "--json"],
+      { encoding: "utf8" },
+    );
+    const report = JSON.parse(cli.stdout) as {
+      violations: { enforcementLevel: string; policy: string; domain: string; message: string; fix: string }[];
+    };
     const fromCli = report.violations.map((v) => `${v.enforcementLevel} [${v.policy}] ${v.domain}: ${v.message}. Fix: ${v.fix}`).sort();
     const settings = parsePolicyText(fs.readFileSync(pol, "utf8"), pol);
     const doc = YAML.parse(fs.readFileSync(spec, "utf8")) as { defaults?: Record<string, unknown>; domains: Record<string, unknown>[] };
     const hostProfile = fs.readFileSync(PROFILE, "utf8");
-    const fromPack = doc.domains.flatMap((raw) => {
-      const d = mergeDefaults(doc.defaults ?? {}, raw);
-      return runPack(PARAVIRT_DOMAIN_TYPE, String(d.name), { ...d, hostProfile }, settings);
-    }).sort();
+    const fromPack = doc.domains
+      .flatMap((raw) => {
+        const d = mergeDefaults(doc.defaults ?? {}, raw);
+        return runPack(PARAVIRT_DOMAIN_TYPE, String(d.name), { ...d, hostProfile }, settings);
+      })
+      .sort();
     expect(fromCli.length).toBeGreaterThan(0);
     expect(fromPack).toEqual(fromCli);
     expect(cli.status).toBe(report.violations.some((v) => v.enforcementLevel === "mandatory") ? 1 : 0);

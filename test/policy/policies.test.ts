@@ -19,17 +19,47 @@ function run(policy: string, domain: Record<string, unknown>, config: Record<str
 describe("policies", () => {
   test.each([
     // policy, config, passing domain, violating domain, expected feature of the violation
-    ["required-features", { features: ["kvm-pv-ipi", "kvmclock"] }, { paravirt: { pvIpi: true } }, { paravirt: { pvIpi: false } }, "kvm-pv-ipi"],
-    ["required-features", { features: ["kvm-pv-unhalt"] }, { cpu: { mode: "host-passthrough" } }, { cpu: { mode: "host-passthrough" }, paravirt: { hidden: true } }, "kvm-pv-unhalt"],
-    ["forbidden-features", { features: ["kvmclock", "kvm-asyncpf"] }, { paravirt: { kvmclock: false, asyncpf: false } }, { paravirt: { kvmclock: false } }, "kvm-asyncpf"],
+    [
+      "required-features",
+      { features: ["kvm-pv-ipi", "kvmclock"] },
+      { paravirt: { pvIpi: true } },
+      { paravirt: { pvIpi: false } },
+      "kvm-pv-ipi",
+    ],
+    [
+      "required-features",
+      { features: ["kvm-pv-unhalt"] },
+      { cpu: { mode: "host-passthrough" } },
+      { cpu: { mode: "host-passthrough" }, paravirt: { hidden: true } },
+      "kvm-pv-unhalt",
+    ],
+    [
+      "forbidden-features",
+      { features: ["kvmclock", "kvm-asyncpf"] },
+      { paravirt: { kvmclock: false, asyncpf: false } },
+      { paravirt: { kvmclock: false } },
+      "kvm-asyncpf",
+    ],
     ["no-deprecated", {}, { paravirt: { asyncpf: true, asyncpfInt: true } }, { paravirt: { mmu: true } }, "kvm-mmu"],
     ["no-deprecated", {}, {}, { paravirt: { asyncpf: true } }, "kvm-asyncpf"],
     ["dependencies", {}, { irqchip: "split", paravirt: { msiExtDestId: true } }, { paravirt: { msiExtDestId: true } }, undefined],
     ["hidden-signature", {}, { paravirt: { hidden: false } }, { paravirt: { hidden: true } }, "kvm"],
-    ["dedicated-vcpus", {}, { dedicatedVcpus: true, paravirt: { hintDedicated: true } }, { paravirt: { hintDedicated: true } }, "kvm-hint-dedicated"],
+    [
+      "dedicated-vcpus",
+      {},
+      { dedicatedVcpus: true, paravirt: { hintDedicated: true } },
+      { paravirt: { hintDedicated: true } },
+      "kvm-hint-dedicated",
+    ],
     ["dedicated-vcpus", {}, {}, { dedicatedVcpus: true }, "kvm-hint-dedicated"],
     ["no-custom-argv", {}, { paravirt: { pvIpi: false, pvUnhalt: true } }, { paravirt: { pvTlbFlush: true } }, undefined],
-    ["guest-kernel-minimum", {}, { guest: { kernel: "6.1" }, paravirt: { pvIpi: true } }, { guest: { kernel: "4.14" }, paravirt: { pvIpi: true } }, "kvm-pv-ipi"],
+    [
+      "guest-kernel-minimum",
+      {},
+      { guest: { kernel: "6.1" }, paravirt: { pvIpi: true } },
+      { guest: { kernel: "4.14" }, paravirt: { pvIpi: true } },
+      "kvm-pv-ipi",
+    ],
   ])("%s %j", (policy, config, passing, violating, feature) => {
     expect(run(policy as string, passing as Record<string, unknown>, config as Record<string, unknown>)).toEqual([]);
     const v = run(policy as string, violating as Record<string, unknown>, config as Record<string, unknown>);
@@ -41,7 +71,9 @@ describe("policies", () => {
   test("dependencies enforces chosen warnings with the resolver's codes", () => {
     const d = { paravirt: { kvmclock: false } };
     expect(run("dependencies", d)).toEqual([]);
-    expect(run("dependencies", d, { warnings: ["kvmclock-stable-bit-without-kvmclock"] })[0].message).toMatch(/^\[kvmclock-stable-bit-without-kvmclock\] paravirt.kvmclockStableBit/);
+    expect(run("dependencies", d, { warnings: ["kvmclock-stable-bit-without-kvmclock"] })[0].message).toMatch(
+      /^\[kvmclock-stable-bit-without-kvmclock\] paravirt.kvmclockStableBit/,
+    );
   });
 
   test("hidden-signature can be allowed", () => {
@@ -51,7 +83,26 @@ describe("policies", () => {
   test("explicit-pinning wants every PV property the host's QEMU has stated, except the listed ones", () => {
     const v = run("explicit-pinning", { paravirt: { pvIpi: true } });
     expect(v).toHaveLength(16); // 17 properties on QEMU 7.2, one stated
-    const all = Object.fromEntries(["kvmclock", "nopiodelay", "mmu", "asyncpf", "stealTime", "pvEoi", "pvUnhalt", "pvTlbFlush", "pvIpi", "pollControl", "pvSchedYield", "asyncpfInt", "msiExtDestId", "kvmclockStableBit", "hintDedicated", "pvEnforceCpuid"].map((k) => [k, false]));
+    const all = Object.fromEntries(
+      [
+        "kvmclock",
+        "nopiodelay",
+        "mmu",
+        "asyncpf",
+        "stealTime",
+        "pvEoi",
+        "pvUnhalt",
+        "pvTlbFlush",
+        "pvIpi",
+        "pollControl",
+        "pvSchedYield",
+        "asyncpfInt",
+        "msiExtDestId",
+        "kvmclockStableBit",
+        "hintDedicated",
+        "pvEnforceCpuid",
+      ].map((k) => [k, false]),
+    );
     expect(run("explicit-pinning", { paravirt: all }, { except: ["kvm"] })).toEqual([]);
   });
 
@@ -64,23 +115,69 @@ describe("policies", () => {
   });
 
   test("every policy has a description, a default level and a config schema", () => {
-    for (const p of POLICIES) expect({ n: p.name, d: p.description.length > 10, l: ["advisory", "mandatory", "disabled"].includes(p.enforcementLevel), s: typeof p.configSchema.properties }).toEqual({ n: p.name, d: true, l: true, s: "object" });
+    for (const p of POLICIES)
+      expect({
+        n: p.name,
+        d: p.description.length > 10,
+        l: ["advisory", "mandatory", "disabled"].includes(p.enforcementLevel),
+        s: typeof p.configSchema.properties,
+      }).toEqual({ n: p.name, d: true, l: true, s: "object" });
   });
 
   test.each([
     ["unknown policy", '{"hidden-signatur": "mandatory"}', /unknown policy "hidden-signatur"; did you mean hidden-signature\?/],
-    ["bad level", '{"no-deprecated": "sometimes"}', /no-deprecated.enforcementLevel: must be equal to one of the allowed values \(advisory, mandatory, disabled\)/],
-    ["unknown feature", '{"required-features": {"features": ["kvm-pv-ipii"]}}', /required-features\.features\.0: must be equal to one of the allowed values/],
-    ["unknown config key", '{"hidden-signature": {"allowed": true}}', /p\.json: hidden-signature: unknown property "allowed"; did you mean allow\? Allowed: enforcementLevel, allow$/],
-    ["config for a policy without any", '{"no-deprecated": {"features": []}}', /p\.json: no-deprecated: unknown property "features" Allowed: enforcementLevel$/],
-    ["a prototype key in a config", '{"hidden-signature": {"__proto__": {"allow": true}}}', /p\.json: hidden-signature: unknown property "__proto__" Allowed: enforcementLevel, allow/],
+    [
+      "bad level",
+      '{"no-deprecated": "sometimes"}',
+      /no-deprecated.enforcementLevel: must be equal to one of the allowed values \(advisory, mandatory, disabled\)/,
+    ],
+    [
+      "unknown feature",
+      '{"required-features": {"features": ["kvm-pv-ipii"]}}',
+      /required-features\.features\.0: must be equal to one of the allowed values/,
+    ],
+    [
+      "unknown config key",
+      '{"hidden-signature": {"allowed": true}}',
+      /p\.json: hidden-signature: unknown property "allowed"; did you mean allow\? Allowed: enforcementLevel, allow$/,
+    ],
+    [
+      "config for a policy without any",
+      '{"no-deprecated": {"features": []}}',
+      /p\.json: no-deprecated: unknown property "features" Allowed: enforcementLevel$/,
+    ],
+    [
+      "a prototype key in a config",
+      '{"hidden-signature": {"__proto__": {"allow": true}}}',
+      /p\.json: hidden-signature: unknown property "__proto__" Allowed: enforcementLevel, allow/,
+    ],
     ["bad level with a hint", '{"no-deprecated": "mandatroy"}', /got "mandatroy"; did you mean mandatory\?/],
-    ["unknown feature with a hint", '{"required-features": {"features": ["kvmclock", "kvm-pv-ipii"]}}', /p\.json: required-features\.features\.1: must be equal to one of the allowed values \(kvmclock, .*kvm-pv-ipi,.*\), got "kvm-pv-ipii"; did you mean kvm-pv-ipi\?/],
-    ["unknown warning code", '{"dependencies": {"warnings": ["msi-ext-dest-id-needs-split-irqchip"]}}', /p\.json: dependencies\.warnings\.0: must be equal to one of the allowed values \(.*pv-needs-steal-time.*\)/],
-    ["a duplicate feature", '{"explicit-pinning": {"except": ["kvm-mmu", "kvm-mmu"]}}', /p\.json: explicit-pinning\.except: must not contain duplicates \("kvm-mmu" is listed twice\)/],
-    ["a feature that is not a list", '{"required-features": {"features": "kvmclock"}}', /p\.json: required-features\.features: must be a list, got "kvmclock"/],
+    [
+      "unknown feature with a hint",
+      '{"required-features": {"features": ["kvmclock", "kvm-pv-ipii"]}}',
+      /p\.json: required-features\.features\.1: must be equal to one of the allowed values \(kvmclock, .*kvm-pv-ipi,.*\), got "kvm-pv-ipii"; did you mean kvm-pv-ipi\?/,
+    ],
+    [
+      "unknown warning code",
+      '{"dependencies": {"warnings": ["msi-ext-dest-id-needs-split-irqchip"]}}',
+      /p\.json: dependencies\.warnings\.0: must be equal to one of the allowed values \(.*pv-needs-steal-time.*\)/,
+    ],
+    [
+      "a duplicate feature",
+      '{"explicit-pinning": {"except": ["kvm-mmu", "kvm-mmu"]}}',
+      /p\.json: explicit-pinning\.except: must not contain duplicates \("kvm-mmu" is listed twice\)/,
+    ],
+    [
+      "a feature that is not a list",
+      '{"required-features": {"features": "kvmclock"}}',
+      /p\.json: required-features\.features: must be a list, got "kvmclock"/,
+    ],
     ["a flag that is not a boolean", "hidden-signature:\n  allow: yes\n", /p\.json: hidden-signature\.allow: must be a boolean, got "yes"/],
-    ["an empty setting", "no-deprecated:\n", /p\.json: no-deprecated: must be an enforcement level \(advisory, mandatory, disabled\) or a mapping of enforcementLevel, got null/],
+    [
+      "an empty setting",
+      "no-deprecated:\n",
+      /p\.json: no-deprecated: must be an enforcement level \(advisory, mandatory, disabled\) or a mapping of enforcementLevel, got null/,
+    ],
     ["bad all", '{"all": "strict"}', /p\.json: all: must be one of advisory, mandatory, disabled, got "strict"/],
     ["not a mapping", "[1, 2]", /must be a mapping/],
   ])("policy files: %s is rejected with a clear message", (_w, text, message) => {
@@ -88,14 +185,19 @@ describe("policies", () => {
   });
 
   test("every wrong key is reported, one line each", () => {
-    expect(() => parsePolicyText('{"hidden-signature": {"allowed": true, "level": "mandatory"}}', "p.json")).toThrow(/unknown property "allowed".*\np\.json: hidden-signature: unknown property "level"/);
+    expect(() => parsePolicyText('{"hidden-signature": {"allowed": true, "level": "mandatory"}}', "p.json")).toThrow(
+      /unknown property "allowed".*\np\.json: hidden-signature: unknown property "level"/,
+    );
   });
 
-  test.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])("policy files: a policy named %s is an unknown policy", (name) => {
-    const text = `{${JSON.stringify(name)}: "mandatory"}`;
-    expect(() => parsePolicyText(text, "p.json")).toThrow(new RegExp(`p\\.json: unknown policy "${name}" Policies: required-features,`));
-    expect(() => parsePolicyText(`${name}: {all: mandatory}\n`, "p.yaml")).toThrow(`p.yaml: unknown policy "${name}"`);
-  });
+  test.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])(
+    "policy files: a policy named %s is an unknown policy",
+    (name) => {
+      const text = `{${JSON.stringify(name)}: "mandatory"}`;
+      expect(() => parsePolicyText(text, "p.json")).toThrow(new RegExp(`p\\.json: unknown policy "${name}" Policies: required-features,`));
+      expect(() => parsePolicyText(`${name}: {all: mandatory}\n`, "p.yaml")).toThrow(`p.yaml: unknown policy "${name}"`);
+    },
+  );
 
   test("a __proto__ entry cannot smuggle in an all: level", () => {
     expect(() => parsePolicyText('{"__proto__": {"all": "disabled"}}', "p.json")).toThrow(/unknown policy "__proto__"/);
@@ -106,7 +208,9 @@ describe("policies", () => {
   });
 
   test("a valid setting keeps its config and level", () => {
-    const settings = parsePolicyText("required-features:\n  enforcementLevel: advisory\n  features: [kvmclock, kvm-pv-ipi]\nexplicit-pinning: {except: [kvm-mmu]}\n");
+    const settings = parsePolicyText(
+      "required-features:\n  enforcementLevel: advisory\n  features: [kvmclock, kvm-pv-ipi]\nexplicit-pinning: {except: [kvm-mmu]}\n",
+    );
     expect(settings.get("required-features")).toEqual({ enforcementLevel: "advisory", config: { features: ["kvmclock", "kvm-pv-ipi"] } });
     expect(settings.get("explicit-pinning")).toEqual({ enforcementLevel: "advisory", config: { except: ["kvm-mmu"] } });
   });
@@ -123,6 +227,8 @@ describe("policies", () => {
       uniqueItems: true,
       description: "QEMU names of the features that must be on",
     });
-    expect(POLICY_BY_NAME.get("hidden-signature")!.configSchema.properties).toEqual({ allow: { type: "boolean", description: "allow hidden: true" } });
+    expect(POLICY_BY_NAME.get("hidden-signature")!.configSchema.properties).toEqual({
+      allow: { type: "boolean", description: "allow hidden: true" },
+    });
   });
 });

@@ -24,13 +24,20 @@ describe("ParavirtDomain", () => {
     expect(registered.find((r) => r.name === "web-1")?.type).toBe(PARAVIRT_DOMAIN_TYPE);
     const kids = children("web-1");
     expect(kids.map((k) => [k.type, k.name])).toEqual([["command:local:Command", "web-1-define"]]);
-    const cli = renderSpec(validateSpecObject({ domains: [{ name: "web-1", vcpus: 4, irqchip: "split", paravirt: { pvIpi: true, pvUnhalt: true } }] }), DEBIAN12).domains[0];
+    const cli = renderSpec(
+      validateSpecObject({ domains: [{ name: "web-1", vcpus: 4, irqchip: "split", paravirt: { pvIpi: true, pvUnhalt: true } }] }),
+      DEBIAN12,
+    ).domains[0];
     expect(kids[0].inputs).toEqual({
       create: DEFINE_SCRIPT,
       update: DEFINE_SCRIPT,
       delete: UNDEFINE_SCRIPT,
       stdin: cli.domainXml,
-      environment: { KVM_PARAVIRT_URI: "qemu:///system", KVM_PARAVIRT_DOMAIN: "web-1", KVM_PARAVIRT_MERGE_XSLT: expect.stringMatching(/^<xsl:stylesheet/) },
+      environment: {
+        KVM_PARAVIRT_URI: "qemu:///system",
+        KVM_PARAVIRT_DOMAIN: "web-1",
+        KVM_PARAVIRT_MERGE_XSLT: expect.stringMatching(/^<xsl:stylesheet/),
+      },
       addPreviousOutputInEnv: false,
     });
     expect(await valueOf(d.domainXml)).toBe(cli.domainXml);
@@ -53,7 +60,11 @@ describe("ParavirtDomain", () => {
 
   test("a connection that carries a password stays secret", async () => {
     const captured: pulumi.ResourceTransformationArgs[] = [];
-    new ParavirtDomain("sec", { connection: "qemu+tcp://admin:hunter2@host/system" }, { transformations: [(a) => (captured.push(a), undefined)] });
+    new ParavirtDomain(
+      "sec",
+      { connection: "qemu+tcp://admin:hunter2@host/system" },
+      { transformations: [(a) => (captured.push(a), undefined)] },
+    );
     await settle();
     const cmd = captured.find((a) => a.type === "command:local:Command")!;
     const env = (cmd.props as { environment: Record<string, pulumi.Output<string>> }).environment;
@@ -61,7 +72,8 @@ describe("ParavirtDomain", () => {
     const plain: pulumi.ResourceTransformationArgs[] = [];
     new ParavirtDomain("plain", { connection: "qemu+ssh://admin@host/system" }, { transformations: [(a) => (plain.push(a), undefined)] });
     await settle();
-    const env2 = (plain.find((a) => a.type === "command:local:Command")!.props as { environment: Record<string, pulumi.Output<string>> }).environment;
+    const env2 = (plain.find((a) => a.type === "command:local:Command")!.props as { environment: Record<string, pulumi.Output<string>> })
+      .environment;
     expect(await pulumi.isSecret(pulumi.output(env2.KVM_PARAVIRT_URI))).toBe(false);
   });
 
@@ -81,9 +93,13 @@ describe("ParavirtDomain", () => {
   });
 
   test("resolver errors are ResourceErrors too", () => {
-    expect(() => new ParavirtDomain("bad2", { paravirt: { msiExtDestId: true } })).toThrow(/paravirt\.msiExtDestId: \[msi-ext-dest-id-needs-split-irqchip\]/);
+    expect(() => new ParavirtDomain("bad2", { paravirt: { msiExtDestId: true } })).toThrow(
+      /paravirt\.msiExtDestId: \[msi-ext-dest-id-needs-split-irqchip\]/,
+    );
     expect(() => new ParavirtDomain("bad3", { hostProfile: "{not json" })).toThrow(/hostProfile: \[host-profile-invalid\]/);
-    expect(() => new ParavirtDomain("bad4", { hostProfile: PROFILE, paravirt: { asyncpfVmexit: true } })).toThrow(/\[host-qemu-too-old\] kvm-asyncpf-vmexit needs QEMU 9.0/);
+    expect(() => new ParavirtDomain("bad4", { hostProfile: PROFILE, paravirt: { asyncpfVmexit: true } })).toThrow(
+      /\[host-qemu-too-old\] kvm-asyncpf-vmexit needs QEMU 9.0/,
+    );
   });
 
   test("Output arguments are checked when they resolve: the deployment fails and the define command never gets its XML", () => {
@@ -123,8 +139,13 @@ describe("ParavirtDomain: replacement and the XSLT output", () => {
     await settle();
     const cmd = captured.find((a) => a.type === "command:local:Command")!;
     // the Command SDK adds its own triggers[*]
-    expect(cmd.opts).toMatchObject({ replaceOnChanges: expect.arrayContaining(["environment.KVM_PARAVIRT_URI", "environment.KVM_PARAVIRT_DOMAIN"]), deleteBeforeReplace: true });
-    expect(await valueOf(pulumi.output((cmd.props as { environment: Record<string, pulumi.Input<string>> }).environment.KVM_PARAVIRT_DOMAIN))).toBe("new-name");
+    expect(cmd.opts).toMatchObject({
+      replaceOnChanges: expect.arrayContaining(["environment.KVM_PARAVIRT_URI", "environment.KVM_PARAVIRT_DOMAIN"]),
+      deleteBeforeReplace: true,
+    });
+    expect(
+      await valueOf(pulumi.output((cmd.props as { environment: Record<string, pulumi.Input<string>> }).environment.KVM_PARAVIRT_DOMAIN)),
+    ).toBe("new-name");
   });
 
   test("the xslt output is the stylesheet `kvm-paravirt xslt` prints", async () => {
@@ -134,7 +155,11 @@ describe("ParavirtDomain: replacement and the XSLT output", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-xs-"));
     fs.writeFileSync(path.join(dir, "s.yaml"), "domains: [{name: xs, paravirt: {pvIpi: true, pvUnhalt: true}}]");
     fs.writeFileSync(path.join(dir, "h.json"), PROFILE);
-    const cli = spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "xslt", path.join(dir, "s.yaml"), "--domain", "xs", "--host", path.join(dir, "h.json")], { encoding: "utf8" });
+    const cli = spawnSync(
+      process.execPath,
+      [path.join(ROOT, "bin/kvm-paravirt.js"), "xslt", path.join(dir, "s.yaml"), "--domain", "xs", "--host", path.join(dir, "h.json")],
+      { encoding: "utf8" },
+    );
     expect(cli.status).toBe(0);
     expect(`${await valueOf(d.xslt)}\n`).toBe(cli.stdout);
     expect(cli.stdout).toMatch(/^<xsl:stylesheet version="1.0"/);

@@ -13,36 +13,48 @@ import { exampleSpecs, ROOT } from "../helpers/specs";
 /** The programs a user runs with the Pulumi CLI, run here under the SDK's mocks. */
 
 function cliRender(file: string, host?: string) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "render", file, "--json", ...(host ? ["--host", host] : [])], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, "bin/kvm-paravirt.js"), "render", file, "--json", ...(host ? ["--host", host] : [])],
+    { encoding: "utf8" },
+  );
   return JSON.parse(r.stdout) as { domains: { name: string; domainXml: string; qemuArgs: string[] }[] };
 }
 
 describe("programs", () => {
-  test.each(exampleSpecs().map((f) => [path.basename(f), f]))("root program: one ParavirtDomain per domain of %s, equal to `kvm-paravirt render --json`", async (_n, file) => {
-    const profile = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
-    const domains = deployFleet({ specFile: file, connection: "test:///default", hostProfileFile: profile });
-    const cli = cliRender(file, profile);
-    expect(Object.keys(domains)).toEqual(cli.domains.map((d) => d.name));
-    for (const d of cli.domains) {
-      expect(await valueOf(domains[d.name].domainXml)).toBe(d.domainXml);
-      expect(await valueOf(domains[d.name].qemuArgs)).toEqual(d.qemuArgs);
-    }
-    await settle();
-    for (const d of cli.domains) expect(registered.find((r) => r.name === `${d.name}-define`)?.inputs.stdin).toBe(d.domainXml);
-  });
+  test.each(exampleSpecs().map((f) => [path.basename(f), f]))(
+    "root program: one ParavirtDomain per domain of %s, equal to `kvm-paravirt render --json`",
+    async (_n, file) => {
+      const profile = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
+      const domains = deployFleet({ specFile: file, connection: "test:///default", hostProfileFile: profile });
+      const cli = cliRender(file, profile);
+      expect(Object.keys(domains)).toEqual(cli.domains.map((d) => d.name));
+      for (const d of cli.domains) {
+        expect(await valueOf(domains[d.name].domainXml)).toBe(d.domainXml);
+        expect(await valueOf(domains[d.name].qemuArgs)).toEqual(d.qemuArgs);
+      }
+      await settle();
+      for (const d of cli.domains) expect(registered.find((r) => r.name === `${d.name}-define`)?.inputs.stdin).toBe(d.domainXml);
+    },
+  );
 
   test("root program: a broken spec stops before any resource", () => {
     const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kpv-")), "bad.yaml");
     fs.writeFileSync(tmp, "domains: [{name: a, paravirt: {pvIPI: true}}]");
     const before = registered.length;
     expect(() => deployFleet({ specFile: tmp, connection: "test:///default" })).toThrow(pulumi.RunError);
-    expect(() => deployFleet({ specFile: tmp, connection: "test:///default" })).toThrow(/domains\[0\]\.paravirt\.pvIPI: \[spec-unknown-feature\]/);
+    expect(() => deployFleet({ specFile: tmp, connection: "test:///default" })).toThrow(
+      /domains\[0\]\.paravirt\.pvIPI: \[spec-unknown-feature\]/,
+    );
     expect(registered.length).toBe(before);
   });
 
   test("examples/typescript runs and its outputs are the resolved features", async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require("../../examples/typescript/index.ts") as { webFeatures: pulumi.Output<Record<string, { enabled: boolean; source: string }>>; batchMsiExtDestId: pulumi.Output<{ enabled: boolean; source: string }> };
+    const program = require("../../examples/typescript/index.ts") as {
+      webFeatures: pulumi.Output<Record<string, { enabled: boolean; source: string }>>;
+      batchMsiExtDestId: pulumi.Output<{ enabled: boolean; source: string }>;
+    };
     expect((await valueOf(program.webFeatures))!["kvm-pv-ipi"]).toMatchObject({ enabled: true, source: "explicit" });
     expect(await valueOf(program.batchMsiExtDestId)).toMatchObject({ enabled: true, source: "implied" });
     await settle();

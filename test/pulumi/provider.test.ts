@@ -16,13 +16,31 @@ import { ROOT } from "../helpers/specs";
 describe("ComponentProvider (multi-language)", () => {
   test("construct() builds a ParavirtDomain from plain inputs, as a Python or YAML program would send them", async () => {
     const provider = componentProvider(ROOT);
-    const inputs = { vcpus: 2, irqchip: "split", cpu: { mode: "custom", model: "qemu64" }, paravirt: { pvIpi: true }, connection: "test:///default" };
+    const inputs = {
+      vcpus: 2,
+      irqchip: "split",
+      cpu: { mode: "custom", model: "qemu64" },
+      paravirt: { pvIpi: true },
+      connection: "test:///default",
+    };
     const result = await provider.construct("from-yaml", "kvm-paravirt:index:ParavirtDomain", inputs, {});
     await settle();
     expect(await valueOf(result.urn as pulumi.Output<string>)).toMatch(/::kvm-paravirt:index:ParavirtDomain::from-yaml$/);
     const state = result.state as Record<string, pulumi.Output<unknown>>;
-    expect(Object.keys(state).sort()).toEqual(["diagnostics", "domainName", "domainXml", "features", "qemuArgs", "restartRequired", "xslt"]);
-    const cli = renderSpec(validateSpecObject({ domains: [{ name: "from-yaml", vcpus: 2, irqchip: "split", cpu: { mode: "custom", model: "qemu64" }, paravirt: { pvIpi: true } }] })).domains[0];
+    expect(Object.keys(state).sort()).toEqual([
+      "diagnostics",
+      "domainName",
+      "domainXml",
+      "features",
+      "qemuArgs",
+      "restartRequired",
+      "xslt",
+    ]);
+    const cli = renderSpec(
+      validateSpecObject({
+        domains: [{ name: "from-yaml", vcpus: 2, irqchip: "split", cpu: { mode: "custom", model: "qemu64" }, paravirt: { pvIpi: true } }],
+      }),
+    ).domains[0];
     expect(await valueOf(state.domainXml)).toBe(cli.domainXml);
     expect(await valueOf(state.qemuArgs)).toEqual(cli.qemuArgs);
     const define = registered.find((r) => r.name === "from-yaml-define")!;
@@ -32,6 +50,8 @@ describe("ComponentProvider (multi-language)", () => {
   test("construct() rejects an unknown type and reports invalid inputs", async () => {
     const provider = componentProvider(ROOT);
     await expect(provider.construct("x", "kvm-paravirt:index:Nope", {}, {})).rejects.toThrow(/Component class not found for 'Nope'/);
-    await expect(provider.construct("y", "kvm-paravirt:index:ParavirtDomain", { paravirt: { mmu: true } }, {})).rejects.toThrow(/\[kvm-mmu-deprecated\]/);
+    await expect(provider.construct("y", "kvm-paravirt:index:ParavirtDomain", { paravirt: { mmu: true } }, {})).rejects.toThrow(
+      /\[kvm-mmu-deprecated\]/,
+    );
   });
 });

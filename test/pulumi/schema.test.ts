@@ -52,12 +52,25 @@ describe("schema.json", () => {
   test("paravirt has one boolean per catalog row, documented with the catalog's description", () => {
     const props = T("ParavirtArgs").properties;
     expect(Object.keys(props)).toEqual([...SPEC_KEYS]);
-    for (const f of FEATURES) expect({ key: f.specKey, type: props[f.specKey].type, description: props[f.specKey].description }).toEqual({ key: f.specKey, type: "boolean", description: f.description });
+    for (const f of FEATURES)
+      expect({ key: f.specKey, type: props[f.specKey].type, description: props[f.specKey].description }).toEqual({
+        key: f.specKey,
+        type: "boolean",
+        description: f.description,
+      });
   });
 
   test("outputs are typed", () => {
     const res = committed.resources["kvm-paravirt:index:ParavirtDomain"];
-    expect(Object.keys(res.properties).sort()).toEqual(["diagnostics", "domainName", "domainXml", "features", "qemuArgs", "restartRequired", "xslt"]);
+    expect(Object.keys(res.properties).sort()).toEqual([
+      "diagnostics",
+      "domainName",
+      "domainXml",
+      "features",
+      "qemuArgs",
+      "restartRequired",
+      "xslt",
+    ]);
     expect(res.properties.features.additionalProperties.$ref).toBe("#/types/kvm-paravirt:index:FeatureState");
   });
 });

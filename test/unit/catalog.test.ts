@@ -13,9 +13,24 @@ const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpper
 describe("catalog", () => {
   test("one row per knob the issue lists, spec keys are the QEMU names without kvm-, camelCase", () => {
     expect(FEATURES.map((f) => f.qemu)).toEqual([
-      "kvmclock", "kvm-nopiodelay", "kvm-mmu", "kvm-asyncpf", "kvm-steal-time", "kvm-pv-eoi", "kvm-pv-unhalt", "kvm-pv-tlb-flush",
-      "kvm-asyncpf-vmexit", "kvm-pv-ipi", "kvm-poll-control", "kvm-pv-sched-yield", "kvm-asyncpf-int", "kvm-msi-ext-dest-id",
-      "kvmclock-stable-bit", "kvm-hint-dedicated", "kvm-pv-enforce-cpuid", "kvm",
+      "kvmclock",
+      "kvm-nopiodelay",
+      "kvm-mmu",
+      "kvm-asyncpf",
+      "kvm-steal-time",
+      "kvm-pv-eoi",
+      "kvm-pv-unhalt",
+      "kvm-pv-tlb-flush",
+      "kvm-asyncpf-vmexit",
+      "kvm-pv-ipi",
+      "kvm-poll-control",
+      "kvm-pv-sched-yield",
+      "kvm-asyncpf-int",
+      "kvm-msi-ext-dest-id",
+      "kvmclock-stable-bit",
+      "kvm-hint-dedicated",
+      "kvm-pv-enforce-cpuid",
+      "kvm",
     ]);
     for (const f of FEATURES) {
       if (f.qemu === "kvm") expect(f.specKey).toBe("hidden");
@@ -55,15 +70,22 @@ describeWith(["kvm", "qemu"], "catalog against the real QEMU", () => {
   test("every KVM PV property QEMU's host CPU model has is in the catalog, and every catalog row QEMU has is a boolean there", async () => {
     const q = await startPausedQemu(["-machine", "none", "-accel", "kvm"]);
     try {
-      const exp = await q.qmp.execute<{ model: { props: Record<string, unknown> } }>("query-cpu-model-expansion", { type: "full", model: { name: "host" } });
+      const exp = await q.qmp.execute<{ model: { props: Record<string, unknown> } }>("query-cpu-model-expansion", {
+        type: "full",
+        model: { name: "host" },
+      });
       const props = exp.model.props;
       // kvm-no-smi-migration and x-hv-synic-kvm-only are not PV CPUID features
       const pvLike = Object.keys(props).filter((p) => /^kvm[-_]|^kvmclock/.test(p) && p !== "kvm-no-smi-migration");
       expect(pvLike.filter((p) => !FEATURE_BY_QEMU_NAME.has(p))).toEqual([]);
       const v = q.qmp.version!;
-      const present = FEATURES.filter((f) => f.qemu !== "kvm").filter((f) => typeof props[f.qemu] === "boolean").map((f) => f.qemu);
+      const present = FEATURES.filter((f) => f.qemu !== "kvm")
+        .filter((f) => typeof props[f.qemu] === "boolean")
+        .map((f) => f.qemu);
       // only the rows newer than this QEMU may be missing
-      const missingButOldEnough = FEATURES.filter((f) => f.qemu !== "kvm" && !present.includes(f.qemu) && atLeast(`${v.major}.${v.minor}.${v.micro}`, f.qemuSince));
+      const missingButOldEnough = FEATURES.filter(
+        (f) => f.qemu !== "kvm" && !present.includes(f.qemu) && atLeast(`${v.major}.${v.minor}.${v.micro}`, f.qemuSince),
+      );
       expect(missingButOldEnough.map((f) => f.qemu)).toEqual([]);
       for (const a of FEATURES.flatMap((f) => (present.includes(f.qemu) ? f.aliases : []))) expect(typeof props[a]).toBe("boolean");
     } finally {

@@ -78,8 +78,16 @@ describe("kvm-paravirt CLI", () => {
   test.each([
     ["no arguments", [], /Usage:/],
     ["unknown command", ["deploy"], /unknown command 'deploy'/],
-    ["unknown option", ["render", FLEET, "--jsn"], /unknown option '--jsn'\n\(Did you mean --json\?\)\nUsage: kvm-paravirt render \[options\] <file>/],
-    ["another command's option", ["render", FLEET, "--restart", "bogus", "--domain", "x"], /unknown option '--restart'\nUsage: kvm-paravirt render/],
+    [
+      "unknown option",
+      ["render", FLEET, "--jsn"],
+      /unknown option '--jsn'\n\(Did you mean --json\?\)\nUsage: kvm-paravirt render \[options\] <file>/,
+    ],
+    [
+      "another command's option",
+      ["render", FLEET, "--restart", "bogus", "--domain", "x"],
+      /unknown option '--restart'\nUsage: kvm-paravirt render/,
+    ],
     ["an option before the command", ["--json", "render", FLEET], /unknown option '--json'/],
     ["an option without its value", ["validate", FLEET, "--host"], /option '--host <profile>' argument missing/],
     ["missing file", ["render", "/nonexistent.yaml"], /cannot read spec \/nonexistent.yaml: no such file/],
@@ -129,7 +137,11 @@ describe("kvm-paravirt CLI", () => {
 describe("kvm-paravirt check (usage)", () => {
   test.each([
     ["no --policy", ["check", FLEET], /required option '--policy <file>' not specified/],
-    ["a FILE and --connect", ["check", FLEET, "--connect", "test:///default", "--policy", "p.json"], /exactly one FILE, or --connect URI instead/],
+    [
+      "a FILE and --connect",
+      ["check", FLEET, "--connect", "test:///default", "--policy", "p.json"],
+      /exactly one FILE, or --connect URI instead/,
+    ],
     ["a bad policy file", ["check", FLEET, "--policy", "p.json"], /p.json: unknown policy "nope"/],
   ])("%s exits 2", async (_w, argv, message) => {
     const r = await run(argv as string[], { "p.json": '{"nope": "mandatory"}' });
@@ -140,7 +152,10 @@ describe("kvm-paravirt check (usage)", () => {
   test("advisory-only violations exit 0, mandatory ones 1", async () => {
     const spec = { "s.yaml": "domains: [{name: a, paravirt: {hidden: true}}]" };
     expect((await run(["check", "s.yaml", "--policy", "adv.json"], { ...spec, "adv.json": '{"all": "advisory"}' })).code).toBe(0);
-    const r = await run(["check", "s.yaml", "--policy", "man.json", "--json"], { ...spec, "man.json": '{"hidden-signature": "mandatory"}' });
+    const r = await run(["check", "s.yaml", "--policy", "man.json", "--json"], {
+      ...spec,
+      "man.json": '{"hidden-signature": "mandatory"}',
+    });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toMatchObject({ domains: 1, mandatory: 1 });
   });
@@ -163,7 +178,8 @@ describe("kvm-paravirt CLI: per-command options, help, version", () => {
   test("--help lists every command; --version prints the package version", async () => {
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
-    for (const c of ["render", "validate", "check", "plan", "apply", "import", "xslt", "probe", "catalog", "rules"]) expect(help.out).toMatch(new RegExp(`\\n  ${c} `));
+    for (const c of ["render", "validate", "check", "plan", "apply", "import", "xslt", "probe", "catalog", "rules"])
+      expect(help.out).toMatch(new RegExp(`\\n  ${c} `));
     const v = await run(["--version"]);
     expect(v.code).toBe(0);
     expect(v.out.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
@@ -203,7 +219,12 @@ describe("kvm-paravirt plan: Terraform's exit codes (libvirt's test driver, no d
   test("plan --json: the documented shape with formatVersion; the human view is the same plan", async () => {
     const j = JSON.parse((await run(["plan", spec, "--connect", empty, "--host", PROFILE, "--json"])).out);
     expect(j.formatVersion).toBe("1.0");
-    expect(j.hosts.map((h: { uri: string; domains: { domain: string; action: string }[] }) => [h.uri, h.domains.map((d) => `${d.domain} ${d.action}`)])).toEqual([[empty, ["kpv-plan-a create"]]]);
+    expect(
+      j.hosts.map((h: { uri: string; domains: { domain: string; action: string }[] }) => [
+        h.uri,
+        h.domains.map((d) => `${d.domain} ${d.action}`),
+      ]),
+    ).toEqual([[empty, ["kpv-plan-a create"]]]);
     expect(j.hosts[0].domains[0]).not.toHaveProperty("desiredXml");
     const human = await run(["plan", spec, "--connect", same, "--host", PROFILE]);
     expect(human.out).toMatch(/host test:\/\/.*node\.xml\n\s+unchanged\s+kpv-plan-a\nplan: 0 to create, 0 to update, 1 unchanged/);
@@ -245,11 +266,16 @@ describe("the spec's hosts: section is validated by the spec loader, so validate
   });
 
   test("a valid hosts: section maps each domain to its URIs (a repeated URI counts once)", async () => {
-    const files = { "s.yaml": `domains: [{ name: a }, { name: b }]\nhosts: { a: test:///default, b: [test:///default, test:///default] }\n` };
+    const files = {
+      "s.yaml": `domains: [{ name: a }, { name: b }]\nhosts: { a: test:///default, b: [test:///default, test:///default] }\n`,
+    };
     expect((await run(["validate", "s.yaml"], files)).code).toBe(0);
     const j = JSON.parse((await run(["plan", "s.yaml", "--json", "--host", PROFILE], files)).out);
     expect(j.hosts).toHaveLength(1);
-    expect(j.hosts[0].domains.map((d: { domain: string; action: string }) => `${d.domain} ${d.action}`).sort()).toEqual(["a create", "b create"]);
+    expect(j.hosts[0].domains.map((d: { domain: string; action: string }) => `${d.domain} ${d.action}`).sort()).toEqual([
+      "a create",
+      "b create",
+    ]);
   });
 });
 

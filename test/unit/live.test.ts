@@ -7,22 +7,47 @@ import { virshQuote } from "../../src/adapters/virsh-session";
 import { DEBIAN12 } from "../helpers/specs";
 
 /** Reading definitions back, and merging a rendered definition into a live one (no libvirt needed). */
-const render = (domain: Record<string, unknown>) => renderSpec(validateSpecObject({ domains: [{ name: "vm", ...domain }] }), DEBIAN12).domains[0].domainXml;
+const render = (domain: Record<string, unknown>) =>
+  renderSpec(validateSpecObject({ domains: [{ name: "vm", ...domain }] }), DEBIAN12).domains[0].domainXml;
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_" });
 
 describe("reading a domain definition", () => {
   test("a rendered definition reads back as its spec (as written)", () => {
-    const spec = { vcpus: 4, memoryMiB: 2048, irqchip: "split", x2apic: true, cpu: { mode: "custom", model: "Skylake-Server", features: { pcid: false } }, paravirt: { pvIpi: true, pvUnhalt: true, pvTlbFlush: false, hidden: false, kvmclock: false } };
+    const spec = {
+      vcpus: 4,
+      memoryMiB: 2048,
+      irqchip: "split",
+      x2apic: true,
+      cpu: { mode: "custom", model: "Skylake-Server", features: { pcid: false } },
+      paravirt: { pvIpi: true, pvUnhalt: true, pvTlbFlush: false, hidden: false, kvmclock: false },
+    };
     const r = readDomainXml(render(spec), { asWritten: true });
-    expect(r.domain).toEqual({ name: "vm", vcpus: 4, memoryMiB: 2048, machine: "pc-q35-7.2", irqchip: "split", x2apic: true, cpu: { mode: "custom", model: "Skylake-Server", check: "none", features: { pcid: false } }, paravirt: { pvIpi: true, pvUnhalt: true, pvTlbFlush: false, hidden: false, kvmclock: false } });
+    expect(r.domain).toEqual({
+      name: "vm",
+      vcpus: 4,
+      memoryMiB: 2048,
+      machine: "pc-q35-7.2",
+      irqchip: "split",
+      x2apic: true,
+      cpu: { mode: "custom", model: "Skylake-Server", check: "none", features: { pcid: false } },
+      paravirt: { pvIpi: true, pvUnhalt: true, pvTlbFlush: false, hidden: false, kvmclock: false },
+    });
     expect(r.recorded?.["kvm-pv-ipi"]).toBe(true);
   });
 
   test("elements libvirt keeps but does not emit set nothing, as for QEMU", () => {
     const xml = `<domain type='kvm'><name>x</name><features><kvm><pv-ipi state='on'/><poll-control state='off'/><hint-dedicated state='on'/></kvm><pvspinlock state='off'/></features></domain>`;
     expect(readDomainXml(xml).domain.paravirt).toEqual({ hintDedicated: true, pvUnhalt: false });
-    expect(readDomainXml(xml).notes.map((n) => n.message)).toEqual([expect.stringMatching(/pv-ipi state='on'/), expect.stringMatching(/poll-control state='off'/)]);
-    expect(readDomainXml(xml, { asWritten: true }).domain.paravirt).toEqual({ pvIpi: true, pollControl: false, hintDedicated: true, pvUnhalt: false });
+    expect(readDomainXml(xml).notes.map((n) => n.message)).toEqual([
+      expect.stringMatching(/pv-ipi state='on'/),
+      expect.stringMatching(/poll-control state='off'/),
+    ]);
+    expect(readDomainXml(xml, { asWritten: true }).domain.paravirt).toEqual({
+      pvIpi: true,
+      pollControl: false,
+      hintDedicated: true,
+      pvUnhalt: false,
+    });
   });
 
   test("hand-written -global entries count, and libvirt's element wins over them (it goes on -cpu)", () => {
@@ -60,7 +85,12 @@ describe("merging a rendered definition into a live one", () => {
     expect(merged.cpu.topology).toBeDefined(); // same vCPU count
     expect(merged.clock.timer).toEqual({ "@_name": "rtc", "@_tickpolicy": "catchup" });
     expect(merged.devices.disk.source).toEqual({ "@_file": "/x.qcow2" });
-    expect(merged["qemu:commandline"]["qemu:arg"].map((a: { "@_value": string }) => a["@_value"])).toEqual(["-device", "foo", "-global", "x86_64-cpu.kvm-pv-ipi=on"]);
+    expect(merged["qemu:commandline"]["qemu:arg"].map((a: { "@_value": string }) => a["@_value"])).toEqual([
+      "-device",
+      "foo",
+      "-global",
+      "x86_64-cpu.kvm-pv-ipi=on",
+    ]);
   });
 
   test("a changed vCPU count drops a topology written for the old one", () => {

@@ -32,7 +32,11 @@ describe("renderers", () => {
   });
 
   test("explicit settings use libvirt's element where it works and -global where it does not", () => {
-    const d = renderOne({ name: "t", irqchip: "split", paravirt: { pvEoi: false, pvUnhalt: true, pvIpi: true, pvTlbFlush: true, hintDedicated: true, hidden: false, kvmclock: false } });
+    const d = renderOne({
+      name: "t",
+      irqchip: "split",
+      paravirt: { pvEoi: false, pvUnhalt: true, pvIpi: true, pvTlbFlush: true, hintDedicated: true, hidden: false, kvmclock: false },
+    });
     const dom = parser.parse(d.domainXml).domain;
     expect(dom.features.apic).toEqual({ "@_eoi": "off" });
     expect(dom.features.pvspinlock).toEqual({ "@_state": "on" });
@@ -40,17 +44,29 @@ describe("renderers", () => {
     expect(dom.features.ioapic).toEqual({ "@_driver": "qemu" });
     expect(dom.clock.timer).toEqual({ "@_name": "kvmclock", "@_present": "no" });
     expect(dom["qemu:commandline"]["qemu:arg"].map((a: { "@_value": string }) => a["@_value"])).toEqual([
-      "-global", "x86_64-cpu.kvm-pv-tlb-flush=on", "-global", "x86_64-cpu.kvm-pv-ipi=on",
+      "-global",
+      "x86_64-cpu.kvm-pv-tlb-flush=on",
+      "-global",
+      "x86_64-cpu.kvm-pv-ipi=on",
     ]);
     expect(d.qemuArgs).toEqual([
-      "-accel", "kvm,kernel-irqchip=split", "-machine", "pc-q35-7.2",
-      "-cpu", "qemu64,kvmclock=off,kvm-pv-eoi=off,kvm-pv-unhalt=on,kvm-pv-tlb-flush=on,kvm-pv-ipi=on,kvm-hint-dedicated=on,kvm=on",
-      "-smp", "1", "-m", "1024M",
+      "-accel",
+      "kvm,kernel-irqchip=split",
+      "-machine",
+      "pc-q35-7.2",
+      "-cpu",
+      "qemu64,kvmclock=off,kvm-pv-eoi=off,kvm-pv-unhalt=on,kvm-pv-tlb-flush=on,kvm-pv-ipi=on,kvm-hint-dedicated=on,kvm=on",
+      "-smp",
+      "1",
+      "-m",
+      "1024M",
     ]);
   });
 
   test("a no-op libvirt element is used alone only when QEMU arrives at that value by itself", () => {
-    const hostOn = parser.parse(renderOne({ name: "t", cpu: { mode: "host-passthrough" }, paravirt: { pvIpi: true, pollControl: false } }).domainXml).domain;
+    const hostOn = parser.parse(
+      renderOne({ name: "t", cpu: { mode: "host-passthrough" }, paravirt: { pvIpi: true, pollControl: false } }).domainXml,
+    ).domain;
     expect(hostOn.features.kvm).toEqual({ "pv-ipi": { "@_state": "on" } }); // host passthrough turns it on anyway
     expect(hostOn["qemu:commandline"]["qemu:arg"][1]).toEqual({ "@_value": "x86_64-cpu.kvm-poll-control=off" });
   });
@@ -77,17 +93,24 @@ describe("renderers", () => {
   });
 
   const noValidator = whyNot(["virt-xml-validate"]);
-  (noValidator ? test.skip : test)(`every example renders XML that libvirt's schema accepts${noValidator ? ` (SKIPPED: ${noValidator})` : ""}`, () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-xml-"));
-    let n = 0;
-    for (const file of exampleSpecs())
-      for (const d of renderFile(file).domains) {
-        const f = path.join(dir, `${n++}.xml`);
-        fs.writeFileSync(f, d.domainXml);
-        const r = spawnSync("virt-xml-validate", [f, "domain"], { encoding: "utf8" });
-        expect({ name: d.name, status: r.status, out: r.stdout + r.stderr }).toEqual({ name: d.name, status: 0, out: `${f} validates\n` });
-      }
-    fs.rmSync(dir, { recursive: true, force: true });
-    expect(n).toBeGreaterThanOrEqual(5);
-  });
+  (noValidator ? test.skip : test)(
+    `every example renders XML that libvirt's schema accepts${noValidator ? ` (SKIPPED: ${noValidator})` : ""}`,
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-xml-"));
+      let n = 0;
+      for (const file of exampleSpecs())
+        for (const d of renderFile(file).domains) {
+          const f = path.join(dir, `${n++}.xml`);
+          fs.writeFileSync(f, d.domainXml);
+          const r = spawnSync("virt-xml-validate", [f, "domain"], { encoding: "utf8" });
+          expect({ name: d.name, status: r.status, out: r.stdout + r.stderr }).toEqual({
+            name: d.name,
+            status: 0,
+            out: `${f} validates\n`,
+          });
+        }
+      fs.rmSync(dir, { recursive: true, force: true });
+      expect(n).toBeGreaterThanOrEqual(5);
+    },
+  );
 });

@@ -20,7 +20,21 @@ const codes = (r: Resolution) => r.diagnostics.map((d) => d.code);
 const src = (r: Resolution, f: string) => r.features.get(f)!.source;
 
 const NAMED_DEFAULTS = ["kvmclock", "kvm-nopiodelay", "kvm-asyncpf", "kvm-steal-time", "kvm-pv-eoi", "kvmclock-stable-bit", "kvm"];
-const HOST_ALL = ["kvmclock", "kvm-nopiodelay", "kvm-asyncpf", "kvm-steal-time", "kvm-pv-eoi", "kvm-pv-unhalt", "kvm-pv-tlb-flush", "kvm-pv-ipi", "kvm-poll-control", "kvm-pv-sched-yield", "kvm-asyncpf-int", "kvmclock-stable-bit", "kvm"];
+const HOST_ALL = [
+  "kvmclock",
+  "kvm-nopiodelay",
+  "kvm-asyncpf",
+  "kvm-steal-time",
+  "kvm-pv-eoi",
+  "kvm-pv-unhalt",
+  "kvm-pv-tlb-flush",
+  "kvm-pv-ipi",
+  "kvm-poll-control",
+  "kvm-pv-sched-yield",
+  "kvm-asyncpf-int",
+  "kvmclock-stable-bit",
+  "kvm",
+];
 
 describe("resolver", () => {
   test("named model defaults (kvm_default_props)", () => {
@@ -49,7 +63,12 @@ describe("resolver", () => {
   test("host passthrough turns on everything the host offers, never hints, msi only with split and not on 5.1", () => {
     expect(onSet(resolve({ cpu: { mode: "host-passthrough" } }))).toEqual(HOST_ALL);
     expect(src(resolve({ cpu: { mode: "host-passthrough" } }), "kvm-pv-ipi")).toBe("host-passthrough");
-    expect(onSet(resolve({ cpu: { mode: "maximum" }, irqchip: "split" }))).toEqual([...HOST_ALL.slice(0, 11), "kvm-msi-ext-dest-id", "kvmclock-stable-bit", "kvm"]);
+    expect(onSet(resolve({ cpu: { mode: "maximum" }, irqchip: "split" }))).toEqual([
+      ...HOST_ALL.slice(0, 11),
+      "kvm-msi-ext-dest-id",
+      "kvmclock-stable-bit",
+      "kvm",
+    ]);
     expect(onSet(resolve({ cpu: { mode: "host-passthrough" }, irqchip: "split", machine: "pc-q35-5.1" }))).toEqual(HOST_ALL);
     expect(resolve({ cpu: { mode: "host-passthrough" } }).features.get("kvm-hint-dedicated")!.enabled).toBe(false);
   });
@@ -57,11 +76,15 @@ describe("resolver", () => {
   test("irqchip off: pv-unhalt is removed, explicit request is dropped, asyncpf-int aborts QEMU", () => {
     const r = resolve({ irqchip: "off", paravirt: { pvUnhalt: true } });
     expect(r.features.get("kvm-pv-unhalt")).toMatchObject({ enabled: false, source: "dropped", dropCause: "needs-kernel-irqchip" });
-    expect(codes(r)).toEqual(expect.arrayContaining(["pv-unhalt-needs-kernel-irqchip", "libvirt-refuses-pvspinlock", "irqchip-off-deprecated"]));
+    expect(codes(r)).toEqual(
+      expect.arrayContaining(["pv-unhalt-needs-kernel-irqchip", "libvirt-refuses-pvspinlock", "irqchip-off-deprecated"]),
+    );
     const hp = resolve({ irqchip: "off", cpu: { mode: "host-passthrough" } });
     expect(onSet(hp)).not.toContain("kvm-pv-unhalt");
     expect(hp.diagnostics.find((d) => d.code === "asyncpf-int-needs-kernel-irqchip")).toMatchObject({ severity: "error", path: "irqchip" });
-    expect(codes(resolve({ irqchip: "off", cpu: { mode: "host-passthrough" }, paravirt: { asyncpfInt: false } }))).not.toContain("asyncpf-int-needs-kernel-irqchip");
+    expect(codes(resolve({ irqchip: "off", cpu: { mode: "host-passthrough" }, paravirt: { asyncpfInt: false } }))).not.toContain(
+      "asyncpf-int-needs-kernel-irqchip",
+    );
   });
 
   test("hidden clears every PV bit but not the hint property", () => {
@@ -122,7 +145,9 @@ describe("resolver", () => {
   });
 
   test("asyncpf explicitly relied on without asyncpf-int is a deprecation warning", () => {
-    expect(resolve({ paravirt: { asyncpf: true } }).diagnostics.find((d) => d.code === "asyncpf-without-asyncpf-int")?.severity).toBe("warning");
+    expect(resolve({ paravirt: { asyncpf: true } }).diagnostics.find((d) => d.code === "asyncpf-without-asyncpf-int")?.severity).toBe(
+      "warning",
+    );
     expect(codes(resolve({ paravirt: { asyncpf: true, asyncpfInt: true } }))).not.toContain("asyncpf-without-asyncpf-int");
   });
 
@@ -139,7 +164,9 @@ describe("resolver", () => {
 
   test("the libvirt fallback is reported as a taint warning", () => {
     const r = resolve({ paravirt: { pvIpi: true } });
-    expect(r.diagnostics.find((d) => d.code === "libvirt-custom-argv")?.message).toMatch(/kvm-pv-ipi=on \(libvirt's <pv-ipi> emits nothing/);
+    expect(r.diagnostics.find((d) => d.code === "libvirt-custom-argv")?.message).toMatch(
+      /kvm-pv-ipi=on \(libvirt's <pv-ipi> emits nothing/,
+    );
     expect(codes(resolve({ paravirt: { pvIpi: false, pvEoi: true } }))).not.toContain("libvirt-custom-argv");
   });
 

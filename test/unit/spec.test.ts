@@ -42,23 +42,70 @@ domains:
     vcpus: 2
 `);
     expect(l.domains[0].spec?.paravirt).toEqual({ pvIpi: true, pvUnhalt: false });
-    expect(l.domains[0].spec?.cpu).toEqual({ mode: "custom", model: "Skylake-Server", check: "none", features: { vmx: false, pcid: true } });
+    expect(l.domains[0].spec?.cpu).toEqual({
+      mode: "custom",
+      model: "Skylake-Server",
+      check: "none",
+      features: { vmx: false, pcid: true },
+    });
     expect(l.domains[1].spec?.vcpus).toBe(2);
     expect(mergeDefaults({ a: 1, o: { x: 1 } }, { o: { y: 2 } })).toEqual({ a: 1, o: { x: 1, y: 2 } });
   });
 
   test.each([
-    ["unknown feature, with a suggestion", "domains: [{name: a, paravirt: {pvIPI: true}}]", "spec-unknown-feature", "domains[0].paravirt.pvIPI", /did you mean pvIpi\?/],
-    ["a QEMU name instead of the spec key", "domains: [{name: a, paravirt: {kvm-pv-tlb-flush: true}}]", "spec-unknown-feature", 'domains[0].paravirt["kvm-pv-tlb-flush"]', /did you mean pvTlbFlush\?/],
-    ["wrong type", "domains: [{name: a, paravirt: {pvIpi: yes please}}]", "spec-invalid-value", "domains[0].paravirt.pvIpi", /expected boolean/],
+    [
+      "unknown feature, with a suggestion",
+      "domains: [{name: a, paravirt: {pvIPI: true}}]",
+      "spec-unknown-feature",
+      "domains[0].paravirt.pvIPI",
+      /did you mean pvIpi\?/,
+    ],
+    [
+      "a QEMU name instead of the spec key",
+      "domains: [{name: a, paravirt: {kvm-pv-tlb-flush: true}}]",
+      "spec-unknown-feature",
+      'domains[0].paravirt["kvm-pv-tlb-flush"]',
+      /did you mean pvTlbFlush\?/,
+    ],
+    [
+      "wrong type",
+      "domains: [{name: a, paravirt: {pvIpi: yes please}}]",
+      "spec-invalid-value",
+      "domains[0].paravirt.pvIpi",
+      /expected boolean/,
+    ],
     ["vcpus not a number", "domains: [{name: a, vcpus: two}]", "spec-invalid-value", "domains[0].vcpus", /expected number/],
     ["unknown CPU mode", "domains: [{name: a, cpu: {mode: passthrough}}]", "spec-invalid-value", "domains[0].cpu.mode", /host-passthrough/],
-    ["unknown machine type", "domains: [{name: a, machine: virt}]", "spec-invalid-value", "domains[0].machine", /q35, pc, or a versioned type/],
-    ["model with host-passthrough", "domains: [{name: a, cpu: {mode: host-passthrough, model: qemu64}}]", "spec-invalid-value", "domains[0].cpu.model", /cannot be given with cpu.mode host-passthrough/],
+    [
+      "unknown machine type",
+      "domains: [{name: a, machine: virt}]",
+      "spec-invalid-value",
+      "domains[0].machine",
+      /q35, pc, or a versioned type/,
+    ],
+    [
+      "model with host-passthrough",
+      "domains: [{name: a, cpu: {mode: host-passthrough, model: qemu64}}]",
+      "spec-invalid-value",
+      "domains[0].cpu.model",
+      /cannot be given with cpu.mode host-passthrough/,
+    ],
     ["unknown domain field", "domains: [{name: a, vcpu: 2}]", "spec-unknown-field", "domains[0].vcpu", /did you mean vcpus\?/],
     ["missing name", "domains: [{vcpus: 2}]", "spec-missing-field", "domains[0].name", /required/],
-    ["PV feature in cpu.features", "domains: [{name: a, cpu: {features: {kvm-pv-ipi: true}}}]", "spec-invalid-value", 'domains[0].cpu.features["kvm-pv-ipi"]', /set paravirt.pvIpi instead/],
-    ["model with a comma", "domains: [{name: a, cpu: {model: 'qemu64,kvm=off'}}]", "spec-invalid-value", "domains[0].cpu.model", /letters, digits/],
+    [
+      "PV feature in cpu.features",
+      "domains: [{name: a, cpu: {features: {kvm-pv-ipi: true}}}]",
+      "spec-invalid-value",
+      'domains[0].cpu.features["kvm-pv-ipi"]',
+      /set paravirt.pvIpi instead/,
+    ],
+    [
+      "model with a comma",
+      "domains: [{name: a, cpu: {model: 'qemu64,kvm=off'}}]",
+      "spec-invalid-value",
+      "domains[0].cpu.model",
+      /letters, digits/,
+    ],
     ["unknown irqchip", "domains: [{name: a, irqchip: userspace}]", "spec-invalid-value", "domains[0].irqchip", /kernel/],
     ["unknown top-level key", "domain: []\ndomains: []", "spec-unknown-field", "domain", /did you mean domains\?/],
   ])("%s", (_what, text, code, path, message) => {

@@ -41,7 +41,9 @@ async function run(ctx: Ctx, file: string, opts: Opts): Promise<void> {
 export function registerApply(program: Command, ctx: Ctx): void {
   program
     .command("apply")
-    .description("defines new domains, redefines changed ones keeping UUID, devices and other metadata; restarts running ones only with --restart if-needed")
+    .description(
+      "defines new domains, redefines changed ones keeping UUID, devices and other metadata; restarts running ones only with --restart if-needed",
+    )
     .argument("<file>", "the spec, YAML or JSON ('-' reads standard input)")
     .addOption(connectOption())
     .addOption(hostOption())

@@ -17,10 +17,20 @@ const view: View<AuditReport> = {
   human: (r) => {
     const out: string[] = [];
     if (r.violations.length)
-      out.push(table([["DOMAIN", "POLICY", "LEVEL", "FEATURE", "VIOLATION"], ...r.violations.map((v) => [v.domain, v.policy, v.enforcementLevel, v.feature ?? "-", `${v.message}. Fix: ${v.fix}`])], ""));
+      out.push(
+        table(
+          [
+            ["DOMAIN", "POLICY", "LEVEL", "FEATURE", "VIOLATION"],
+            ...r.violations.map((v) => [v.domain, v.policy, v.enforcementLevel, v.feature ?? "-", `${v.message}. Fix: ${v.fix}`]),
+          ],
+          "",
+        ),
+      );
     for (const u of r.unchecked) out.push(`not checked: ${u.domain}: ${u.reason}`);
     const mandatory = mandatoryCount(r);
-    out.push(`${r.domains} domain(s): ${mandatory} mandatory and ${r.violations.length - mandatory} advisory violation(s), ${r.unchecked.length} not checked`);
+    out.push(
+      `${r.domains} domain(s): ${mandatory} mandatory and ${r.violations.length - mandatory} advisory violation(s), ${r.unchecked.length} not checked`,
+    );
     return out.join("\n");
   },
   json: (r) => ({ ...r, mandatory: mandatoryCount(r), advisory: r.violations.length - mandatoryCount(r) }),
@@ -35,7 +45,8 @@ interface Opts {
 
 async function run(ctx: Ctx, file: string | undefined, opts: Opts): Promise<void> {
   const { io } = ctx;
-  if (opts.connect ? file !== undefined : file === undefined) throw new UsageError("check takes exactly one FILE, or --connect URI instead");
+  if (opts.connect ? file !== undefined : file === undefined)
+    throw new UsageError("check takes exactly one FILE, or --connect URI instead");
   const present = chooseView(io, opts.json, view);
   let settings;
   try {
@@ -62,7 +73,9 @@ async function run(ctx: Ctx, file: string | undefined, opts: Opts): Promise<void
 export function registerCheck(program: Command, ctx: Ctx): void {
   program
     .command("check")
-    .description("organisation policies over the resolved features of a spec's domains, or of every domain on a libvirt host; exit 1 on a mandatory violation")
+    .description(
+      "organisation policies over the resolved features of a spec's domains, or of every domain on a libvirt host; exit 1 on a mandatory violation",
+    )
     .argument("[file]", "the spec, YAML or JSON (omit with --connect)")
     .addOption(new Option("--policy <file>", "a Pulumi policy-config file (YAML or JSON)").makeOptionMandatory())
     .addOption(new Option("--connect <uri>", "audit the live domains of this libvirt host instead of a spec").argParser(uriArgument))

@@ -17,18 +17,31 @@ function formatPlan(hosts: HostPlan[]): string {
   for (const h of hosts) {
     out.push(`host ${h.uri}${h.error ? `: ERROR ${h.error}` : ""}`);
     for (const d of h.domains) {
-      const flags = [d.restartNeeded ? "restart needed" : "", d.drift.length ? "DRIFT" : "", d.error ? `ERROR ${d.error}` : ""].filter(Boolean).join(", ");
+      const flags = [d.restartNeeded ? "restart needed" : "", d.drift.length ? "DRIFT" : "", d.error ? `ERROR ${d.error}` : ""]
+        .filter(Boolean)
+        .join(", ");
       out.push(`  ${d.action.padEnd(16)} ${d.domain}${flags ? `  [${flags}]` : ""}`);
       for (const c of d.fieldChanges) out.push(`      ${c.field}: ${JSON.stringify(c.current)} -> ${JSON.stringify(c.desired)}`);
       if (d.action === "update" && d.featureChanges.length)
-        out.push(table([["FEATURE", "CURRENT", "DESIRED"], ...d.featureChanges.map((c) => [c.feature, onOff(c.current), onOff(c.desired)])], "      "));
-      for (const x of d.drift) out.push(`      drift: ${x.feature} was ${x.recorded ? "on" : "off"} when defined, is ${x.current === null ? "absent" : x.current ? "on" : "off"} now`);
-      for (const x of d.pendingRestart) out.push(`      restart pending: ${x.feature} runs ${x.running ? "on" : "off"}, defined ${x.defined ? "on" : "off"}`);
+        out.push(
+          table(
+            [["FEATURE", "CURRENT", "DESIRED"], ...d.featureChanges.map((c) => [c.feature, onOff(c.current), onOff(c.desired)])],
+            "      ",
+          ),
+        );
+      for (const x of d.drift)
+        out.push(
+          `      drift: ${x.feature} was ${x.recorded ? "on" : "off"} when defined, is ${x.current === null ? "absent" : x.current ? "on" : "off"} now`,
+        );
+      for (const x of d.pendingRestart)
+        out.push(`      restart pending: ${x.feature} runs ${x.running ? "on" : "off"}, defined ${x.defined ? "on" : "off"}`);
     }
   }
   const all = hosts.flatMap((h) => h.domains);
   const n = (a: string) => all.filter((d) => d.action === a).length;
-  out.push(`plan: ${n("create")} to create, ${n("update")} to update, ${n("unchanged")} unchanged, ${n("delete-candidate")} delete candidate(s)`);
+  out.push(
+    `plan: ${n("create")} to create, ${n("update")} to update, ${n("unchanged")} unchanged, ${n("delete-candidate")} delete candidate(s)`,
+  );
   return out.join("\n");
 }
 
@@ -40,13 +53,16 @@ const view: View<HostPlan[]> = {
 
 export const hasFailures = (hosts: HostPlan[]) => hosts.some((h) => h.error || h.domains.some((d) => d.error));
 // delete candidates are reported, not counted: apply never deletes
-const hasChanges = (hosts: HostPlan[]) => hosts.some((h) => h.domains.some((d) => d.action === "create" || d.action === "update" || d.pendingRestart.length > 0));
+const hasChanges = (hosts: HostPlan[]) =>
+  hosts.some((h) => h.domains.some((d) => d.action === "create" || d.action === "update" || d.pendingRestart.length > 0));
 
 /** The spec's domains with their hosts, or null after printing why not (an error for plan and apply). */
 export function loadTargets(io: Io, file: string, connect: readonly string[]): Target[] | null {
   const loaded = parseSpecText(readText(io, file, "spec"));
   const t = targets(loaded, connect);
-  const errors = [...loaded.diagnostics, ...loaded.domains.flatMap((d) => d.diagnostics), ...t.diagnostics].filter((d) => d.severity === "error");
+  const errors = [...loaded.diagnostics, ...loaded.domains.flatMap((d) => d.diagnostics), ...t.diagnostics].filter(
+    (d) => d.severity === "error",
+  );
   if (errors.length) {
     io.err(`${file}:\n${formatDiagnostics(errors)}`);
     return null;
@@ -84,7 +100,9 @@ async function run(ctx: Ctx, file: string, opts: Opts): Promise<void> {
 export function registerPlan(program: Command, ctx: Ctx): void {
   program
     .command("plan")
-    .description("per host and domain: create, update, unchanged or delete-candidate, the feature changes current -> desired, drift, restarts needed")
+    .description(
+      "per host and domain: create, update, unchanged or delete-candidate, the feature changes current -> desired, drift, restarts needed",
+    )
     .argument("<file>", "the spec, YAML or JSON ('-' reads standard input)")
     .addOption(connectOption())
     .addOption(hostOption())

@@ -19,7 +19,10 @@ interface Opts {
 
 async function run(ctx: Ctx, opts: Opts): Promise<void> {
   const present = chooseView(ctx.io, opts.json, view);
-  const profile = await probeHost({ connect: opts.libvirt ? (opts.connect ?? "qemu:///system") : null, progress: (s) => ctx.io.err(`probe: ${s}`) });
+  const profile = await probeHost({
+    connect: opts.libvirt ? (opts.connect ?? "qemu:///system") : null,
+    progress: (s) => ctx.io.err(`probe: ${s}`),
+  });
   present(profile);
   ctx.exit(EXIT.ok);
 }
@@ -29,7 +32,12 @@ export function registerProbe(program: Command, ctx: Ctx): void {
     .command("probe")
     .description("a host profile of this machine, read from QEMU, KVM and libvirt (save --json output for --host)")
     .addOption(jsonOption())
-    .addOption(new Option("--connect <uri>", "the libvirt URI to ask for its version and host-model CPU").argParser(uriArgument).default(undefined, "qemu:///system").conflicts("libvirt"))
+    .addOption(
+      new Option("--connect <uri>", "the libvirt URI to ask for its version and host-model CPU")
+        .argParser(uriArgument)
+        .default(undefined, "qemu:///system")
+        .conflicts("libvirt"),
+    )
     .option("--no-libvirt", "do not ask libvirt")
     .action((opts: Opts) => run(ctx, opts));
 }

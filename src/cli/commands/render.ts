@@ -21,20 +21,34 @@ function summary(r: RenderedSpec): string {
   return `${r.domains.length} domain(s): ${count("error")} error(s), ${count("warning")} warning(s), ${count("info")} note(s)`;
 }
 
-const fileDiagnostics = ({ file, result }: RenderModel) => (result.diagnostics.length ? [`${file}:\n${formatDiagnostics(result.diagnostics)}`] : []);
+const fileDiagnostics = ({ file, result }: RenderModel) =>
+  result.diagnostics.length ? [`${file}:\n${formatDiagnostics(result.diagnostics)}`] : [];
 const topLevel = (r: RenderedSpec) => (r.diagnostics.length ? { diagnostics: r.diagnostics } : {});
 
 const renderView: View<RenderModel> = {
   human: (m) =>
-    [...fileDiagnostics(m), ...m.result.domains.map((d) => formatDomain(d, { xml: m.xml, args: m.args }) + "\n"), summary(m.result)].join("\n"),
+    [...fileDiagnostics(m), ...m.result.domains.map((d) => formatDomain(d, { xml: m.xml, args: m.args }) + "\n"), summary(m.result)].join(
+      "\n",
+    ),
   json: ({ result }) => ({
-    domains: result.domains.map((d) => ({ name: d.name, domainXml: d.domainXml, qemuArgs: d.qemuArgs, features: d.features, diagnostics: d.diagnostics })),
+    domains: result.domains.map((d) => ({
+      name: d.name,
+      domainXml: d.domainXml,
+      qemuArgs: d.qemuArgs,
+      features: d.features,
+      diagnostics: d.diagnostics,
+    })),
     ...topLevel(result),
   }),
 };
 
 const validateView: View<RenderModel> = {
-  human: (m) => [...fileDiagnostics(m), ...m.result.domains.map((d) => `domain ${d.name}\n${formatDiagnostics(d.diagnostics)}`), summary(m.result)].join("\n"),
+  human: (m) =>
+    [
+      ...fileDiagnostics(m),
+      ...m.result.domains.map((d) => `domain ${d.name}\n${formatDiagnostics(d.diagnostics)}`),
+      summary(m.result),
+    ].join("\n"),
   json: ({ result }) => ({ domains: result.domains.map((d) => ({ name: d.name, diagnostics: d.diagnostics })), ...topLevel(result) }),
 };
 
@@ -54,7 +68,8 @@ function run(ctx: Ctx, file: string, opts: Opts, view: View<RenderModel>): void 
   ctx.exit(loaded.unreadable ? EXIT.usage : specHasErrors(result) ? EXIT.diagnostics : EXIT.ok);
 }
 
-export const hostOption = () => new Option("--host <profile>", "host profile JSON (from `kvm-paravirt probe --json`); default: an assumed current host");
+export const hostOption = () =>
+  new Option("--host <profile>", "host profile JSON (from `kvm-paravirt probe --json`); default: an assumed current host");
 export const jsonOption = () => new Option("--json", `machine-readable output (a JSON document with "formatVersion")`);
 
 export function registerRender(program: Command, ctx: Ctx): void {

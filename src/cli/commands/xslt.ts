@@ -18,7 +18,10 @@ interface Opts {
 function run(ctx: Ctx, file: string, opts: Opts): void {
   const loaded = parseSpecText(readText(ctx.io, file, "spec"));
   const d = loaded.domains.find((x) => x.name === opts.domain);
-  if (!d) throw new UsageError(`${file} has no domain ${JSON.stringify(opts.domain)}; it has ${loaded.domains.map((x) => x.name).join(", ") || "none"}`);
+  if (!d)
+    throw new UsageError(
+      `${file} has no domain ${JSON.stringify(opts.domain)}; it has ${loaded.domains.map((x) => x.name).join(", ") || "none"}`,
+    );
   if (!d.spec) {
     ctx.io.err(formatDiagnostics(d.diagnostics));
     return ctx.exit(EXIT.diagnostics);
