@@ -1,11 +1,40 @@
-/** Unit, property and oracle suites run together; oracle suites need /dev/kvm, QEMU and libvirtd. */
-module.exports = {
+/**
+ * Three projects; `npx jest` runs them all, `--selectProjects NAME` one of them:
+ *   unit   fast suites that need no QEMU, libvirt or network (`npm run test:unit`);
+ *          a few parts that want real programs (e.g. virt-xml-validate) skip themselves
+ *   oracle the suites that ask the real QEMU/libvirt: /dev/kvm, QEMU and libvirtd
+ *   pack   the npm tarball installed without dev dependencies (`npm run test:pack`):
+ *          npm and the registry (or a warm npm cache)
+ */
+const shared = {
   testEnvironment: "node",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
-  testMatch: ["<rootDir>/test/**/*.test.ts"],
   testTimeout: 120000,
-  maxWorkers: 2,
-  globalSetup: "<rootDir>/test/helpers/global-setup.js",
   // examples/typescript imports the package by name, as a user program does
   moduleNameMapper: { "^kvm-paravirt$": "<rootDir>/index.ts", "^kvm-paravirt/core$": "<rootDir>/src/index.ts" },
+};
+
+module.exports = {
+  maxWorkers: 2,
+  testTimeout: 120000,
+  projects: [
+    {
+      ...shared,
+      displayName: "unit",
+      testMatch: ["<rootDir>/test/{unit,property,policy,pulumi}/**/*.test.ts"],
+    },
+    {
+      ...shared,
+      displayName: "oracle",
+      testMatch: ["<rootDir>/test/oracle/**/*.test.ts"],
+      // starts libvirtd (as root) for the libvirt oracles; runs only when an oracle suite does
+      globalSetup: "<rootDir>/test/helpers/global-setup.js",
+    },
+    {
+      ...shared,
+      displayName: "pack",
+      testMatch: ["<rootDir>/test/pack/**/*.test.ts"],
+      testTimeout: 300000,
+    },
+  ],
 };

@@ -7,7 +7,8 @@ const os = require("node:os");
 const path = require("node:path");
 
 const root = path.join(__dirname, "..");
-// build dist/ (the CLI tests run it), then type-check the tests, the policy pack and the examples too
+// build dist/ afresh (the CLI tests run it), then type-check the tests, the policy pack and the examples too
+require("./clean");
 for (const args of [
   ["tsc", "-p", "tsconfig.json"],
   ["tsc", "-p", "tsconfig.test.json", "--noEmit"],
