@@ -7,8 +7,12 @@ import { atLeast, compareVersions, majorMinor, parseVersion } from "../util/vers
  */
 export type MachineFamily = "q35" | "i440fx";
 
-const ALIASES: Record<string, MachineFamily> = { q35: "q35", pc: "i440fx" };
-const VERSIONED_RE = /^pc-(q35|i440fx)-(\d+\.\d+(?:\.\d+)?)$/;
+// a Map: the machine name is user input, and a plain object would answer for "constructor"
+const ALIASES: ReadonlyMap<string, MachineFamily> = new Map([
+  ["q35", "q35"],
+  ["pc", "i440fx"],
+]);
+const VERSIONED_RE = /^pc-(q35|i440fx)-(\d{1,3}\.\d{1,3}(?:\.\d{1,3})?)$/;
 
 /**
  * Oldest versioned types a QEMU release still has: 7.2 probed (query-machines),
@@ -23,7 +27,7 @@ const oldestFor = (qemu: string, family: MachineFamily) => OLDEST.find((o) => at
 export const MACHINE_PATTERN_HELP = "q35, pc, or a versioned type such as pc-q35-7.2 or pc-i440fx-5.1";
 
 export function isMachineSyntax(text: string): boolean {
-  return text in ALIASES || VERSIONED_RE.test(text);
+  return ALIASES.has(text) || VERSIONED_RE.test(text);
 }
 
 export interface ResolvedMachine {
@@ -48,7 +52,7 @@ function familyPrefix(family: MachineFamily): string {
 export function resolveMachine(requested: string, host: HostProfile): ResolvedMachine {
   let family: MachineFamily;
   let resolved: string;
-  const alias = ALIASES[requested];
+  const alias = ALIASES.get(requested);
   if (alias) {
     family = alias;
     const known = host.machines?.find((m) => m.alias === requested);

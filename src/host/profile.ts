@@ -7,39 +7,44 @@ import { atLeast } from "../util/version";
  * writes one from the real programs; without one the resolver assumes
  * ASSUMED_HOST and says so.
  */
+/** Names from a profile reach XML and QEMU option strings: identifiers only, as the spec's are. */
+const ident = (what: string) => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, `${what} (letters, digits, . _ -; at most 64)`);
+const version = (what: string) =>
+  z.string().regex(/^\d{1,4}\.\d{1,4}(\.\d{1,6})?$/, `a ${what} version such as 7.2.0 (numbers of at most 4 digits)`);
+
 export const HostProfileSchema = z.strictObject({
   /** `kvm-paravirt probe --json` writes the CLI's JSON format version; a profile is read whatever it is */
-  formatVersion: z.string().optional(),
+  formatVersion: z.string().max(16).optional(),
   /** QEMU version, e.g. "7.2.22" */
-  qemu: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a QEMU version such as 7.2.0"),
+  qemu: version("QEMU"),
   /** libvirt version, e.g. "9.0.0" */
-  libvirt: z
-    .string()
-    .regex(/^\d+\.\d+(\.\d+)?$/, "a libvirt version such as 9.0.0")
-    .optional(),
+  libvirt: version("libvirt").optional(),
   /** host kernel release, e.g. "6.1.0-18-amd64" */
   kernel: z
     .string()
-    .regex(/^\d+\.\d+/, "a kernel release such as 6.1")
+    .regex(/^\d{1,4}\.\d{1,4}[A-Za-z0-9._+~-]{0,64}$/, "a kernel release such as 6.1 or 6.1.0-18-amd64")
     .optional(),
   kvm: z
     .strictObject({
       /** /dev/kvm usable */
       available: z.boolean(),
       /** QEMU property names of the FEAT_KVM bits that `-cpu host` expands to (QMP query-cpu-model-expansion) */
-      supported: z.array(z.string()).optional(),
+      supported: z.array(ident("a QEMU property name such as kvm-pv-ipi")).max(256).optional(),
       /** KVM_CAP_ENFORCE_PV_FEATURE_CPUID works (QEMU started with kvm-pv-enforce-cpuid=on) */
       enforceCpuid: z.boolean().optional(),
     })
     .optional(),
   /** machine types of the host's QEMU (QMP query-machines): name and alias */
-  machines: z.array(z.strictObject({ name: z.string(), alias: z.string().optional() })).optional(),
+  machines: z
+    .array(z.strictObject({ name: ident("a machine type such as pc-q35-7.2"), alias: ident("a machine alias such as q35").optional() }))
+    .max(4096)
+    .optional(),
   /** the CPU model libvirt uses for host-model (virsh domcapabilities) */
-  hostModel: z.string().optional(),
+  hostModel: ident("a CPU model name such as Skylake-Server-IBRS").optional(),
   /** where the profile came from */
   source: z.enum(["probe", "assumed", "spec", "file"]).optional(),
   /** free text: hostname, date */
-  description: z.string().optional(),
+  description: z.string().max(4096).optional(),
 });
 
 export type HostProfile = z.infer<typeof HostProfileSchema>;

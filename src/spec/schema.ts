@@ -16,10 +16,22 @@ export const ACCELS = ["kvm", "tcg"] as const;
 const NAME_FORBIDDEN = /[<>&'",\s/\\\x00-\x1f\x7f]/;
 export const NAME_HELP = "1-255 bytes, not starting with '-', without < > & quotes commas whitespace slashes or control characters";
 
+/**
+ * The first character XML 1.0 cannot hold (its Char production: no controls but tab and
+ * line breaks, no U+FFFE/U+FFFF, no lone surrogate), or null. libvirt refuses such names
+ * or stores U+FFFD instead, after which the domain no longer matches its spec.
+ */
+export function xmlInvalidChar(s: string): string | null {
+  const m = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.exec(s);
+  return m ? `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` : null;
+}
+
 export const domainName = z.string().superRefine((s, ctx) => {
   const bytes = Buffer.byteLength(s, "utf8");
   let problem: string | null = null;
+  const invalid = xmlInvalidChar(s);
   if (bytes === 0) problem = "is empty";
+  else if (invalid) problem = `contains ${invalid}, which XML (and so libvirt) cannot hold`;
   else if (bytes > 255) problem = `is ${bytes} bytes long`;
   else if (s.startsWith("-")) problem = "starts with '-'";
   else {
@@ -29,16 +41,29 @@ export const domainName = z.string().superRefine((s, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: `domain name ${problem}; allowed: ${NAME_HELP}` });
 });
 
-/** CPU model and feature names: QEMU/libvirt identifiers only. */
-const IDENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** CPU model, feature and machine names: QEMU/libvirt identifiers only (never a comma, so never an option string's separator). */
+export const IDENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * The PV feature a CPU feature name spells, whichever spelling QEMU accepts: its
+ * `-cpu` parser turns every '_' into '-' (feat2prop), so kvm_pv_ipi and kvm-pv_ipi are kvm-pv-ipi.
+ */
+export function pvFeatureSpelled(name: string) {
+  return FEATURE_BY_QEMU_NAME.get(name) ?? FEATURE_BY_QEMU_NAME.get(name.replace(/_/g, "-"));
+}
+/** CPU models that are not models but the passthrough modes. */
+export const PASSTHROUGH_MODELS: ReadonlyMap<string, string> = new Map([
+  ["host", "host-passthrough"],
+  ["max", "maximum"],
+]);
 const cpuModel = z.string().regex(IDENT_RE, "a CPU model name such as qemu64 or Skylake-Server (letters, digits, . _ -)");
 
 const cpuFeatureMap = z
   .record(z.string().regex(IDENT_RE, "a CPU feature name such as x2apic or arch-capabilities"), z.boolean())
   .superRefine((m, ctx) => {
     for (const name of Object.keys(m)) {
-      const pv = FEATURE_BY_QEMU_NAME.get(name);
-      if (pv || name === "x2apic")
+      const pv = pvFeatureSpelled(name);
+      if (pv || name.replace(/_/g, "-") === "x2apic")
         ctx.addIssue({
           code: "custom",
           path: [name],
@@ -64,14 +89,20 @@ const paravirtShape = Object.fromEntries(FEATURES.map((f) => [f.specKey, z.boole
 >;
 export const paravirtSchema = z.strictObject(paravirtShape);
 
-const versionString = (what: string) => z.string().regex(/^\d+\.\d+(\.\d+)?/, `a ${what} version such as 7.2.0`);
+/** A release number as QEMU and libvirt write them; bounded, so no number overflows into 1e+23. */
+export const releaseVersion = (what: string) =>
+  z.string().regex(/^\d{1,4}\.\d{1,4}(\.\d{1,6})?$/, `a ${what} version such as 7.2.0 (numbers of at most 4 digits)`);
+/** A kernel release as uname -r prints it, e.g. 6.1.0-18-amd64. */
+export const kernelRelease = z
+  .string()
+  .regex(/^\d{1,4}\.\d{1,4}[A-Za-z0-9._+~-]{0,64}$/, "a kernel release such as 6.1 or 6.1.0-18-amd64 (letters, digits, . _ + ~ -)");
 
 export const hostSchema = z.strictObject({
-  qemu: versionString("QEMU").optional(),
-  libvirt: versionString("libvirt").optional(),
-  kernel: versionString("kernel").optional(),
+  qemu: releaseVersion("QEMU").optional(),
+  libvirt: releaseVersion("libvirt").optional(),
+  kernel: kernelRelease.optional(),
 });
-export const guestSchema = z.strictObject({ kernel: versionString("kernel").optional() });
+export const guestSchema = z.strictObject({ kernel: kernelRelease.optional() });
 
 const machine = z.string().refine(isMachineSyntax, { message: `a machine type: ${MACHINE_PATTERN_HELP}` });
 
@@ -100,6 +131,13 @@ export const defaultsSchema = z.strictObject(domainFields);
 
 export const domainSchema = z.strictObject({ name: domainName, ...domainFields }).superRefine((d, ctx) => {
   const mode = d.cpu?.mode ?? "custom";
+  const passthrough = d.cpu?.model === undefined ? undefined : PASSTHROUGH_MODELS.get(d.cpu.model);
+  if (passthrough && mode === "custom")
+    ctx.addIssue({
+      code: "custom",
+      path: ["cpu", "model"],
+      message: `${d.cpu!.model} is not a CPU model but a passthrough mode: use cpu.mode ${passthrough} (without a model)`,
+    });
   if (d.cpu?.model !== undefined && mode !== "custom")
     ctx.addIssue({
       code: "custom",
