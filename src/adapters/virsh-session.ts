@@ -20,10 +20,32 @@ export function virshQuote(arg: string): string {
 
 export class VirshSessionError extends Error {}
 
+/** How long one libvirt call may take: KVM_PARAVIRT_TIMEOUT (seconds) or 60 s. */
+export function defaultTimeoutMs(): number {
+  const s = Number(process.env.KVM_PARAVIRT_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
+
+/**
+ * Parses `virsh list --all --uuid --name` ("<uuid> <name>" per line) into name -> UUID.
+ * A domain is then always addressed by its UUID: `--domain X` is looked up as an ID,
+ * then a UUID, then a name, so a name like "1" or another domain's UUID would hit
+ * another domain.
+ */
+export function parseUuidNameList(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split("\n")) {
+    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) (.+)$/.exec(line);
+    if (m) out.set(m[2], m[1]);
+  }
+  return out;
+}
+
 interface Pending {
   marker: string;
   line: string;
   resolve: (r: VirshResult) => void;
+  timer: NodeJS.Timeout;
 }
 
 export class VirshSession {
@@ -35,7 +57,11 @@ export class VirshSession {
   private dead: Error | null = null;
   private tmpDir: string | null = null;
 
-  constructor(readonly uri: string) {
+  constructor(
+    readonly uri: string,
+    /** one command's time limit; then the session is ended and every call fails, naming the host */
+    readonly timeoutMs: number = defaultTimeoutMs(),
+  ) {
     this.child = spawn(virshBinary(), ["-q", "-c", uri], { stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.setEncoding("utf8").on("data", (s: string) => {
       this.out += s;
@@ -45,15 +71,20 @@ export class VirshSession {
       this.err += s;
       this.drain();
     });
-    const fail = (e: Error) => {
-      this.dead = e;
-      for (const p of this.queue.splice(0)) p.resolve({ code: null, stdout: "", stderr: `${this.err}\n${e.message}` });
-    };
+    const fail = (e: Error) => this.fail(e);
     this.child.on("error", (e) => fail(new VirshSessionError(`virsh could not start: ${e.message}`)));
     this.child.on("exit", (code) =>
       fail(new VirshSessionError(`virsh exited (${code}) on ${uri}: ${this.err.trim().split("\n").slice(-1)[0] ?? ""}`)),
     );
     this.child.stdin.on("error", () => undefined);
+  }
+
+  private fail(e: Error): void {
+    this.dead ??= e;
+    for (const p of this.queue.splice(0)) {
+      clearTimeout(p.timer);
+      p.resolve({ code: null, stdout: "", stderr: `${this.err}\n${this.dead.message}` });
+    }
   }
 
   private drain(): void {
@@ -74,6 +105,7 @@ export class VirshSession {
       const stderr = this.err.slice(0, ei);
       this.err = this.err.slice(ei + errEnd.length);
       this.queue.shift();
+      clearTimeout(p.timer);
       p.resolve({ code: /^error: /m.test(stderr) ? 1 : 0, stdout, stderr });
     }
   }
@@ -84,9 +116,25 @@ export class VirshSession {
     const marker = `__KPV_${process.pid}_${++this.seq}__`;
     const line = args.map(virshQuote).join(" ");
     return new Promise((resolve) => {
-      this.queue.push({ marker, line, resolve });
+      const timer = setTimeout(() => {
+        const secs = Math.round(this.timeoutMs / 100) / 10;
+        this.fail(
+          new VirshSessionError(
+            `libvirt on ${this.uri} did not answer within ${secs} s (${args[0]}); raise --timeout or KVM_PARAVIRT_TIMEOUT if it is only slow`,
+          ),
+        );
+        this.child.kill("SIGKILL");
+      }, this.timeoutMs);
+      this.queue.push({ marker, line, resolve, timer });
       this.child.stdin.write(`${line}\necho ${marker}\necho --err ${marker}\n`);
     });
+  }
+
+  /** name -> UUID of every domain on the host, or the error text. */
+  async domains(): Promise<{ byName: Map<string, string> } | { error: string }> {
+    const r = await this.run(["list", "--all", "--uuid", "--name"]);
+    if (r.code !== 0) return { error: r.stderr.replace(/^error: /gm, "").trim() || "virsh list failed" };
+    return { byName: parseUuidNameList(r.stdout) };
   }
 
   /** Defines a domain from XML (virsh reads a file: a private temporary one). */

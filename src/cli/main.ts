@@ -10,6 +10,7 @@ import { registerPlan } from "./commands/plan";
 import { registerProbe } from "./commands/probe";
 import { registerRender } from "./commands/render";
 import { registerXslt } from "./commands/xslt";
+import { redactSecrets } from "../util/secrets";
 import { processIo, UsageError, type Io } from "./io";
 
 /**
@@ -74,7 +75,11 @@ function buildProgram(ctx: Ctx): Command {
 /** Usage errors exit 2, except for plan and apply, where every error is 1 (2 means changes pending). */
 const usageExit = (argv: readonly string[]) => (argv[0] === "plan" || argv[0] === "apply" ? PLAN_EXIT.error : EXIT.usage);
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/** Every line the CLI prints goes through this: no URI password ever reaches a terminal or a log. */
+const redacting = (io: Io): Io => ({ ...io, out: (s) => io.out(redactSecrets(s)), err: (s) => io.err(redactSecrets(s)) });
+
+export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
+  const io = redacting(rawIo);
   let code: number = EXIT.ok;
   const program = buildProgram({ io, exit: (c) => (code = c) });
   if (argv.length === 0) {

@@ -2,7 +2,9 @@ import { FEATURES } from "../catalog/features";
 import { resolveMachine } from "../catalog/machines";
 import type { Diagnostic } from "../diagnostics";
 import { ASSUMED_HOST, type HostProfile } from "../host/profile";
+import { randomUUID } from "node:crypto";
 import { renderDomain } from "../pipeline";
+import { renderDomainXml } from "../render/domain-xml";
 import { resolveDomain, type FeatureSource, type Resolution } from "../resolve/resolve";
 import { validateSpecObject, type LoadedSpec } from "../spec/load";
 import type { DomainSpec } from "../spec/schema";
@@ -40,6 +42,8 @@ export interface DomainPlan {
   pendingRestart: { feature: string; running: boolean; defined: boolean }[];
   /** the domain runs (or is paused) and the change takes effect only after a restart */
   restartNeeded: boolean;
+  /** the existing domain's UUID: every libvirt call addresses it by this, never by name */
+  uuid?: string;
   /** why this domain could not be planned */
   error?: string;
   /** internal: what apply defines */
@@ -107,12 +111,12 @@ function liveResolution(
   return { resolution: resolveDomain(d.spec, host), recorded: read.recorded };
 }
 
-async function realizedFeatures(session: VirshSession, name: string, props: string[]): Promise<Record<string, boolean> | null> {
+async function realizedFeatures(session: VirshSession, uuid: string, props: string[]): Promise<Record<string, boolean> | null> {
   const exec = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
     const r = await session.run([
       "qemu-monitor-command",
       "--domain",
-      name,
+      uuid,
       "--cmd",
       JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }),
     ]);
@@ -126,7 +130,14 @@ async function realizedFeatures(session: VirshSession, name: string, props: stri
   }
 }
 
-async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, exists: boolean, host?: HostProfile): Promise<DomainPlan> {
+/** The plan for one spec domain; `uuid` is the existing domain's (by exact name), undefined when there is none. */
+async function planDomain(
+  session: VirshSession,
+  uri: string,
+  spec: DomainSpec,
+  uuid: string | undefined,
+  host?: HostProfile,
+): Promise<DomainPlan> {
   const { resolution: want, rendered } = renderDomain(spec, host);
   const base: DomainPlan = {
     uri,
@@ -140,7 +151,9 @@ async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, 
     restartNeeded: false,
     desiredXml: rendered.domainXml,
   };
-  if (!exists) {
+  if (!uuid) {
+    // a UUID of our own: a define that races another one for the name fails instead of replacing it
+    base.desiredXml = renderDomainXml(want, { uuid: randomUUID() });
     base.featureChanges = [...want.features.values()].map((x) => ({
       feature: x.feature.qemu,
       current: null,
@@ -148,9 +161,10 @@ async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, 
     }));
     return base;
   }
-  const dump = await session.run(["dumpxml", "--inactive", "--security-info", "--domain", spec.name]);
+  base.uuid = uuid;
+  const dump = await session.run(["dumpxml", "--inactive", "--security-info", "--domain", uuid]);
   if (dump.code !== 0) return { ...base, action: "unchanged", error: dump.stderr.trim() };
-  const state = (await session.run(["domstate", "--domain", spec.name])).stdout.trim() || "unknown";
+  const state = (await session.run(["domstate", "--domain", uuid])).stdout.trim() || "unknown";
   const liveXml = dump.stdout;
   const hostForNames = want.host ?? ASSUMED_HOST;
   const cur = written(liveXml, hostForNames);
@@ -184,7 +198,7 @@ async function planDomain(session: VirshSession, uri: string, spec: DomainSpec, 
   const pendingRestart: DomainPlan["pendingRestart"] = [];
   if (running && live.resolution) {
     const props = [...live.resolution.features.keys()];
-    const realized = await realizedFeatures(session, spec.name, props);
+    const realized = await realizedFeatures(session, uuid, props);
     if (realized)
       for (const p of props)
         if (realized[p] !== live.resolution.features.get(p)!.enabled)
@@ -226,54 +240,58 @@ export interface FleetOptions {
   progress?: (line: string) => void;
   /** hosts worked on at once */
   parallel?: number;
+  /** one libvirt call's time limit (default: KVM_PARAVIRT_TIMEOUT seconds, else 60 s) */
+  timeoutMs?: number;
 }
 
-async function withSession<T>(uri: string, fn: (s: VirshSession, names: Set<string>) => Promise<T>, onError: (e: string) => T): Promise<T> {
-  const session = new VirshSession(uri);
+async function withSession<T>(
+  uri: string,
+  opts: FleetOptions,
+  fn: (s: VirshSession, byName: Map<string, string>) => Promise<T>,
+  onError: (e: string) => T,
+): Promise<T> {
+  const session = new VirshSession(uri, opts.timeoutMs);
   try {
-    const list = await session.run(["list", "--all", "--name"]);
-    if (list.code !== 0) return onError(virshError(list.stderr) || "virsh failed");
-    const names = new Set(
-      list.stdout
-        .split("\n")
-        .map((s) => s.trim())
-        .filter(Boolean),
-    );
-    return await fn(session, names);
+    const list = await session.domains();
+    if ("error" in list) return onError(list.error);
+    return await fn(session, list.byName);
   } finally {
     session.close();
   }
 }
+
+const deleteCandidate = (uri: string, domain: string, uuid: string): DomainPlan => ({
+  uri,
+  domain,
+  uuid,
+  action: "delete-candidate",
+  state: "defined",
+  fieldChanges: [],
+  featureChanges: [],
+  drift: [],
+  pendingRestart: [],
+  restartNeeded: false,
+});
 
 export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}): Promise<HostPlan[]> {
   const uris = [...new Set(ts.map((t) => t.uri))];
   return eachHost(uris, opts.parallel ?? 4, (uri) =>
     withSession(
       uri,
-      async (session, names) => {
+      opts,
+      async (session, byName) => {
         const mine = ts.filter((t) => t.uri === uri);
         const domains: DomainPlan[] = [];
         for (const [i, t] of mine.entries()) {
           if (mine.length > 20 && i % 20 === 0) opts.progress?.(`plan: ${uri}: ${i}/${mine.length}`);
-          domains.push(await planDomain(session, uri, t.spec, names.has(t.spec.name), opts.host));
+          domains.push(await planDomain(session, uri, t.spec, byName.get(t.spec.name), opts.host));
         }
         // domains we manage on this host that the spec no longer has
         const wanted = new Set(mine.map((t) => t.spec.name));
-        for (const n of names) {
-          if (wanted.has(n)) continue;
-          const dump = await session.run(["dumpxml", "--inactive", "--domain", n]);
-          if (dump.code === 0 && readDomainXml(dump.stdout).recorded !== null)
-            domains.push({
-              uri,
-              domain: n,
-              action: "delete-candidate",
-              state: "defined",
-              fieldChanges: [],
-              featureChanges: [],
-              drift: [],
-              pendingRestart: [],
-              restartNeeded: false,
-            });
+        for (const [name, uuid] of byName) {
+          if (wanted.has(name)) continue;
+          const dump = await session.run(["dumpxml", "--inactive", "--domain", uuid]);
+          if (dump.code === 0 && readDomainXml(dump.stdout).recorded !== null) domains.push(deleteCandidate(uri, name, uuid));
         }
         return { uri, domains };
       },
@@ -304,10 +322,19 @@ export interface ApplyResult {
 
 /** Destroys and starts a domain again, paused if it was paused (its new definition takes effect). */
 async function restartDomain(session: VirshSession, d: DomainPlan): Promise<{ ok: boolean; error?: string }> {
-  const stop = await session.run(["destroy", "--domain", d.domain]);
+  // only a domain of the spec that exists has a UUID; by name, "1" would stop the domain with ID 1
+  if (!d.uuid) return { ok: false, error: `the restart failed: ${d.domain} has no known UUID` };
+  const stop = await session.run(["destroy", "--domain", d.uuid]);
   if (stop.code !== 0) return { ok: false, error: `the restart failed: ${virshError(stop.stderr)}` };
-  const start = await session.run(["start", ...(d.state === "paused" ? ["--paused"] : []), "--domain", d.domain]);
+  const start = await session.run(["start", ...(d.state === "paused" ? ["--paused"] : []), "--domain", d.uuid]);
   return start.code === 0 ? { ok: true } : { ok: false, error: `the restart failed: ${virshError(start.stderr)}` };
+}
+
+/** The plan of one domain again, against the host as it is now (after a define lost a race). */
+async function replan(session: VirshSession, d: DomainPlan, spec: DomainSpec, host?: HostProfile): Promise<DomainPlan | null> {
+  const list = await session.domains();
+  if ("error" in list) return null;
+  return planDomain(session, d.uri, spec, list.byName.get(d.domain), host);
 }
 
 export async function applyFleet(
@@ -335,7 +362,8 @@ export async function applyFleet(
           });
         return;
       }
-      const session = new VirshSession(uri);
+      const session = new VirshSession(uri, opts.timeoutMs);
+      const specs = new Map(ts.filter((t) => t.uri === uri).map((t) => [t.spec.name, t.spec]));
       try {
         const todo = plan.domains.filter((d) => d.action === "create" || d.action === "update");
         let n = 0;
@@ -378,7 +406,16 @@ export async function applyFleet(
             continue;
           }
           // libvirt's define is atomic: on failure the previous definition stays
-          const r = await session.define(d.desiredXml!);
+          let r = await session.define(d.desiredXml!);
+          if (r.code !== 0 && d.action === "create" && /already exists/.test(r.stderr)) {
+            // another apply defined it after our plan: plan it again against what is there now
+            const again = await replan(session, d, specs.get(d.domain)!, opts.host);
+            if (again?.action === "unchanged") {
+              results.push({ uri, domain: d.domain, action: again.action, outcome: "unchanged", restarted: false, restartPending: false });
+              continue;
+            }
+            if (again && !again.error) r = await session.define(again.desiredXml!);
+          }
           n++;
           if (todo.length > 10 && (n % 25 === 0 || n === todo.length)) opts.progress?.(`apply: ${uri}: ${n}/${todo.length} done`);
           if (r.code !== 0) {
@@ -475,13 +512,20 @@ export async function importDomains(
   uri: string,
   names: readonly string[],
   host?: HostProfile,
+  timeoutMs?: number,
 ): Promise<{ domains: Record<string, unknown>[]; notes: Diagnostic[] }> {
-  const session = new VirshSession(uri);
+  const session = new VirshSession(uri, timeoutMs);
   try {
+    const list = await session.domains();
+    if ("error" in list) throw new Error(`${uri}: ${list.error}`);
+    const uuids = new Set(list.byName.values());
     const domains: Record<string, unknown>[] = [];
     const notes: Diagnostic[] = [];
     for (const n of names) {
-      const dump = await session.run(["dumpxml", "--inactive", "--domain", n]);
+      // an exact name, or a UUID: never an ID, never a name that happens to look like one
+      const uuid = list.byName.get(n) ?? (uuids.has(n.toLowerCase()) ? n.toLowerCase() : undefined);
+      if (!uuid) throw new Error(`${uri} has no domain named ${JSON.stringify(n)}`);
+      const dump = await session.run(["dumpxml", "--inactive", "--domain", uuid]);
       if (dump.code !== 0) throw new Error(`${uri}: ${dump.stderr.trim().replace(/^error: /gm, "")}`);
       const r = importDomain(dump.stdout, host);
       domains.push(r.domain);

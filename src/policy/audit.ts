@@ -2,7 +2,7 @@ import type { HostProfile } from "../host/profile";
 import { readDomainXml } from "../live/read-domain";
 import { resolveDomain } from "../resolve/resolve";
 import { validateSpecObject, type LoadedSpec } from "../spec/load";
-import { virsh } from "../adapters/virsh";
+import { VirshSession } from "../adapters/virsh-session";
 import { checkAll, type PolicySetting, type Violation } from "./policies";
 
 /** `kvm-paravirt check`: policies over a spec's domains, or over every domain defined on a host. */
@@ -26,28 +26,31 @@ export function checkSpec(loaded: LoadedSpec, settings: ReadonlyMap<string, Poli
   return report;
 }
 
-/** Reads every domain defined on `uri` (persistent definitions) and checks it. */
+/** Reads every domain defined on `uri` (persistent definitions, each by its UUID) and checks it. */
 export async function checkHost(
   uri: string,
   settings: ReadonlyMap<string, PolicySetting>,
   host?: HostProfile,
   progress?: (s: string) => void,
+  timeoutMs?: number,
 ): Promise<AuditReport> {
-  const names = (await virsh(uri, ["list", "--all", "--name"]))
-    .split("\n")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const domains: Record<string, unknown>[] = [];
-  const report: AuditReport = { domains: names.length, violations: [], unchecked: [] };
-  for (const [i, name] of names.entries()) {
-    progress?.(`reading ${i + 1}/${names.length}: ${name}`);
-    try {
-      domains.push(readDomainXml(await virsh(uri, ["dumpxml", "--inactive", "--domain", name])).domain);
-    } catch (e) {
-      report.unchecked.push({ domain: name, reason: (e as Error).message });
+  const session = new VirshSession(uri, timeoutMs);
+  try {
+    const list = await session.domains();
+    if ("error" in list) throw new Error(`virsh list failed: ${list.error}`);
+    const all = [...list.byName];
+    const domains: Record<string, unknown>[] = [];
+    const report: AuditReport = { domains: all.length, violations: [], unchecked: [] };
+    for (const [i, [name, uuid]] of all.entries()) {
+      progress?.(`reading ${i + 1}/${all.length}: ${name}`);
+      const dump = await session.run(["dumpxml", "--inactive", "--domain", uuid]);
+      if (dump.code === 0) domains.push(readDomainXml(dump.stdout).domain);
+      else report.unchecked.push({ domain: name, reason: dump.stderr.replace(/^error: /gm, "").trim() });
     }
+    const loaded = validateSpecObject({ domains });
+    const r = checkSpec(loaded, settings, host);
+    return { domains: all.length, violations: r.violations, unchecked: [...report.unchecked, ...r.unchecked] };
+  } finally {
+    session.close();
   }
-  const loaded = validateSpecObject({ domains });
-  const r = checkSpec(loaded, settings, host);
-  return { domains: names.length, violations: r.violations, unchecked: [...report.unchecked, ...r.unchecked] };
 }

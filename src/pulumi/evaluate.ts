@@ -2,8 +2,10 @@ import type { Diagnostic } from "../diagnostics";
 import { parseHostProfileJson, type HostProfile } from "../host/profile";
 import { renderDomain, type FeatureReport } from "../pipeline";
 import type { Resolution } from "../resolve/resolve";
+import { libvirtUri } from "../spec/schema";
 import { validateSpecObject } from "../spec/load";
 import { renderXslt } from "../render/xslt";
+import { redactSecrets } from "../util/secrets";
 
 /** The component's type token (here, not in paravirt-domain.ts, so that the core does not load the Pulumi SDK). */
 export const PARAVIRT_DOMAIN_TYPE = "kvm-paravirt:index:ParavirtDomain";
@@ -43,8 +45,7 @@ const ARG_KEYS = [
   "guest",
 ] as const;
 
-/** A libvirt URI carrying a password (user:password@ or a password= parameter). */
-export const uriHasCredentials = (uri: string): boolean => /\/\/[^/@]*:[^/@]*@/.test(uri) || /[?&](password|passwd)=/i.test(uri);
+export { uriHasCredentials } from "../util/secrets";
 
 function parseHostProfile(json: string | undefined): HostProfile | undefined | Diagnostic {
   if (json === undefined) return undefined;
@@ -73,6 +74,21 @@ export function evaluateArgs(resourceName: string, args: PlainArgs): Evaluation 
   const strip = (x: Diagnostic): Diagnostic => ({ ...x, path: x.path.replace(/^domains\[0\]\.?/, "") });
   const pre: Diagnostic[] = [...loaded.diagnostics, ...d.diagnostics].map(strip);
   if (host && "severity" in host) pre.push(host);
+  // an empty URI would make virsh use its default connection: the wrong host
+  if (args.connection !== undefined && args.connection !== null && !libvirtUri.safeParse(args.connection).success)
+    pre.push({
+      severity: "error",
+      code: "spec-invalid-value",
+      message: `connection must be ${libvirtUri.safeParse("").error!.issues[0].message}, not ${typeof args.connection === "string" ? JSON.stringify(redactSecrets(args.connection)) : typeof args.connection}`,
+      path: "connection",
+    });
+  if (args.deploy !== undefined && args.deploy !== null && typeof args.deploy !== "boolean")
+    pre.push({
+      severity: "error",
+      code: "spec-invalid-value",
+      message: "deploy must be a plain true or false (it decides whether the domain is defined at all, so it cannot wait for an Output)",
+      path: "deploy",
+    });
   if (!d.spec || pre.some((x) => x.severity === "error"))
     return {
       name: String(domain.name),

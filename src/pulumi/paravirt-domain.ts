@@ -47,6 +47,15 @@ function errorText(ev: Evaluation): string | null {
   return `invalid ParavirtDomain arguments:\n${errors.map((e) => `  ${e.path || "(args)"}: [${e.code}] ${e.message}`).join("\n")}`;
 }
 
+/** The connection as the component records it: secret when it carries a password, qemu:///system when absent. */
+function secretConnection(connection: pulumi.Input<string> | undefined): pulumi.Input<string> {
+  if (connection === undefined) return "qemu:///system";
+  if (typeof connection === "string") return uriHasCredentials(connection) ? pulumi.secret(connection) : connection;
+  return pulumi
+    .output(connection)
+    .apply((uri): pulumi.Output<string> => (uriHasCredentials(uri) ? pulumi.secret(uri) : pulumi.output(uri)));
+}
+
 export class ParavirtDomain extends pulumi.ComponentResource {
   /** The libvirt domain name. */
   public readonly domainName!: pulumi.Output<string>;
@@ -64,8 +73,16 @@ export class ParavirtDomain extends pulumi.ComponentResource {
   public readonly restartRequired!: pulumi.Output<boolean>;
 
   constructor(name: string, args: ParavirtDomainArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    // the args are the component's recorded inputs: policy packs validate them
-    super(PARAVIRT_DOMAIN_TYPE, name, args, opts);
+    // a connection URI with a password is secret from the start: in the component's own
+    // recorded inputs (what policy packs validate and the state stores) as in its child's
+    const connection = secretConnection(args.connection);
+    super(PARAVIRT_DOMAIN_TYPE, name, args.connection === undefined ? args : { ...args, connection }, opts);
+    if (args.deploy !== undefined && typeof args.deploy !== "boolean")
+      throw new pulumi.ResourceError(
+        "invalid ParavirtDomain arguments:\n  deploy: [spec-invalid-value] deploy must be a plain true or false (it decides whether the domain is defined at all, so it cannot wait for an Output)",
+        this,
+        true,
+      );
 
     const checked = (ev: Evaluation): Evaluation => {
       const msg = errorText(ev);
@@ -91,14 +108,6 @@ export class ParavirtDomain extends pulumi.ComponentResource {
     const plain: Outputs | null = isPlain(args) ? checked(evaluateArgs(name, args as PlainArgs)) : null;
     const lifted = plain ? null : pulumi.output(args).apply((a) => outputsOf(checked(evaluateArgs(name, a as PlainArgs))));
 
-    const connection =
-      typeof args.connection === "string" || args.connection === undefined
-        ? uriHasCredentials(args.connection ?? "")
-          ? pulumi.secret(args.connection!)
-          : (args.connection ?? "qemu:///system")
-        : pulumi
-            .output(args.connection)
-            .apply((uri): pulumi.Output<string> => (uriHasCredentials(uri) ? pulumi.secret(uri) : pulumi.output(uri)));
     let restartRequired: pulumi.Output<boolean> = pulumi.output(false);
     if (args.deploy !== false) {
       const define = new command.local.Command(

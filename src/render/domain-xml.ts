@@ -69,7 +69,7 @@ function cpuNode(r: Resolution): Node {
   return cpu;
 }
 
-export function buildDomainTree(r: Resolution): Node {
+export function buildDomainTree(r: Resolution, opts: { uuid?: string } = {}): Node {
   const plan = r.libvirt;
   const d = r.domain;
   const domain: Node = { "@_type": d.accel === "kvm" ? "kvm" : "qemu" };
@@ -79,6 +79,8 @@ export function buildDomainTree(r: Resolution): Node {
   ];
   if (customArgs.length) domain["@_xmlns:qemu"] = QEMU_NS;
   domain.name = d.name;
+  // a new domain gets its UUID from us, so that it is addressed by UUID from the start
+  if (opts.uuid) domain.uuid = opts.uuid;
   let on = "";
   let off = "";
   for (const [name, x] of r.features) {
@@ -104,6 +106,6 @@ export function buildDomainTree(r: Resolution): Node {
   return { domain };
 }
 
-export function renderDomainXml(r: Resolution): string {
-  return builder.build(buildDomainTree(r)) as string;
+export function renderDomainXml(r: Resolution, opts: { uuid?: string } = {}): string {
+  return builder.build(buildDomainTree(r, opts)) as string;
 }

@@ -77,6 +77,46 @@ describe("ParavirtDomain", () => {
     expect(await pulumi.isSecret(pulumi.output(env2.KVM_PARAVIRT_URI))).toBe(false);
   });
 
+  test.each([
+    ["a plain string with user:password@", "qemu+tcp://admin:hunter2@host/system", false],
+    ["a plain string with ?password=", "qemu+tcp://host/system?password=hunter2", false],
+    ["an Output", "qemu+tcp://admin:hunter2@host/system", true],
+  ])("the component's own recorded input is secret too: %s", async (_what, uri, asOutput) => {
+    const captured: pulumi.ResourceTransformationArgs[] = [];
+    new ParavirtDomain(
+      `own-${captured.length}-${asOutput}-${uri.length}`,
+      { connection: asOutput ? pulumi.output(uri) : uri },
+      { transformations: [(a) => (captured.push(a), undefined)] },
+    );
+    await settle();
+    const own = captured.find((a) => a.type === "kvm-paravirt:index:ParavirtDomain")!;
+    const connection = (own.props as { connection: pulumi.Input<string> }).connection;
+    expect(await pulumi.isSecret(pulumi.output(connection))).toBe(true);
+  });
+
+  test.each([
+    [
+      "an empty connection (virsh would use its default host)",
+      { connection: "" },
+      /connection: \[spec-invalid-value\] connection must be a libvirt URI/,
+    ],
+    [
+      "a connection that is a number",
+      { connection: 7 as never },
+      /connection: \[spec-invalid-value\] connection must be a libvirt URI .*not number/,
+    ],
+    [
+      "deploy as an Output",
+      { deploy: pulumi.output(false) as never },
+      /deploy: \[spec-invalid-value\] deploy must be a plain true or false/,
+    ],
+  ])("%s is refused before any child exists", async (_what, args, message) => {
+    const before = registered.length;
+    expect(() => new ParavirtDomain(`refused-${registered.length}`, args)).toThrow(message);
+    await settle();
+    expect(registered.slice(before).filter((r) => r.type === "command:local:Command")).toEqual([]);
+  });
+
   test("invalid plain arguments: a ResourceError naming the field, and no child", async () => {
     const before = registered.length;
     let err: unknown;

@@ -3,7 +3,7 @@ import { applyFleet, type ApplyResult, type RestartPolicy } from "../../live/fle
 import { loadProfile } from "../io";
 import { chooseView, type View } from "../views";
 import { PLAN_EXIT, type Ctx } from "./context";
-import { connectOption, loadTargets } from "./plan";
+import { connectOption, loadTargets, timeoutMs, timeoutOption } from "./plan";
 import { hostOption, jsonOption } from "./render";
 
 /** `apply`: define new domains, redefine changed ones (keeping what the spec does not own), restart on request. */
@@ -27,13 +27,18 @@ interface Opts {
   host?: string;
   json?: boolean;
   restart: RestartPolicy;
+  timeout?: number;
 }
 
 async function run(ctx: Ctx, file: string, opts: Opts): Promise<void> {
   const present = chooseView(ctx.io, opts.json, view);
   const ts = loadTargets(ctx.io, file, opts.connect ?? []);
   if (!ts) return ctx.exit(PLAN_EXIT.error);
-  const { results } = await applyFleet(ts, opts.restart, { host: loadProfile(ctx.io, opts.host), progress: (s) => ctx.io.err(s) });
+  const { results } = await applyFleet(ts, opts.restart, {
+    host: loadProfile(ctx.io, opts.host),
+    progress: (s) => ctx.io.err(s),
+    timeoutMs: timeoutMs(opts.timeout),
+  });
   present(results);
   ctx.exit(count(results, "failed") ? PLAN_EXIT.error : PLAN_EXIT.ok);
 }
@@ -47,6 +52,7 @@ export function registerApply(program: Command, ctx: Ctx): void {
     .argument("<file>", "the spec, YAML or JSON ('-' reads standard input)")
     .addOption(connectOption())
     .addOption(hostOption())
+    .addOption(timeoutOption())
     .addOption(new Option("--restart <when>", "restart running domains whose CPU changed").choices(["never", "if-needed"]).default("never"))
     .addOption(jsonOption())
     .action((file: string, opts: Opts) => run(ctx, file, opts));

@@ -6,7 +6,7 @@ import { formatDiagnostics, table } from "../format";
 import { loadProfile, readText, UsageError } from "../io";
 import { chooseView, type View } from "../views";
 import { EXIT, type Ctx } from "./context";
-import { uriArgument } from "./plan";
+import { timeoutMs, timeoutOption, uriArgument } from "./plan";
 import { hostOption, jsonOption } from "./render";
 
 /** `check`: organisation policies over a spec's domains or over every domain on a libvirt host. */
@@ -41,6 +41,7 @@ interface Opts {
   connect?: string;
   host?: string;
   json?: boolean;
+  timeout?: number;
 }
 
 async function run(ctx: Ctx, file: string | undefined, opts: Opts): Promise<void> {
@@ -57,7 +58,7 @@ async function run(ctx: Ctx, file: string | undefined, opts: Opts): Promise<void
   }
   const host = loadProfile(io, opts.host);
   let report: AuditReport;
-  if (opts.connect) report = await checkHost(opts.connect, settings, host, (s) => io.err(`check: ${s}`));
+  if (opts.connect) report = await checkHost(opts.connect, settings, host, (s) => io.err(`check: ${s}`), timeoutMs(opts.timeout));
   else {
     const loaded = parseSpecText(readText(io, file!, "spec"));
     if (loaded.unreadable) {
@@ -80,6 +81,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .addOption(new Option("--policy <file>", "a Pulumi policy-config file (YAML or JSON)").makeOptionMandatory())
     .addOption(new Option("--connect <uri>", "audit the live domains of this libvirt host instead of a spec").argParser(uriArgument))
     .addOption(hostOption())
+    .addOption(timeoutOption())
     .addOption(jsonOption())
     .action((file: string | undefined, opts: Opts) => run(ctx, file, opts));
 }

@@ -5,7 +5,7 @@ import { importDomains } from "../../live/fleet";
 import { loadProfile } from "../io";
 import { chooseView, type View } from "../views";
 import { EXIT, type Ctx } from "./context";
-import { uriArgument } from "./plan";
+import { timeoutMs, timeoutOption, uriArgument } from "./plan";
 import { hostOption, jsonOption } from "./render";
 
 /** `import`: the spec that reproduces live domains' PV configuration. */
@@ -25,11 +25,12 @@ interface Opts {
   connect: string;
   host?: string;
   json?: boolean;
+  timeout?: number;
 }
 
 async function run(ctx: Ctx, names: string[], opts: Opts): Promise<void> {
   const present = chooseView(ctx.io, opts.json, view);
-  const model = await importDomains(opts.connect, names, loadProfile(ctx.io, opts.host));
+  const model = await importDomains(opts.connect, names, loadProfile(ctx.io, opts.host), timeoutMs(opts.timeout));
   if (!opts.json) for (const n of model.notes) ctx.io.err(`import: ${n.path}: ${n.message}`);
   present(model);
   ctx.exit(EXIT.ok);
@@ -42,6 +43,7 @@ export function registerImport(program: Command, ctx: Ctx): void {
     .argument("<domain...>", "libvirt domain names")
     .addOption(new Option("--connect <uri>", "the libvirt host the domains are on").makeOptionMandatory().argParser(uriArgument))
     .addOption(hostOption())
+    .addOption(timeoutOption())
     .addOption(jsonOption())
     .action((names: string[], opts: Opts) => run(ctx, names, opts));
 }

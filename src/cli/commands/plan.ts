@@ -76,6 +76,18 @@ export function uriArgument(value: string): string {
   if (!r.success) throw new InvalidArgumentError(`expected ${r.error.issues[0].message}`);
   return value;
 }
+/** --timeout SECONDS: one libvirt call's limit. */
+export const timeoutOption = () =>
+  new Option(
+    "--timeout <seconds>",
+    "how long one libvirt call may take before the host counts as not answering (default: KVM_PARAVIRT_TIMEOUT or 60)",
+  ).argParser((v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > 86400) throw new InvalidArgumentError("expected a number of seconds between 0 and 86400");
+    return n;
+  });
+export const timeoutMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
+
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), uriArgument(value)];
 export const connectOption = () =>
   new Option("--connect <uri>", "libvirt URI for the domains the spec's hosts: section does not map (repeatable)").argParser(collect);
@@ -85,13 +97,18 @@ interface Opts {
   host?: string;
   json?: boolean;
   detailedExitcode?: boolean;
+  timeout?: number;
 }
 
 async function run(ctx: Ctx, file: string, opts: Opts): Promise<void> {
   const present = chooseView(ctx.io, opts.json, view);
   const ts = loadTargets(ctx.io, file, opts.connect ?? []);
   if (!ts) return ctx.exit(PLAN_EXIT.error);
-  const hosts = await planFleet(ts, { host: loadProfile(ctx.io, opts.host), progress: (s) => ctx.io.err(s) });
+  const hosts = await planFleet(ts, {
+    host: loadProfile(ctx.io, opts.host),
+    progress: (s) => ctx.io.err(s),
+    timeoutMs: timeoutMs(opts.timeout),
+  });
   present(hosts);
   if (hasFailures(hosts)) return ctx.exit(PLAN_EXIT.error);
   ctx.exit(opts.detailedExitcode && hasChanges(hosts) ? PLAN_EXIT.changes : PLAN_EXIT.ok);
@@ -106,6 +123,7 @@ export function registerPlan(program: Command, ctx: Ctx): void {
     .argument("<file>", "the spec, YAML or JSON ('-' reads standard input)")
     .addOption(connectOption())
     .addOption(hostOption())
+    .addOption(timeoutOption())
     .addOption(jsonOption())
     .option("--detailed-exitcode", "exit 2 when the plan has changes (0 none, 1 error), as terraform plan -detailed-exitcode")
     .action((file: string, opts: Opts) => run(ctx, file, opts));

@@ -1,0 +1,208 @@
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import YAML from "yaml";
+import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../../src/pulumi/deploy-scripts";
+import { describeWith } from "../helpers/env";
+import { renderFile, ROOT } from "../helpers/specs";
+
+/**
+ * Safety against the real libvirtd (issue "Safety"): never the wrong VM, no password in
+ * any output, no hang, two applies at once. TCG domains started paused: no KVM needed.
+ */
+const URI = "qemu:///system";
+const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-safety-"));
+const BIN = path.join(ROOT, "bin/kvm-paravirt.js");
+const kpv = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 120000 });
+const virsh = (...args: string[]) => spawnSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" });
+
+/** name -> UUID, read without any lookup by name */
+function uuids(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of virsh("list", "--all", "--uuid", "--name").stdout.split("\n"))
+    if (line.length > 37) out.set(line.slice(37), line.slice(0, 36));
+  return out;
+}
+/** removes domains by exact name (through their UUIDs) */
+function remove(...names: string[]) {
+  const all = uuids();
+  for (const n of names) {
+    const u = all.get(n);
+    if (!u) continue;
+    virsh("destroy", "--domain", u);
+    virsh("undefine", "--domain", u);
+  }
+}
+function writeSpec(name: string, spec: unknown): string {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, YAML.stringify(spec));
+  return f;
+}
+const tcg = (name: string, extra: Record<string, unknown> = {}) => ({ name, accel: "tcg", memoryMiB: 64, ...extra });
+
+describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
+  const VICTIM = "kpv-safety-victim";
+  let victimId = "";
+  let victimUuid = "";
+  let victimXml = "";
+  const state = () => ({ xml: virsh("dumpxml", "--domain", victimUuid).stdout, id: virsh("domid", "--domain", victimUuid).stdout.trim() });
+
+  beforeAll(() => {
+    remove(VICTIM);
+    // a foreign domain (no kvm-paravirt metadata), running (paused): what a mistaken lookup would hit
+    const xml = renderFile(writeSpec("victim.yaml", { domains: [tcg(VICTIM)] })).domains[0].domainXml.replace(
+      /<metadata>[\s\S]*<\/metadata>\s*/,
+      "",
+    );
+    fs.writeFileSync(path.join(dir, "victim.xml"), xml);
+    expect(virsh("define", "--file", path.join(dir, "victim.xml")).status).toBe(0);
+    expect(virsh("start", "--paused", "--domain", VICTIM).stderr).toBe("");
+    victimUuid = uuids().get(VICTIM)!;
+    victimId = virsh("domid", "--domain", victimUuid).stdout.trim();
+    expect(victimId).toMatch(/^\d+$/);
+    victimXml = state().xml;
+  });
+  afterAll(() => remove(VICTIM, victimId, victimUuid, ...Array.from({ length: 12 }, (_, i) => `kpv-safety-race-${i + 1}`)));
+
+  test("apply of spec domains named like the victim's ID and UUID, with --restart if-needed, leaves the victim alone", () => {
+    remove(victimId, victimUuid);
+    const spec = writeSpec("ids.yaml", { domains: [tcg(victimId), tcg(victimUuid, { paravirt: { pvIpi: true } })] });
+    const r = kpv("apply", spec, "--connect", URI, "--host", PROFILE, "--restart", "if-needed");
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(r.stdout).toMatch(/apply: 2 defined, 0 unchanged, 0 failed/);
+    expect(state()).toEqual({ xml: victimXml, id: victimId });
+    // the two new domains are separate ones, with their own UUIDs
+    const all = uuids();
+    expect(all.get(victimId)).toBeDefined();
+    expect(all.get(victimUuid)).toBeDefined();
+    expect(new Set([all.get(victimId), all.get(victimUuid), victimUuid]).size).toBe(3);
+    // a second run plans them as what they are: unchanged
+    const p = kpv("plan", spec, "--connect", URI, "--host", PROFILE, "--detailed-exitcode");
+    expect(p.status).toBe(0);
+    expect(p.stdout).toMatch(new RegExp(`unchanged\\s+${victimId}\\n`));
+    // an update with a restart touches only the domain named "<id>", itself running (paused) now
+    expect(virsh("start", "--paused", "--domain", uuids().get(victimId)!).status).toBe(0);
+    const changed = writeSpec("ids2.yaml", { domains: [tcg(victimId, { vcpus: 2 }), tcg(victimUuid, { paravirt: { pvIpi: true } })] });
+    const restarted = kpv("apply", changed, "--connect", URI, "--host", PROFILE, "--restart", "if-needed");
+    expect(restarted.stdout).toMatch(new RegExp(`defined\\s+${URI} ${victimId} \\(restarted\\)`));
+    expect(restarted.status).toBe(0);
+    expect(state()).toEqual({ xml: victimXml, id: victimId });
+    expect(virsh("domstate", "--domain", uuids().get(victimId)!).stdout.trim()).toBe("paused");
+    expect(virsh("dumpxml", "--domain", uuids().get(victimId)!).stdout).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
+    remove(victimId, victimUuid);
+  });
+
+  test("import takes names as names: the victim's ID is not the victim", () => {
+    remove(victimId);
+    const r = kpv("import", victimId, "--connect", URI);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`has no domain named "${victimId}"`));
+    expect(r.stdout).toBe("");
+  });
+
+  test("the component's define and undefine scripts address the domain by its exact name's UUID; undefine leaves foreign domains alone", () => {
+    remove(victimId);
+    const xml = renderFile(writeSpec("comp.yaml", { domains: [tcg(victimId)] })).domains[0].domainXml;
+    const run = (script: string, domain: string, input = "") =>
+      spawnSync("/bin/sh", ["-c", script], {
+        input,
+        encoding: "utf8",
+        env: { ...process.env, KVM_PARAVIRT_URI: URI, KVM_PARAVIRT_DOMAIN: domain, KVM_PARAVIRT_MERGE_XSLT: "" },
+      });
+    const defined = run(DEFINE_SCRIPT, victimId, xml);
+    expect({ status: defined.status, stdout: defined.stdout.trim() }).toEqual({ status: 0, stdout: `defined ${victimId}` });
+    expect(state()).toEqual({ xml: victimXml, id: victimId });
+    const undefined1 = run(UNDEFINE_SCRIPT, victimId);
+    expect({ status: undefined1.status, stdout: undefined1.stdout.trim() }).toEqual({ status: 0, stdout: `undefined ${victimId}` });
+    expect(uuids().has(victimId)).toBe(false);
+    expect(state()).toEqual({ xml: victimXml, id: victimId });
+    // gone already: success, and still not the victim
+    expect(run(UNDEFINE_SCRIPT, victimId).stdout.trim()).toBe(`already gone: ${victimId}`);
+    expect(run(UNDEFINE_SCRIPT, victimUuid).stdout.trim()).toBe(`already gone: ${victimUuid}`);
+    // a domain this tool did not define is never undefined by it
+    const foreign = run(UNDEFINE_SCRIPT, VICTIM);
+    expect(foreign.status).toBe(1);
+    expect(foreign.stderr).toMatch(/was not defined by kvm-paravirt \(no kpv:paravirt metadata\): left alone/);
+    expect(state()).toEqual({ xml: victimXml, id: victimId });
+  });
+
+  test("four applies of the same new spec at once all succeed and agree", async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `kpv-safety-race-${i + 1}`);
+    remove(...names);
+    const spec = writeSpec("race.yaml", { domains: names.map((n, i) => tcg(n, { vcpus: (i % 4) + 1, paravirt: { pvIpi: true } })) });
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map(
+        () =>
+          new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+            const c = spawn(process.execPath, [BIN, "apply", spec, "--connect", URI, "--host", PROFILE]);
+            let out = "";
+            let err = "";
+            c.stdout.on("data", (d) => (out += d));
+            c.stderr.on("data", (d) => (err += d));
+            c.on("close", (code) => resolve({ code, out, err }));
+          }),
+      ),
+    );
+    // stderr holds progress lines only
+    const notProgress = (err: string) => err.split("\n").filter((l) => l && !/^apply: \S+: \d+\/\d+ done$/.test(l));
+    for (const r of runs) expect({ code: r.code, err: notProgress(r.err), out: r.out }).toMatchObject({ code: 0, err: [] });
+    const defined = runs.reduce((n, r) => n + Number(/apply: (\d+) defined/.exec(r.out)![1]), 0);
+    expect(defined).toBeGreaterThanOrEqual(names.length);
+    const p = kpv("plan", spec, "--connect", URI, "--host", PROFILE, "--detailed-exitcode");
+    expect({ status: p.status, out: p.stdout }).toMatchObject({ status: 0 });
+    expect(p.stdout).toMatch(/plan: 0 to create, 0 to update, 12 unchanged/);
+    remove(...names);
+  });
+
+  test("a libvirtd that never answers: a clear error naming the host within --timeout, exit 1", async () => {
+    // a TCP listener that accepts and never speaks: a stopped (SIGSTOPped) daemon as virsh sees it
+    const server = net.createServer(() => undefined);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    const uri = `qemu+tcp://127.0.0.1:${port}/system`;
+    const spec = writeSpec("silent.yaml", { domains: [tcg("kpv-safety-silent")] });
+    const run = (...args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const c = spawn(process.execPath, [BIN, ...args]);
+        let out = "";
+        let err = "";
+        c.stdout.on("data", (d) => (out += d));
+        c.stderr.on("data", (d) => (err += d));
+        c.on("close", (code) => resolve({ code, out, err }));
+      });
+    try {
+      const plan = await run("plan", spec, "--connect", uri, "--timeout", "1", "--host", PROFILE);
+      expect(plan.code).toBe(1);
+      expect(plan.out).toContain(`host ${uri}: ERROR libvirt on ${uri} did not answer within 1 s`);
+      const check = await run("check", "--connect", uri, "--timeout", "1", "--policy", path.join(ROOT, "examples/policy/baseline.json"));
+      expect(check.code).toBe(1);
+      expect(check.err).toContain(`did not answer within 1 s`);
+      const imp = await run("import", "x", "--connect", uri, "--timeout", "1");
+      expect(imp.code).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  test("no password from a connection URI is ever printed (human and JSON, stdout and stderr)", () => {
+    const secretUri = "qemu+tcp://admin:s3cret-pw@127.0.0.1:1/system?password=p4ss&mode=x";
+    const spec = writeSpec("secret.yaml", { domains: [tcg("kpv-safety-secret")], hosts: { "kpv-safety-secret": secretUri } });
+    for (const argv of [
+      ["plan", spec],
+      ["plan", spec, "--json"],
+      ["apply", spec],
+      ["apply", spec, "--json"],
+      ["check", "--connect", secretUri, "--policy", path.join(ROOT, "examples/policy/baseline.json")],
+      ["import", "x", "--connect", secretUri],
+      ["plan", spec, "--connect", "qemu+tcp://admin:s3cret-pw@ bad"],
+    ]) {
+      const r = kpv(...argv);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout + r.stderr).not.toMatch(/s3cret-pw|p4ss/);
+      expect(r.stdout + r.stderr).toMatch(/admin:\*\*\*@|password=\*\*\*/);
+    }
+  });
+});
