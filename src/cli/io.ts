@@ -8,10 +8,41 @@ export interface Io {
   readFile: (path: string) => string;
 }
 
+/** At most this many bytes of any input file are read: /dev/zero or a huge file is refused, not buffered. */
+export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+
+/** Reads a file (or standard input, "-") up to MAX_INPUT_BYTES; one byte more is an error. */
+export function readBounded(file: string, limit = MAX_INPUT_BYTES): string {
+  const fd = file === "-" ? 0 : fs.openSync(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.alloc(1024 * 1024);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue; // a non-blocking stdin: try again
+        if ((e as NodeJS.ErrnoException).code === "EOF") break;
+        throw e;
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > limit)
+        throw Object.assign(new Error(`larger than ${limit} bytes (8 MiB), the limit for an input file`), { code: "ETOOBIG" });
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    if (fd !== 0) fs.closeSync(fd);
+  }
+}
+
 export const processIo: Io = {
   out: (s) => process.stdout.write(s + "\n"),
   err: (s) => process.stderr.write(s + "\n"),
-  readFile: (p) => fs.readFileSync(p === "-" ? 0 : p, "utf8"),
+  readFile: (p) => readBounded(p),
 };
 
 /** Bad arguments or unreadable input: the caller's mistake, reported without a stack trace. */

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { SPEC_KEYS } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import { closest } from "../util/suggest";
-import { defaultsSchema, domainSchema, hostsSchema, normalizeDomain, type DomainSpec } from "./schema";
+import { defaultsSchema, domainSchema, hostUris, normalizeDomain, type DomainSpec } from "./schema";
 
 /**
  * Spec text -> validated, default-filled domains. Pure: no file access here.
@@ -102,15 +102,18 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 export function mergeDefaults(defaults: Record<string, unknown>, domain: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(domain)) {
-    const d = out[k];
+    // own properties only, written as data: a key named __proto__ stays a key (and is then refused as unknown)
+    const d = Object.hasOwn(out, k) ? out[k] : undefined;
+    let value = v;
     if (isPlainObject(d) && isPlainObject(v)) {
       const merged: Record<string, unknown> = { ...d, ...v };
       // cpu.features is itself a map: merge it too
       if (k === "cpu" && isPlainObject(d.features) && isPlainObject(v.features)) merged.features = { ...d.features, ...v.features };
       // a domain that picks another CPU mode does not inherit the default's model
       if (k === "cpu" && v.mode !== undefined && v.mode !== "custom" && v.model === undefined) delete merged.model;
-      out[k] = merged;
-    } else out[k] = v;
+      value = merged;
+    }
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -123,16 +126,21 @@ function fileError(code: string, message: string, path = ""): LoadedSpec {
 function loadHosts(raw: unknown, domainNames: ReadonlySet<string>, diagnostics: Diagnostic[]): Map<string, readonly string[]> {
   const hosts = new Map<string, readonly string[]>();
   if (raw === undefined) return hosts;
-  const parsed = hostsSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    diagnostics.push(
-      ...zodIssues(parsed.error, ["hosts"]).map((d) =>
-        d.path === "hosts" ? { ...d, message: `hosts must map domain names to a libvirt URI or a list of URIs (${d.message})` } : d,
-      ),
-    );
+  if (!isPlainObject(raw)) {
+    diagnostics.push({
+      severity: "error",
+      code: "spec-invalid-value",
+      message: "hosts must map domain names to a libvirt URI or a list of URIs",
+      path: "hosts",
+    });
     return hosts;
   }
-  for (const [name, uris] of Object.entries(parsed.data)) {
+  for (const [name, value] of Object.entries(raw)) {
+    const parsed = hostUris.safeParse(value, { reportInput: true });
+    if (!parsed.success) {
+      diagnostics.push(...zodIssues(parsed.error, ["hosts", name]));
+      continue;
+    }
     if (!domainNames.has(name))
       diagnostics.push({
         severity: "error",
@@ -140,22 +148,64 @@ function loadHosts(raw: unknown, domainNames: ReadonlySet<string>, diagnostics: 
         message: `hosts names a domain the spec does not have: ${name}`,
         path: formatPath(["hosts", name]),
       });
-    hosts.set(name, typeof uris === "string" ? [uris] : uris);
+    hosts.set(name, typeof parsed.data === "string" ? [parsed.data] : parsed.data);
   }
   return hosts;
 }
 
 /** Parses a YAML or JSON spec document. */
+/** Bounds on input, so that work and memory stay proportional to a sane spec (README: Limits). */
+export const LIMITS = {
+  /** bytes of spec text (YAML or JSON) */
+  specBytes: 8 * 1024 * 1024,
+  /** domains in one spec */
+  domains: 20_000,
+} as const;
+
+/** The first key that a YAML mapping repeats, found in one pass per map (the yaml library's own check is quadratic). */
+function firstDuplicateKey(doc: YAML.Document): { key: string; pos: number } | null {
+  let found: { key: string; pos: number } | null = null;
+  YAML.visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const k = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (seen.has(k)) {
+          found = { key: k, pos: (YAML.isNode(pair.key) && pair.key.range?.[0]) || 0 };
+          return YAML.visit.BREAK;
+        }
+        seen.add(k);
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 export function parseSpecText(text: string): LoadedSpec {
   if (text.trim() === "") return fileError("spec-empty", "the spec is empty: expected a mapping with a `domains:` list");
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > LIMITS.specBytes)
+    return fileError(
+      "spec-too-large",
+      `the spec is ${bytes} bytes; at most ${LIMITS.specBytes} (8 MiB) are read: split the fleet into several specs`,
+    );
   const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
+  const doc = YAML.parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter });
+  const at = (pos: number) => {
+    const lp = lineCounter.linePos(pos);
+    return ` at line ${lp.line}, column ${lp.col}`;
+  };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const lp = lineCounter.linePos(e.pos[0]);
-    const where = ` at line ${lp.line}, column ${lp.col}`;
-    return fileError("spec-syntax", `not valid YAML or JSON${where}: ${e.message.split("\n")[0]}`);
+    return fileError("spec-syntax", `not valid YAML or JSON${at(e.pos[0])}: ${e.message.split("\n")[0]}`);
   }
+  const dup = firstDuplicateKey(doc);
+  if (dup)
+    return fileError(
+      "spec-syntax",
+      `not valid YAML or JSON${at(dup.pos)}: map keys must be unique (${JSON.stringify(dup.key)} is repeated)`,
+    );
   return validateSpecObject(doc.toJS({ maxAliasCount: 100 }));
 }
 
@@ -168,6 +218,12 @@ export function validateSpecObject(raw: unknown): LoadedSpec {
       diagnostics.push({ severity: "error", code: "spec-unknown-field", message: unknownKeyMessage(k, TOP_KEYS), path: formatPath([k]) });
   if (!Array.isArray(raw.domains))
     return fileError("spec-shape", "the spec needs a `domains:` list (one entry per libvirt domain)", "domains");
+  if (raw.domains.length > LIMITS.domains)
+    return fileError(
+      "spec-too-large",
+      `the spec has ${raw.domains.length} domains; at most ${LIMITS.domains} are read: split the fleet into several specs`,
+      "domains",
+    );
   if (raw.domains.length === 0)
     diagnostics.push({ severity: "warning", code: "spec-no-domains", message: "the domains list is empty", path: "domains" });
 

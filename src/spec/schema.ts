@@ -155,8 +155,12 @@ export const libvirtUri = z
   // eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
   .regex(/^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]*$/, "a libvirt URI such as qemu:///system or qemu+ssh://root@kvm-07/system");
 
-/** The spec's `hosts:` section: domain name -> the libvirt URI(s) it is deployed to. */
-export const hostsSchema = z.record(z.string(), z.union([libvirtUri, z.array(libvirtUri).min(1, "at least one URI")]));
+/**
+ * One entry of the spec's `hosts:` section (domain name -> the libvirt URI(s) it is deployed
+ * to). The section itself is walked by the loader into a Map: a record schema would build a
+ * plain object, where a domain named __proto__ silently disappears.
+ */
+export const hostUris = z.union([libvirtUri, z.array(libvirtUri).min(1, "at least one URI")]);
 
 export type DomainDefaults = z.infer<typeof defaultsSchema>;
 export type DomainInput = z.infer<typeof domainSchema>;

@@ -1,10 +1,12 @@
 import { spawnSync } from "node:child_process";
+import path from "node:path";
+import YAML from "yaml";
 import { FEATURES } from "../../src/catalog/features";
 import { parseHostProfileJson } from "../../src/host/profile";
 import { renderSpec } from "../../src/pipeline";
-import { formatPath, parseSpecText, validateSpecObject } from "../../src/spec/load";
+import { formatPath, LIMITS, parseSpecText, validateSpecObject } from "../../src/spec/load";
 import { describeWith } from "../helpers/env";
-import { DEBIAN12 } from "../helpers/specs";
+import { DEBIAN12, ROOT } from "../helpers/specs";
 
 /**
  * Hostile input (issue "Safety"): every way around the prediction and every string
@@ -158,5 +160,75 @@ describe("no user value can put a comma into a QEMU option string", () => {
         for (const item of v.split(",").slice(1)) expect(item).toMatch(/^[A-Za-z0-9._-]+=[A-Za-z0-9._-]+$/);
       }
     }
+  });
+});
+
+describe("bounded work: size limits and linear checks", () => {
+  test("a repeated key is found in any mapping, with its line, in one pass", () => {
+    const l = parseSpecText("domains:\n  - name: a\n    paravirt: { pvIpi: true, pvEoi: true, pvIpi: false }\n");
+    expect(l.unreadable).toBe(true);
+    expect(l.diagnostics[0].message).toBe('not valid YAML or JSON at line 3, column 43: map keys must be unique ("pvIpi" is repeated)');
+  });
+
+  test("a mapping with 60,000 keys is read (each a diagnostic), not refused or stuck", () => {
+    let text = "domains: [{ name: a }]\nhosts:\n";
+    for (let i = 0; i < 60_000; i++) text += `  k${i}: qemu:///system\n`;
+    const l = parseSpecText(text);
+    expect(l.unreadable).toBe(false);
+    expect(l.diagnostics.filter((d) => d.path.startsWith("hosts.k"))).toHaveLength(60_000);
+  });
+
+  test("more than 8 MiB of spec text is refused before parsing", () => {
+    const text = `domains: []\n#${"x".repeat(LIMITS.specBytes)}\n`;
+    const l = parseSpecText(text);
+    expect(l).toMatchObject({ unreadable: true, diagnostics: [{ code: "spec-too-large" }] });
+  });
+
+  test("more than 20,000 domains are refused, naming the limit", () => {
+    const l = validateSpecObject({ domains: Array.from({ length: LIMITS.domains + 1 }, (_, i) => ({ name: `d${i}` })) });
+    expect(l.diagnostics).toEqual([
+      {
+        severity: "error",
+        code: "spec-too-large",
+        path: "domains",
+        message: expect.stringMatching(/^the spec has 20001 domains; at most 20000/),
+      },
+    ]);
+    expect(validateSpecObject({ domains: Array.from({ length: LIMITS.domains }, (_, i) => ({ name: `d${i}` })) }).unreadable).toBe(false);
+  });
+
+  test("an endless input file (/dev/zero) is refused after 8 MiB, exit 2, no stack trace", () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), "render", "/dev/zero"], {
+      encoding: "utf8",
+      timeout: 60000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^kvm-paravirt: cannot read spec \/dev\/zero: larger than 8388608 bytes \(8 MiB\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("names that are JavaScript built-ins are names like any other", () => {
+  const names = ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf"];
+  test("they validate, render, and map to hosts", () => {
+    const l = validateSpecObject(
+      YAML.parse(
+        `domains: [${names.map((n) => `{ name: ${n} }`).join(", ")}]\nhosts: { constructor: "test:///default", __proto__: "test:///default" }\n`,
+      ),
+    );
+    expect([...l.diagnostics, ...l.domains.flatMap((d) => d.diagnostics)]).toEqual([]);
+    expect(l.domains.map((d) => d.spec?.name)).toEqual(names);
+    expect([...l.hosts.keys()].sort()).toEqual(["__proto__", "constructor"]);
+  });
+
+  test("a __proto__ key inside a domain is an unknown field, not a way to inject settings", () => {
+    const l = parseSpecText("domains:\n  - name: a\n    __proto__: { paravirt: { hidden: true } }\n");
+    expect(l.domains[0].diagnostics.map((d) => `${d.code} ${d.path}`)).toEqual(["spec-unknown-field domains[0].__proto__"]);
+    expect(l.domains[0].spec).toBeNull();
+  });
+
+  test("a bad URI for __proto__ is reported at hosts.__proto__", () => {
+    const l = validateSpecObject(YAML.parse(`domains: [{ name: __proto__ }]\nhosts: { __proto__: "" }\n`));
+    expect(l.diagnostics.map((d) => d.path)).toEqual(["hosts.__proto__"]);
   });
 });
