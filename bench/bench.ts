@@ -73,6 +73,34 @@ function pulumiBench(): { componentMs: number; bareMs: number; ratio: number; ra
   };
 }
 
+/**
+ * Hostile input: a 60,000-key map (the duplicate-key check must stay linear: against plain
+ * YAML.parse of the same text in the same run) and fleets of 5,000 and 20,000 domains (the
+ * limit): memory must grow with the fleet, not beyond it. Each scenario runs in its own process.
+ */
+function limitsBench() {
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, "limits-scenario.js"), ...args], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`limits bench (${args.join(" ")}) failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, number>;
+  };
+  process.stderr.write("bench: 60,000-key map\n");
+  const keys = run("keys", "60000");
+  process.stderr.write("bench: fleets of 5,000 and 20,000 domains\n");
+  const small = run("fleet", "5000");
+  const large = run("fleet", "20000");
+  const keysRatio = keys.parseSpecSeconds / keys.yamlParseSeconds;
+  // the RSS a domain adds, from the difference of the two fleets (the process's own base cancels out)
+  const mbPerThousand = (large.peakRssMB - small.peakRssMB) / 15;
+  return {
+    keys: { ...keys, ratioToYamlParse: +keysRatio.toFixed(2) },
+    fleets: [small, large].map((f) => ({ ...f, seconds: +f.seconds.toFixed(2), peakRssMB: Math.round(f.peakRssMB) })),
+    rssMBPerThousandDomains: +mbPerThousand.toFixed(1),
+    targets: { keysRatioToYamlParse: "<= 3", largestFleetPeakRssMB: "< 1500", rssMBPerThousandDomains: "< 60" },
+    met: keysRatio <= 3 && large.peakRssMB < 1500 && mbPerThousand < 60,
+  };
+}
+
 function main() {
   const specs = makeSpecs();
   let sink = 0;
@@ -100,13 +128,14 @@ function main() {
     targets: { domainsPerSecond: ">= 20000", peakRssMB: "< 250" },
     met: perSec >= 20_000 && rssMB < 250,
   };
+  const limits = limitsBench();
   const pulumiResult = pulumiBench();
   void liveBench(host).then((live) => {
     console.log(
-      JSON.stringify({ core: result, pulumi: { ...pulumiResult, target: "ParavirtDomain <= 1.5x the bare graph" }, live }, null, 2),
+      JSON.stringify({ core: result, limits, pulumi: { ...pulumiResult, target: "ParavirtDomain <= 1.5x the bare graph" }, live }, null, 2),
     );
     if (sink === 0) console.log("(unreachable)");
-    process.exitCode = result.met && pulumiResult.met && live.met !== false ? 0 : 1;
+    process.exitCode = result.met && limits.met && pulumiResult.met && live.met !== false ? 0 : 1;
   });
 }
 
