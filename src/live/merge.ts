@@ -1,137 +1,101 @@
-import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import { FEATURE_BY_QEMU_NAME } from "../catalog/features";
-import { KPV_NS, QEMU_NS } from "../render/domain-xml";
+import { QEMU_NS } from "../render/domain-xml";
+import { at, buildDocument, child, domainElement, el, isElement, parseDocument, setAttr } from "../libvirt/document";
+import { OWNED_ATTRS, ownedArgIndexes, SIZING, SLOTS, topologyFits, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
 /**
- * Applying a rendered definition to an existing domain: only the parts the spec
- * owns are replaced (domain type, memory, vCPU count, machine type, the PV
- * features and ioapic, the CPU model, the kvmclock timer, our QEMU-namespace
- * arguments and our metadata). UUID, devices, other features, CPU topology,
- * other timers, other metadata and other QEMU arguments stay as they were.
- * A real XML parser and builder in document-order mode do the work.
+ * Applying a rendered definition to an existing domain, the way virt-xml edits one: the
+ * live document is edited in place, and only what src/libvirt/owned.ts declares is
+ * replaced. UUID, devices, other features, CPU topology, other timers, other metadata,
+ * other QEMU arguments and <qemu:env> stay exactly as they were written.
+ * The exported XSLT (src/render/xslt.ts) is derived from the same declaration.
  */
 
-const opts = {
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  preserveOrder: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-} as const;
-const parser = new XMLParser(opts);
-const builder = new XMLBuilder({ ...opts, format: true, indentBy: "  ", suppressEmptyNode: true, processEntities: true });
+const setKids = (n: XNode, children: XNode[]) => {
+  n[tagOf(n)] = children;
+};
 
-const find = (list: XNode[], tag: string) => list.find((c) => tagOf(c) === tag);
-const withKids = (n: XNode, children: XNode[]): XNode => ({ [tagOf(n)]: children, ...(n[":@"] ? { ":@": n[":@"] } : {}) });
-
-const OWNED_FEATURES = new Set(["apic", "pvspinlock", "kvm", "ioapic"]);
-const CPU_OWNED = new Set(["model", "feature", "vendor"]);
-
-function domainNode(xml: string): XNode {
-  const doc = parser.parse(xml) as XNode[];
-  const d = doc.find((n) => tagOf(n) === "domain");
-  if (!d) throw new Error("not a libvirt domain definition (no <domain> element)");
-  return d;
-}
-
-/** Is this -global/-machine value one of ours (a catalog PV property or the irqchip switch)? */
-function ownedArg(flag: string, value: string): boolean {
-  if (flag === "-global") {
-    const m = /^[\w.-]*x86_64-cpu\.([\w-]+)=/.exec(value);
-    return Boolean(m && FEATURE_BY_QEMU_NAME.has(m[1]));
+/** Applies one slot: the owned children go, the desired ones join what stays. */
+function applySlot(live: XNode, want: XNode, slot: ChildSlot): void {
+  const desiredParent = at(want, slot.parent);
+  const desired = kids(desiredParent).filter((c) => isElement(c) && slot.owns(c));
+  const parentOfParent = at(live, slot.parent.slice(0, -1));
+  const parent = at(live, slot.parent);
+  if (!parent) {
+    if (!parentOfParent || desired.length === 0) return;
+    const name = slot.parent[slot.parent.length - 1];
+    kids(parentOfParent).push(slot.createWhole ? desiredParent! : el(name, {}, desired));
+    return;
   }
-  return flag === "-machine" && /^kernel[-_]irqchip=/.test(value);
+  const kept = kids(parent).filter((c) => !(isElement(c) && slot.owns(c)));
+  const emptied = kept.length < kids(parent).length && !kept.some(isElement) && desired.length === 0;
+  setKids(parent, slot.first ? [...desired, ...kept] : [...kept, ...desired]);
+  // a parent this slot emptied goes (an empty <kvm/> is noise)
+  if (emptied && !slot.createWhole)
+    setKids(
+      parentOfParent!,
+      kids(parentOfParent!).filter((c) => c !== parent),
+    );
 }
 
-function argValues(cmdline: XNode | undefined): string[] {
-  return cmdline
-    ? kids(cmdline)
-        .filter((c) => tagOf(c) === "qemu:arg")
-        .map((c) => attrs(c)["@_value"] ?? "")
-    : [];
-}
-
-function foreignArgs(values: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < values.length; i++) {
-    if (i + 1 < values.length && ownedArg(values[i], values[i + 1])) {
-      i++;
-      continue;
-    }
-    out.push(values[i]);
+function applyCommandline(live: XNode, want: XNode): void {
+  const desired = kids(child(want, "qemu:commandline")).filter((c) => tagOf(c) === "qemu:arg");
+  const cmd = child(live, "qemu:commandline");
+  if (!cmd) {
+    if (desired.length) kids(live).push(el("qemu:commandline", {}, desired));
+    return;
   }
-  return out;
+  const owned = ownedArgIndexes(cmd);
+  const kept = [...kids(cmd).filter((_c, i) => !owned.has(i)), ...desired];
+  if (kept.some(isElement)) setKids(cmd, kept);
+  else
+    setKids(
+      live,
+      kids(live).filter((c) => c !== cmd),
+    );
+}
+
+function applySizing(live: XNode, want: XNode): void {
+  const list = kids(live);
+  const memory = child(want, SIZING.memory);
+  const i = list.findIndex((c) => tagOf(c) === SIZING.memory);
+  if (memory && i >= 0) list[i] = memory;
+  const vcpu = child(live, SIZING.vcpu);
+  const wantVcpu = child(want, SIZING.vcpu);
+  if (vcpu && wantVcpu) setKids(vcpu, kids(wantVcpu));
+  setKids(
+    live,
+    kids(live).filter((c) => tagOf(c) !== SIZING.dropped),
+  );
+  const count = Number((kids(wantVcpu)[0]?.["#text"] as string | undefined) ?? NaN);
+  const cpu = child(live, "cpu");
+  if (cpu && Number.isFinite(count))
+    setKids(
+      cpu,
+      kids(cpu).filter((c) => tagOf(c) !== "topology" || topologyFits(c, count)),
+    );
 }
 
 /** The live definition with the spec-owned parts taken from the rendered one. */
 export function mergeDefinition(liveXml: string, desiredXml: string): string {
-  const live = domainNode(liveXml);
-  const want = domainNode(desiredXml);
-  const wk = kids(want);
-  const w = (tag: string) => find(wk, tag);
-  const out: XNode[] = [];
-  const seen = new Set<string>();
-
-  for (const c of kids(live)) {
-    const tag = tagOf(c);
-    seen.add(tag);
-    switch (tag) {
-      case "memory":
-      case "vcpu":
-        out.push(w(tag) ? withKids(c, kids(w(tag)!)) : c);
-        if (tag === "memory" && w(tag)) out[out.length - 1] = w(tag)!; // units as rendered (MiB)
-        break;
-      case "currentMemory":
-        break; // libvirt sets it to the new memory
-      case "os": {
-        const type = find(kids(w("os")!), "type");
-        out.push(
-          withKids(
-            c,
-            kids(c).map((o) => (tagOf(o) === "type" && type ? { ...o, ":@": { ...attrs(o), "@_machine": attrs(type)["@_machine"] } } : o)),
-          ),
-        );
-        break;
-      }
-      case "features": {
-        const mine = kids(w("features")).filter((f) => OWNED_FEATURES.has(tagOf(f)));
-        out.push(withKids(c, [...kids(c).filter((f) => !OWNED_FEATURES.has(tagOf(f))), ...mine]));
-        break;
-      }
-      case "cpu": {
-        const desired = w("cpu");
-        // a topology written for another vCPU count would make libvirt refuse the definition
-        const countChanged = JSON.stringify(find(kids(live), "vcpu")?.vcpu) !== JSON.stringify(w("vcpu")?.vcpu);
-        const keep = kids(c).filter((x) => !CPU_OWNED.has(tagOf(x)) && !(countChanged && tagOf(x) === "topology"));
-        out.push(desired ? withKids(desired, [...kids(desired), ...keep]) : c);
-        break;
-      }
-      case "clock": {
-        const isKvmclock = (t: XNode) => tagOf(t) === "timer" && attrs(t)["@_name"] === "kvmclock";
-        const mine = kids(w("clock")).filter(isKvmclock);
-        out.push(withKids(c, [...kids(c).filter((t) => !isKvmclock(t)), ...mine]));
-        break;
-      }
-      case "metadata": {
-        const mine = kids(w("metadata"));
-        out.push(withKids(c, [...kids(c).filter((m) => attrs(m)["@_xmlns:kpv"] !== KPV_NS && !tagOf(m).startsWith("kpv:")), ...mine]));
-        break;
-      }
-      case "qemu:commandline": {
-        const values = [...foreignArgs(argValues(c)), ...argValues(w("qemu:commandline"))];
-        if (values.length) out.push({ "qemu:commandline": values.map((v) => ({ "qemu:arg": [], ":@": { "@_value": v } })) });
-        break;
-      }
-      default:
-        out.push(c);
-    }
+  const doc = parseDocument(liveXml);
+  const live = domainElement(doc);
+  const want = domainElement(parseDocument(desiredXml));
+  for (const { path, attr } of OWNED_ATTRS) {
+    const target = path.length ? at(live, path) : live;
+    const source = path.length ? at(want, path) : want;
+    if (target && source) setAttr(target, attr, attrs(source)[`@_${attr}`]);
   }
-  // parts the live definition lacks
-  for (const tag of ["metadata", "features", "cpu", "clock", "qemu:commandline"]) if (!seen.has(tag) && w(tag)) out.push(w(tag)!);
-
-  const rootAttrs: Record<string, string> = { ...attrs(live), "@_type": attrs(want)["@_type"] };
-  if (out.some((c) => tagOf(c) === "qemu:commandline")) rootAttrs["@_xmlns:qemu"] = QEMU_NS;
-  return (builder.build([{ domain: out, ":@": rootAttrs }]) as string).trimStart();
+  applySizing(live, want);
+  // <cpu>'s attributes are the spec's (mode, match, check); its owned children go by the slot
+  const cpu = child(live, "cpu");
+  const wantCpu = child(want, "cpu");
+  if (cpu && wantCpu) {
+    for (const k of Object.keys(attrs(cpu))) setAttr(cpu, k.slice(2), undefined);
+    for (const [k, v] of Object.entries(attrs(wantCpu))) setAttr(cpu, k.slice(2), v);
+  }
+  for (const slot of SLOTS) applySlot(live, want, slot);
+  applyCommandline(live, want);
+  if (child(live, "qemu:commandline")) setAttr(live, "xmlns:qemu", QEMU_NS);
+  return buildDocument(doc).trimStart();
 }

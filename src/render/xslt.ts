@@ -1,59 +1,29 @@
-import { XMLBuilder } from "fast-xml-parser";
 import type { Resolution } from "../resolve/resolve";
-import { buildDomainTree, KPV_NS, QEMU_NS } from "./domain-xml";
+import { at, buildIndented, child, domainElement, el, isElement, parseDocument, withoutIndentation } from "../libvirt/document";
+import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
+import { KPV_NS, QEMU_NS, renderDomainXml } from "./domain-xml";
 
 /**
- * An XSLT 1.0 stylesheet that applies one domain's PV settings to any libvirt
- * domain XML (for terraform-provider-libvirt <= 0.8 and pulumi-libvirt users:
- * their `xml { xslt }` input). It owns what decides the PV features: the domain
- * type, the machine type, the PV feature elements and ioapic, the CPU mode,
- * model and flags, the kvmclock timer, our QEMU-namespace arguments and our
- * metadata; it copies everything else (name, memory, vCPUs, devices, CPU
- * topology) unchanged. The stylesheet is itself built with the XML builder.
+ * An XSLT 1.0 stylesheet that applies one domain's settings to any libvirt domain XML:
+ * the in-process merge (src/live/merge.ts) as a stylesheet, derived from the same
+ * ownership declaration (src/libvirt/owned.ts), for xsltproc, terraform-provider-libvirt
+ * <= 0.8 and pulumi-libvirt (`xml { xslt }`), and for the component's update of an existing
+ * domain. The fixture set in test/fixtures/domains proves both give the same definition.
  */
 
 const XSL = "http://www.w3.org/1999/XSL/Transform";
-const xmlOpts = { ignoreAttributes: false, attributeNamePrefix: "@_", preserveOrder: true } as const;
-const builder = new XMLBuilder({
-  ...xmlOpts,
-  format: true,
-  indentBy: "  ",
-  suppressEmptyNode: true,
-  processEntities: true,
-  commentPropName: "#comment",
-});
+const apply = (select: string) => el("xsl:apply-templates", { select });
+const template = (match: string, children: XNode[], priority?: number) =>
+  el("xsl:template", { match, ...(priority !== undefined ? { priority: String(priority) } : {}) }, children);
+const copy = (children: XNode[]) => el("xsl:copy", {}, children);
+const ifNot = (test: string, children: XNode[]) => (children.length ? [el("xsl:if", { test: `not(${test})` }, children)] : []);
+const text = (s: string) => el("xsl:text", {}, [{ "#text": s }]);
 
-function el(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
-  const n: XNode = { [name]: children };
-  if (Object.keys(a).length) n[":@"] = Object.fromEntries(Object.entries(a).map(([k, v]) => [`@_${k}`, v]));
-  return n;
-}
-const applyTemplates = (select: string) => el("xsl:apply-templates", { select });
-const template = (match: string, children: XNode[]) => el("xsl:template", { match }, children);
-const copyWith = (children: XNode[]) => el("xsl:copy", {}, children);
-
-/** Owned args: -global x86_64-cpu.kvm* and -machine kernel-irqchip=..., each with its flag. */
+/** A qemu:arg that is one of ours: the flag of an owned pair, or its value. */
 const OWNED_ARG =
-  "starts-with(@value,'x86_64-cpu.kvm') or starts-with(@value,'kernel-irqchip=') or starts-with(@value,'kernel_irqchip=')" +
-  " or (@value='-global' and starts-with(following-sibling::qemu:arg[1]/@value,'x86_64-cpu.kvm'))" +
-  " or (@value='-machine' and starts-with(following-sibling::qemu:arg[1]/@value,'kernel'))";
-const OWNED_FEATURES = "self::apic or self::pvspinlock or self::kvm or self::ioapic";
-
-/** The domain tree the renderer builds, in the builder's document-order form (no parsing needed). */
-function ordered(name: string, value: unknown): XNode[] {
-  if (Array.isArray(value)) return value.flatMap((v) => ordered(name, v));
-  if (value === null || typeof value !== "object")
-    return [el(name, {}, value === "" || value === undefined ? [] : [{ "#text": String(value) }])];
-  const a: Record<string, string> = {};
-  const children: XNode[] = [];
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k.startsWith("@_")) a[k.slice(2)] = String(v);
-    else if (k === "#text") children.push({ "#text": String(v) });
-    else children.push(...ordered(k, v));
-  }
-  return [el(name, a, children)];
-}
+  `self::qemu:arg and (${ownedArgPairXPath("@value", "following-sibling::qemu:arg[1]/@value")}` +
+  ` or ${ownedArgPairXPath("preceding-sibling::qemu:arg[1]/@value", "@value")})`;
 
 export interface XsltOptions {
   /**
@@ -64,77 +34,91 @@ export interface XsltOptions {
 }
 
 export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
-  const desired = ordered("domain", buildDomainTree(r).domain)[0];
-  const d = (tag: string) => kids(desired).find((c) => tagOf(c) === tag);
-  const ownedFeatures = kids(d("features")).filter(
-    (f) => ["apic", "pvspinlock", "kvm", "ioapic"].includes(tagOf(f)) && !(tagOf(f) === "apic" && !attrs(f)["@_eoi"]),
-  );
-  const cpu = d("cpu")!;
-  const kvmclock = kids(d("clock")).filter((t) => tagOf(t) === "timer");
-  const metadata = kids(d("metadata"));
-  const args = kids(d("qemu:commandline"));
-  const machine = attrs(kids(d("os")).find((t) => tagOf(t) === "type")!)["@_machine"];
+  const want = domainElement(withoutIndentation(parseDocument(renderDomainXml(r))));
+  const path = (p: readonly string[]) => `/domain${p.map((t) => `/${t}`).join("")}`;
+  const ownedKids = (slot: ChildSlot) => kids(at(want, slot.parent)).filter((c) => isElement(c) && slot.owns(c));
 
-  const cpuElement = el("cpu", Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])), [
-    ...kids(cpu),
-    applyTemplates("topology|numa|cache|maxphysaddr"),
-  ]);
-  const domainTemplate = template("/domain", [
-    copyWith([
-      applyTemplates("@*"),
-      el("xsl:attribute", { name: "type" }, [{ "#text": attrs(desired)["@_type"] }]),
-      applyTemplates("node()"),
-      el("xsl:if", { test: "not(metadata)" }, [el("metadata", {}, metadata)]),
-      el("xsl:if", { test: "not(features)" }, [
-        el("features", {}, [el("acpi"), el("apic"), ...ownedFeatures.filter((f) => tagOf(f) !== "apic")]),
+  /** A missing parent: the desired element whole, or a new element with the owned children. */
+  const created = (slot: ChildSlot): XNode[] => {
+    const desired = ownedKids(slot);
+    if (!desired.length) return [];
+    return [slot.createWhole ? at(want, slot.parent)! : el(slot.parent[slot.parent.length - 1], {}, desired)];
+  };
+  const topLevel = SLOTS.filter((s) => s.parent.length === 1);
+  const nestedIn = (slot: ChildSlot) =>
+    SLOTS.filter((s) => s.parent.length === slot.parent.length + 1 && s.parent.join("/").startsWith(`${slot.parent.join("/")}/`));
+
+  const templates: XNode[] = [template("@*|node()", [copy([apply("@*|node()")])])];
+
+  // <domain>: its type, then the sections it lacks, in slot order
+  const wantArgs = kids(child(want, "qemu:commandline")).filter((c) => tagOf(c) === "qemu:arg");
+  templates.push(
+    template("/domain", [
+      copy([
+        apply("@*"),
+        el("xsl:attribute", { name: "type" }, [{ "#text": attrs(want)["@_type"] }]),
+        apply("node()"),
+        ...topLevel.flatMap((s) => ifNot(s.parent[0], created(s))),
+        ...ifNot("qemu:commandline", wantArgs.length ? [el("qemu:commandline", {}, wantArgs)] : []),
       ]),
-      el("xsl:if", { test: "not(cpu)" }, [
-        el("cpu", Object.fromEntries(Object.entries(attrs(cpu)).map(([k, v]) => [k.slice(2), v])), kids(cpu)),
-      ]),
-      ...(kvmclock.length ? [el("xsl:if", { test: "not(clock)" }, [el("clock", { offset: "utc" }, kvmclock)])] : []),
-      ...(args.length ? [el("xsl:if", { test: "not(qemu:commandline)" }, [el("qemu:commandline", {}, args)])] : []),
     ]),
-  ]);
-  const stylesheet = el(
-    "xsl:stylesheet",
-    { version: "1.0", "xmlns:xsl": XSL, "xmlns:qemu": QEMU_NS, "xmlns:kpv": KPV_NS, "exclude-result-prefixes": "kpv" },
-    [
-      {
-        "#comment": [
-          {
-            "#text": ` kvm-paravirt: PV settings of domain ${r.domain.name}; effective: ${[...r.features]
-              .filter(([, x]) => x.enabled)
-              .map(([k]) => k)
-              .join(" ")} `.replace(/--/g, "- -"),
-          },
-        ],
-      },
-      el("xsl:output", { method: "xml", indent: "yes" }),
-      template("@*|node()", [copyWith([applyTemplates("@*|node()")])]),
-      domainTemplate,
-      template("/domain/os/type/@machine", [el("xsl:attribute", { name: "machine" }, [{ "#text": machine }])]),
-      ...(opts.sizing
-        ? [
-            // the vCPU count (placement and cpuset stay), memory as rendered; libvirt derives currentMemory
-            template("/domain/vcpu", [copyWith([applyTemplates("@*"), el("xsl:text", {}, [{ "#text": String(r.domain.vcpus) }])])]),
-            template("/domain/memory", [d("memory")!]),
-            template("/domain/currentMemory", []),
-            // a topology written for another vCPU count would make libvirt refuse the definition
-            template(`/domain/cpu/topology[not(@sockets * @cores * @threads * (sum(@dies) + 1 - count(@dies)) = ${r.domain.vcpus})]`, []),
-          ]
-        : []),
-      template("/domain/features", [
-        copyWith([
-          applyTemplates(`@*|node()[not(${OWNED_FEATURES})]`),
-          ...(ownedFeatures.some((f) => tagOf(f) === "apic") ? [] : [applyTemplates("apic")]),
-          ...ownedFeatures,
+  );
+  for (const { path: p, attr } of OWNED_ATTRS.filter((x) => x.path.length > 0))
+    templates.push(template(`${path(p)}/@${attr}`, [el("xsl:attribute", { name: attr }, [{ "#text": attrs(at(want, p)!)[`@_${attr}`] }])]));
+
+  if (opts.sizing) {
+    const vcpus = String(r.domain.vcpus);
+    templates.push(
+      // the vCPU count (placement and cpuset stay), memory as rendered; libvirt derives currentMemory
+      template(`/domain/${SIZING.vcpu}`, [copy([apply("@*"), text(vcpus)])]),
+      template(`/domain/${SIZING.memory}`, [child(want, SIZING.memory)!]),
+      template(`/domain/${SIZING.dropped}`, []),
+      template(`/domain/cpu/topology[not(${topologyFitsXPath(r.domain.vcpus)})]`, [], 2),
+    );
+  }
+
+  for (const slot of SLOTS) {
+    const owned = `*[${slot.xpath}]`;
+    const desired = ownedKids(slot);
+    const base = path(slot.parent);
+    // <cpu>'s attributes are the spec's: the desired ones replace the live ones
+    const ownAttrs =
+      slot.parent.join("/") === "cpu"
+        ? Object.entries(attrs(at(want, ["cpu"])!)).map(([k, v]) => el("xsl:attribute", { name: k.slice(2) }, [{ "#text": v }]))
+        : [apply("@*")];
+    templates.push(
+      template(base, [
+        copy([
+          ...ownAttrs,
+          ...(slot.first ? desired : []),
+          apply("node()"),
+          ...(slot.first ? [] : desired),
+          ...nestedIn(slot).flatMap((n) => ifNot(n.parent[n.parent.length - 1], created(n))),
         ]),
       ]),
-      template("/domain/cpu", [cpuElement]),
-      template("/domain/clock", [copyWith([applyTemplates("@*|node()[not(self::timer[@name='kvmclock'])]"), ...kvmclock])]),
-      template("/domain/metadata", [copyWith([applyTemplates("@*|node()[not(self::kpv:paravirt)]"), ...metadata])]),
-      template("/domain/qemu:commandline", [copyWith([applyTemplates(`@*|qemu:arg[not(${OWNED_ARG})]`), ...args])]),
+      template(`${base}/${owned}`, [], 1),
+    );
+    // a parent this slot empties goes (an empty <kvm/> is noise)
+    if (!slot.createWhole && desired.length === 0) templates.push(template(`${base}[${owned} and not(*[not(${slot.xpath})])]`, [], 3));
+  }
+
+  // our QEMU-namespace arguments are replaced (appended); <qemu:env> and other arguments stay
+  const cmd = "/domain/qemu:commandline";
+  templates.push(template(cmd, [copy([apply("@*|node()"), ...wantArgs])]), template(`${cmd}/qemu:arg[${OWNED_ARG}]`, [], 1));
+  if (!wantArgs.length) templates.push(template(`${cmd}[qemu:arg[${OWNED_ARG}] and not(*[not(${OWNED_ARG})])]`, [], 3));
+
+  const effective = [...r.features]
+    .filter(([, x]) => x.enabled)
+    .map(([k]) => k)
+    .join(" ");
+  const stylesheet = el(
+    "xsl:stylesheet",
+    { version: "1.0", "xmlns:xsl": XSL, "xmlns:qemu": QEMU_NS, "xmlns:kpv": KPV_NS, "exclude-result-prefixes": "kpv qemu" },
+    [
+      { "#comment": [{ "#text": ` kvm-paravirt: settings of domain ${r.domain.name}; effective: ${effective} `.replace(/--/g, "- -") }] },
+      el("xsl:output", { method: "xml", indent: "yes" }),
+      ...templates,
     ],
   );
-  return (builder.build([stylesheet]) as string).trimStart();
+  return buildIndented([stylesheet]);
 }

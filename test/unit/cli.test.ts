@@ -267,7 +267,10 @@ describe("the spec's hosts: section is validated by the spec loader, so validate
 
   test("the same --connect twice is one host (its domains are planned once)", async () => {
     const files = { "s.yaml": "domains: [{ name: a }]\n" };
-    const j = JSON.parse((await run(["plan", "s.yaml", "--connect", "test:///default", "--connect", "test:///default", "--json", "--host", PROFILE], files)).out);
+    const j = JSON.parse(
+      (await run(["plan", "s.yaml", "--connect", "test:///default", "--connect", "test:///default", "--json", "--host", PROFILE], files))
+        .out,
+    );
     expect(j.hosts.map((h: { uri: string; domains: unknown[] }) => [h.uri, h.domains.length])).toEqual([["test:///default", 1]]);
   });
 
