@@ -11,9 +11,11 @@ import { KPV_NS } from "../render/domain-xml";
  * The UUID of the domain whose name is exactly $KVM_PARAVIRT_DOMAIN, or nothing. Every
  * later call addresses the domain by this UUID: `virsh --domain X` looks X up as an ID,
  * then a UUID, then a name, so a domain named "1" would otherwise reach the domain with ID 1.
- * The name is compared in awk through ENVIRON (no escapes are interpreted).
+ * The name is compared in awk through ENVIRON (no escapes are interpreted). A connection
+ * that cannot list its domains fails the script: nothing is ever reported as gone on a guess.
  */
-const LOOKUP_UUID = `uuid=$(virsh -q -c "$KVM_PARAVIRT_URI" list --all --uuid --name | awk 'substr($0, 38) == ENVIRON["KVM_PARAVIRT_DOMAIN"] { print substr($0, 1, 36) }')`;
+const LOOKUP_UUID = `list=$(virsh -q -c "$KVM_PARAVIRT_URI" list --all --uuid --name) || { echo "kvm-paravirt: cannot list the domains of the connection" >&2; exit 1; }
+uuid=$(printf '%s\\n' "$list" | awk 'substr($0, 38) == ENVIRON["KVM_PARAVIRT_DOMAIN"] { print substr($0, 1, 36) }')`;
 
 /**
  * create and update: define the domain from stdin; an existing domain (same name) is

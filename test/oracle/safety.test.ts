@@ -127,6 +127,13 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     expect(foreign.status).toBe(1);
     expect(foreign.stderr).toMatch(/was not defined by kvm-paravirt \(no kpv:paravirt metadata\): left alone/);
     expect(state()).toEqual({ xml: victimXml, id: victimId });
+    // a connection that cannot list its domains fails: nothing is reported gone on a guess
+    const unreachable = spawnSync("/bin/sh", ["-c", UNDEFINE_SCRIPT], {
+      encoding: "utf8",
+      env: { ...process.env, KVM_PARAVIRT_URI: "qemu+tcp://127.0.0.1:1/system", KVM_PARAVIRT_DOMAIN: victimId },
+    });
+    expect({ status: unreachable.status, stdout: unreachable.stdout }).toEqual({ status: 1, stdout: "" });
+    expect(unreachable.stderr).toMatch(/Connection refused|unable to connect/);
   });
 
   test("four applies of the same new spec at once all succeed and agree", async () => {
