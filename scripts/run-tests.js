@@ -19,10 +19,12 @@ for (const args of [
     process.exit(1);
   }
 }
-// lint (eslint, with the import-cycle rule) and format (prettier --check): each counts as one check in the summary
+// lint (eslint, with the import-cycle rule), format (prettier --check) and the dependency rule
+// (no cycles, type-only imports included; the layer order): each counts as one check in the summary
 const checks = [
   ["eslint", ["eslint", "."]],
   ["prettier --check", ["prettier", "--check", "--log-level", "warn", "."]],
+  ["dependency rule (depcruise)", ["depcruise", "src", "index.ts", "--config", ".dependency-cruiser.cjs"]],
 ].map(([name, args]) => {
   const r = spawnSync("npx", args, { cwd: root, stdio: "inherit" });
   console.log(r.status === 0 ? `${name}: ok` : `${name}: FAILED (npm run lint:fix fixes what it can)`);

@@ -1,5 +1,5 @@
 import { catalogMarkdown } from "./cli/format";
-import { RULES } from "./resolve/rules";
+import { RULES } from "./checks/rules";
 
 /** docs/features.md, generated from the catalog and the rules (npm run gen:docs; a test keeps it current). */
 export function featuresDoc(): string {

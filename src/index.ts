@@ -1,13 +1,14 @@
 /** kvm-paravirt: the pure core (catalog, spec, resolver, renderers) and its adapters. */
 export * from "./catalog/features";
 export * from "./catalog/machines";
-export { RULES, RULE_BY_CODE, type Rule } from "./resolve/rules";
+export { RULES, RULE_BY_CODE, type Rule } from "./checks/rules";
 export * from "./diagnostics";
 export * from "./host/profile";
 export * from "./spec/schema";
 export * from "./spec/load";
 export * from "./resolve/resolve";
-export * from "./render/libvirt-plan";
+export * from "./libvirt/plan";
+export { resolveDomain, type Resolution } from "./analyze";
 export * from "./render/domain-xml";
 export * from "./render/qemu-args";
 export * from "./pipeline";

@@ -2,7 +2,8 @@ import { bySeverity, hasErrors, type Diagnostic } from "./diagnostics";
 import type { HostProfile } from "./host/profile";
 import { renderDomainXml } from "./render/domain-xml";
 import { renderQemuArgs } from "./render/qemu-args";
-import { resolveDomain, type FeatureSource, type Resolution } from "./resolve/resolve";
+import { type FeatureSource } from "./resolve/resolve";
+import { resolveDomain, type Resolution } from "./analyze";
 import type { LoadedSpec } from "./spec/load";
 import type { DomainSpec } from "./spec/schema";
 

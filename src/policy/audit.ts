@@ -1,6 +1,6 @@
 import type { HostProfile } from "../host/profile";
 import { readDomainXml } from "../live/read-domain";
-import { resolveDomain } from "../resolve/resolve";
+import { resolveDomain } from "../analyze";
 import { validateSpecObject, type LoadedSpec } from "../spec/load";
 import { VirshSession } from "../adapters/virsh-session";
 import { checkAll, type PolicySetting, type Violation } from "./policies";

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { FEATURES, FEATURE_BY_QEMU_NAME, type FeatureRow } from "../catalog/features";
-import { needsCustomArgv } from "../render/libvirt-plan";
-import type { Resolution } from "../resolve/resolve";
-import { RULES } from "../resolve/rules";
+import { needsCustomArgv } from "../libvirt/plan";
+import type { Resolution } from "../analyze";
+import { RULES } from "../checks/rules";
 
 /**
  * Organisation rules over the resolved, effective features of a domain: one

@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics";
 import { parseHostProfileJson, type HostProfile } from "../host/profile";
 import { renderDomain, type FeatureReport } from "../pipeline";
-import type { Resolution } from "../resolve/resolve";
+import type { Resolution } from "../analyze";
 import { libvirtUri } from "../spec/schema";
 import { validateSpecObject } from "../spec/load";
 import { renderXslt } from "../render/xslt";

@@ -1,6 +1,6 @@
 import { XMLBuilder } from "fast-xml-parser";
-import type { Resolution } from "../resolve/resolve";
-import type { LibvirtPlan } from "./libvirt-plan";
+import type { Resolution } from "../analyze";
+import type { LibvirtPlan } from "../libvirt/plan";
 
 /**
  * A complete libvirt domain definition built as a tree and serialised by a real

@@ -1,4 +1,4 @@
-import type { Resolution } from "../resolve/resolve";
+import type { Resolution } from "../analyze";
 
 /**
  * The QEMU command-line equivalent of a domain's CPU configuration:

@@ -1,4 +1,4 @@
-import type { Resolution } from "../resolve/resolve";
+import type { Resolution } from "../analyze";
 import { at, buildIndented, child, domainElement, el, isElement, parseDocument, withoutIndentation } from "../libvirt/document";
 import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";

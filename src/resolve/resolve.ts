@@ -1,11 +1,8 @@
 import { FEATURES, specValue, type FeatureRow } from "../catalog/features";
 import { resolveMachine, type ResolvedMachine } from "../catalog/machines";
-import type { Diagnostic } from "../diagnostics";
 import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
 import type { DomainSpec } from "../spec/schema";
 import { atLeast } from "../util/version";
-import { planLibvirt, type LibvirtPlan } from "../render/libvirt-plan";
-import { runRules } from "./rules";
 
 /**
  * The resolver: for one domain on one host, the value every PV property of the
@@ -35,7 +32,8 @@ export interface FeatureResolution {
   dropCause?: DropCause;
 }
 
-export interface Resolution {
+/** One domain resolved on one host: pure QEMU semantics, nothing of libvirt (src/analyze.ts adds the libvirt plan and the checks). */
+export interface Resolved {
   domain: DomainSpec;
   host: HostProfile;
   machine: ResolvedMachine;
@@ -48,9 +46,8 @@ export interface Resolution {
   /** properties the spec set that the host's QEMU does not have */
   missingInQemu: FeatureRow[];
   x2apic: { enabled: boolean; requested?: boolean; dropped: boolean };
-  /** how the explicit settings reach QEMU through libvirt */
-  libvirt: LibvirtPlan;
-  diagnostics: Diagnostic[];
+  /** the host's KVM honours kvm-pv-enforce-cpuid (KVM_CAP_ENFORCE_PV_FEATURE_CPUID) */
+  enforceCpuid: boolean;
 }
 
 interface Ctx {
@@ -238,7 +235,7 @@ function hostFacts(host: HostProfile): HostFacts {
   return facts;
 }
 
-export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolution {
+export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Resolved {
   const host = effectiveHost(profile, domain);
   const facts = hostFacts(host);
   let machine = facts.machines.get(domain.machine);
@@ -288,7 +285,7 @@ export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolu
       ? { enabled: x2apicSupported, dropped: false }
       : { enabled: x2apicReq && x2apicSupported, requested: x2apicReq, dropped: x2apicReq && !x2apicSupported };
 
-  const resolution: Resolution = {
+  return {
     domain,
     host,
     machine,
@@ -297,10 +294,6 @@ export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolu
     features,
     missingInQemu,
     x2apic,
-    libvirt: undefined as unknown as LibvirtPlan,
-    diagnostics: [],
+    enforceCpuid: facts.enforceCpuid,
   };
-  resolution.libvirt = planLibvirt(resolution);
-  resolution.diagnostics = runRules(resolution, { enforceCpuid: facts.enforceCpuid, hadProfile: profile !== undefined });
-  return resolution;
 }

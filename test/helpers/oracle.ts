@@ -4,7 +4,7 @@ import { readVcpuProperties } from "../../src/adapters/qmp";
 import { defineXml, monitorExec, runVirsh, virsh } from "../../src/adapters/virsh";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/pipeline";
-import type { Resolution } from "../../src/resolve/resolve";
+import type { Resolution } from "../../src/analyze";
 import { validateSpecObject } from "../../src/spec/load";
 import type { OracleConfig } from "./oracle-configs";
 

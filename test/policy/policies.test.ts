@@ -1,7 +1,7 @@
 import { FEATURES } from "../../src/catalog/features";
 import { checkAll, checkPolicy, POLICIES, POLICY_BY_NAME, type Enforcement } from "../../src/policy/policies";
 import { parsePolicyText } from "../../src/policy/config";
-import { resolveDomain } from "../../src/resolve/resolve";
+import { resolveDomain } from "../../src/analyze";
 import { validateSpecObject } from "../../src/spec/load";
 import { DEBIAN12 } from "../helpers/specs";
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { FEATURES, FEATURE_BY_QEMU_NAME } from "../../src/catalog/features";
-import { RULES } from "../../src/resolve/rules";
+import { RULES } from "../../src/checks/rules";
 import { featuresDoc } from "../../src/docs";
 import { startPausedQemu } from "../../src/adapters/qemu";
 import { describeWith } from "../helpers/env";

@@ -1,4 +1,4 @@
-import { resolveDomain, type Resolution } from "../../src/resolve/resolve";
+import { resolveDomain, type Resolution } from "../../src/analyze";
 import { validateSpecObject } from "../../src/spec/load";
 import type { HostProfile } from "../../src/host/profile";
 import debian12 from "../../examples/host-profiles/debian12-qemu7.2.json";

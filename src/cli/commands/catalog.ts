@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { FEATURES } from "../../catalog/features";
-import { RULES } from "../../resolve/rules";
+import { RULES } from "../../checks/rules";
 import { catalogMarkdown, table } from "../format";
 import { chooseView, type View } from "../views";
 import { EXIT, type Ctx } from "./context";

@@ -1,8 +1,8 @@
 import { featureByKey, type FeatureRow } from "../catalog/features";
 import type { Diagnostic, Severity } from "../diagnostics";
-import { needsCustomArgv } from "../render/libvirt-plan";
+import { needsCustomArgv, type Planned } from "../libvirt/plan";
 import { atLeast } from "../util/version";
-import type { FeatureResolution, Resolution } from "./resolve";
+import type { FeatureResolution } from "../resolve/resolve";
 
 /**
  * Dependency and sanity rules, as data: a stable code, a severity, a one-line
@@ -24,17 +24,17 @@ export interface Rule {
   code: string;
   severity: Severity;
   summary: string;
-  check(r: Resolution, env: RuleEnv): Finding[];
+  check(r: Planned, env: RuleEnv): Finding[];
 }
 
 const fpath = (f: FeatureRow) => `paravirt.${f.specKey}`;
-const res = (r: Resolution, key: string): FeatureResolution | undefined => r.features.get(featureByKey(key).qemu);
-const on = (r: Resolution, key: string) => res(r, key)?.enabled === true;
-const explicitOn = (r: Resolution, key: string) => res(r, key)?.requested === true;
-const visible = (r: Resolution, key: string) => res(r, key)?.guestVisible === true;
-const kvmVisible = (r: Resolution) => r.domain.accel === "kvm" && r.features.get("kvm")?.enabled !== false;
+const res = (r: Planned, key: string): FeatureResolution | undefined => r.features.get(featureByKey(key).qemu);
+const on = (r: Planned, key: string) => res(r, key)?.enabled === true;
+const explicitOn = (r: Planned, key: string) => res(r, key)?.requested === true;
+const visible = (r: Planned, key: string) => res(r, key)?.guestVisible === true;
+const kvmVisible = (r: Planned) => r.domain.accel === "kvm" && r.features.get("kvm")?.enabled !== false;
 
-function droppedBy(r: Resolution, ...causes: string[]): FeatureResolution[] {
+function droppedBy(r: Planned, ...causes: string[]): FeatureResolution[] {
   return [...r.features.values()].filter((x) => x.requested === true && x.dropCause !== undefined && causes.includes(x.dropCause));
 }
 
@@ -478,7 +478,7 @@ export const RULES: readonly Rule[] = [
 
 export const RULE_BY_CODE: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.code, r]));
 
-export function runRules(r: Resolution, env: RuleEnv): Diagnostic[] {
+export function runRules(r: Planned, env: RuleEnv): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const rule of RULES)
     for (const f of rule.check(r, env)) out.push({ severity: rule.severity, code: rule.code, message: f.message, path: f.path });

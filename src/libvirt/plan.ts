@@ -1,5 +1,5 @@
 import type { FeatureRow } from "../catalog/features";
-import type { Resolution } from "../resolve/resolve";
+import type { Resolved } from "../resolve/resolve";
 import { atLeast } from "../util/version";
 
 /**
@@ -20,7 +20,7 @@ export interface LibvirtPlan {
   ioapic?: "qemu";
 }
 
-export function planLibvirt(r: Resolution): LibvirtPlan {
+export function planLibvirt(r: Resolved): LibvirtPlan {
   const plan: LibvirtPlan = { elements: [], globals: [], machineOptions: [] };
   for (const res of r.features.values()) {
     if (res.requested === undefined) continue;
@@ -43,6 +43,12 @@ export function planLibvirt(r: Resolution): LibvirtPlan {
     if (r.domain.irqchip === "off") plan.machineOptions.push("kernel-irqchip=off");
   }
   return plan;
+}
+
+/** A resolved domain with its libvirt plan: what the checks and the renderers work on. */
+export interface Planned extends Resolved {
+  /** how the explicit settings reach QEMU through libvirt */
+  libvirt: LibvirtPlan;
 }
 
 export const needsCustomArgv = (p: LibvirtPlan): boolean => p.globals.length > 0 || p.machineOptions.length > 0;

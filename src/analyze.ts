@@ -1,0 +1,25 @@
+import type { Diagnostic } from "./diagnostics";
+import type { HostProfile } from "./host/profile";
+import { runRules } from "./checks/rules";
+import { planLibvirt, type Planned } from "./libvirt/plan";
+import { resolveFeatures } from "./resolve/resolve";
+import type { DomainSpec } from "./spec/schema";
+
+/**
+ * Resolve, then plan, then check: the order the data flows in. The resolver knows QEMU
+ * only; the libvirt plan decides how each explicit setting reaches QEMU through libvirt;
+ * the checks (rules with stable codes) see both. Renderers and policies take the result.
+ */
+export interface Resolution extends Planned {
+  diagnostics: Diagnostic[];
+}
+
+export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolution {
+  const resolved = resolveFeatures(domain, profile);
+  const planned: Planned = { ...resolved, libvirt: planLibvirt(resolved) };
+  const diagnostics = runRules(planned, {
+    enforceCpuid: resolved.enforceCpuid,
+    hadProfile: profile !== undefined,
+  });
+  return { ...planned, diagnostics };
+}
