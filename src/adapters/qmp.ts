@@ -37,6 +37,10 @@ export class QmpClient {
       greeted = res;
       greetFail = rej;
     });
+    // A connection refused before the greeting rejects it while nobody awaits it yet (connect()
+    // is still waiting for "connect"): mark it observed, or Node reports an unhandled rejection.
+    // connect() still awaits it and sees the error.
+    this.greeting.catch(() => undefined);
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
       this.buffer += chunk;

@@ -1,0 +1,33 @@
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { QmpClient } from "../../src/adapters/qmp";
+
+/** The QMP client's failure paths, against real unix sockets (no QEMU needed). */
+describe("QMP client failures", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-qmp-"));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  beforeAll(() => process.on("unhandledRejection", onUnhandled));
+  afterAll(() => process.off("unhandledRejection", onUnhandled));
+
+  test("a socket nobody listens on: connect rejects, and no promise is left rejected unobserved", async () => {
+    await expect(QmpClient.connect(path.join(dir, "nobody.sock"), 2000)).rejects.toThrow(/ENOENT|ECONNREFUSED/);
+    await new Promise((r) => setTimeout(r, 50)); // let Node report any unhandled rejection
+    expect(unhandled).toEqual([]);
+  });
+
+  test("a peer that closes before the greeting: connect rejects with the reason", async () => {
+    const sock = path.join(dir, "closer.sock");
+    const server = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => server.listen(sock, () => r()));
+    try {
+      await expect(QmpClient.connect(sock, 2000)).rejects.toThrow(/QMP connection closed/);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+});
