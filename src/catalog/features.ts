@@ -43,9 +43,32 @@ export interface LibvirtControl {
   evidence: string;
 }
 
+/** Every spec key (the `paravirt` map's keys), as a type: a misspelt key fails to compile. */
+export const SPEC_KEY_NAMES = [
+  "kvmclock",
+  "nopiodelay",
+  "mmu",
+  "asyncpf",
+  "stealTime",
+  "pvEoi",
+  "pvUnhalt",
+  "pvTlbFlush",
+  "asyncpfVmexit",
+  "pvIpi",
+  "pollControl",
+  "pvSchedYield",
+  "asyncpfInt",
+  "msiExtDestId",
+  "kvmclockStableBit",
+  "hintDedicated",
+  "pvEnforceCpuid",
+  "hidden",
+] as const;
+export type SpecKey = (typeof SPEC_KEY_NAMES)[number];
+
 export interface FeatureRow {
   /** key in the spec's `paravirt` map */
-  readonly specKey: string;
+  readonly specKey: SpecKey;
   /** true when the spec value is the negation of the QEMU property (hidden = !kvm) */
   readonly specInverted: boolean;
   /** QOM property name on the x86 CPU */
@@ -509,7 +532,7 @@ export const FEATURE_BY_QEMU_NAME: ReadonlyMap<string, FeatureRow> = new Map(
 );
 export const SPEC_KEYS: readonly string[] = FEATURES.map((f) => f.specKey);
 
-export function featureByKey(key: string): FeatureRow {
+export function featureByKey(key: SpecKey): FeatureRow {
   const f = FEATURE_BY_SPEC_KEY.get(key);
   if (!f) throw new Error(`no catalog row for ${key}`);
   return f;

@@ -1,4 +1,4 @@
-import { featureByKey, type FeatureRow } from "../catalog/features";
+import { featureByKey, type FeatureRow, type SpecKey } from "../catalog/features";
 import type { Diagnostic, Severity } from "../diagnostics";
 import { needsCustomArgv, type Planned } from "../libvirt/plan";
 import { atLeast } from "../util/version";
@@ -28,11 +28,11 @@ export interface Rule {
 }
 
 const fpath = (f: FeatureRow) => `paravirt.${f.specKey}`;
-const res = (r: Planned, key: string): FeatureResolution | undefined => r.features.get(featureByKey(key).qemu);
-const on = (r: Planned, key: string) => res(r, key)?.enabled === true;
-const explicitOn = (r: Planned, key: string) => res(r, key)?.requested === true;
-const visible = (r: Planned, key: string) => res(r, key)?.guestVisible === true;
-const kvmVisible = (r: Planned) => r.domain.accel === "kvm" && r.features.get("kvm")?.enabled !== false;
+const res = (r: Planned, key: SpecKey): FeatureResolution | undefined => r.features.get(featureByKey(key).qemu);
+const on = (r: Planned, key: SpecKey) => res(r, key)?.enabled === true;
+const explicitOn = (r: Planned, key: SpecKey) => res(r, key)?.requested === true;
+const visible = (r: Planned, key: SpecKey) => res(r, key)?.guestVisible === true;
+const kvmVisible = (r: Planned) => r.domain.accel === "kvm" && res(r, "hidden")?.enabled !== false;
 
 function droppedBy(r: Planned, ...causes: string[]): FeatureResolution[] {
   return [...r.features.values()].filter((x) => x.requested === true && x.dropCause !== undefined && causes.includes(x.dropCause));
@@ -147,7 +147,7 @@ export const RULES: readonly Rule[] = [
     severity: "warning",
     summary: "kvm-hint-dedicated set while the KVM signature is hidden: the guest cannot see it.",
     check: (r) =>
-      r.domain.accel === "kvm" && r.features.get("kvm")?.enabled === false && explicitOn(r, "hintDedicated")
+      r.domain.accel === "kvm" && res(r, "hidden")?.enabled === false && explicitOn(r, "hintDedicated")
         ? [
             {
               path: "paravirt.hintDedicated",
@@ -264,7 +264,7 @@ export const RULES: readonly Rule[] = [
     summary: "With kvm-hint-dedicated the guest does not use PV spinlocks, PV TLB flush or PV sched yield.",
     check: (r) => {
       if (!visible(r, "hintDedicated")) return [];
-      const idle = ["pvUnhalt", "pvTlbFlush", "pvSchedYield"].filter((k) => visible(r, k));
+      const idle = (["pvUnhalt", "pvTlbFlush", "pvSchedYield"] as const).filter((k) => visible(r, k));
       return idle.length
         ? [
             {
@@ -282,7 +282,7 @@ export const RULES: readonly Rule[] = [
     check: (r) =>
       on(r, "stealTime")
         ? []
-        : ["pvTlbFlush", "pvSchedYield"]
+        : (["pvTlbFlush", "pvSchedYield"] as const)
             .filter((k) => visible(r, k))
             .map((k) => ({
               path: `paravirt.${k}`,
@@ -295,7 +295,7 @@ export const RULES: readonly Rule[] = [
     summary: "With one vCPU a Linux guest does not use PV spinlocks, IPIs, TLB flush or sched yield.",
     check: (r) => {
       if (r.domain.vcpus !== 1) return [];
-      const idle = ["pvUnhalt", "pvIpi", "pvTlbFlush", "pvSchedYield"].filter((k) => visible(r, k));
+      const idle = (["pvUnhalt", "pvIpi", "pvTlbFlush", "pvSchedYield"] as const).filter((k) => visible(r, k));
       return idle.length
         ? [{ path: "vcpus", message: `one vCPU: a Linux guest ignores ${idle.map((k) => featureByKey(k).qemu).join(", ")}` }]
         : [];
@@ -320,7 +320,7 @@ export const RULES: readonly Rule[] = [
     severity: "info",
     summary: "Split irqchip on a 5.1-or-older machine type: kvm-msi-ext-dest-id stays off.",
     check: (r) => {
-      const m = r.features.get("kvm-msi-ext-dest-id");
+      const m = res(r, "msiExtDestId");
       return r.domain.irqchip === "split" && r.machine.compat51 && m && m.requested === undefined && kvmVisible(r)
         ? [
             {

@@ -67,7 +67,7 @@ interface Outcome {
 }
 
 const MSI = "kvm-msi-ext-dest-id";
-const FEATURE_INDEX = new Map(FEATURES.map((f, i) => [f.specKey, i]));
+const FEATURE_INDEX: ReadonlyMap<string, number> = new Map(FEATURES.map((f, i) => [f.specKey, i]));
 const SIGNATURE_INDEX = FEATURES.findIndex((f) => f.kind === "signature");
 const UNHALT = "kvm-pv-unhalt";
 

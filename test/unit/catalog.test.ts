@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { FEATURES, FEATURE_BY_QEMU_NAME } from "../../src/catalog/features";
+import { FEATURES, FEATURE_BY_QEMU_NAME, SPEC_KEY_NAMES } from "../../src/catalog/features";
 import { RULES } from "../../src/checks/rules";
 import { featuresDoc } from "../../src/docs";
 import { startPausedQemu } from "../../src/adapters/qemu";
@@ -36,6 +36,10 @@ describe("catalog", () => {
       if (f.qemu === "kvm") expect(f.specKey).toBe("hidden");
       else expect(f.specKey).toBe(camel(f.qemu.replace(/^kvm-/, "")));
     }
+  });
+
+  test("the SpecKey type lists exactly the catalog's spec keys, in catalog order", () => {
+    expect([...SPEC_KEY_NAMES]).toEqual(FEATURES.map((f) => f.specKey));
   });
 
   test("names, aliases and CPUID bits are unique; aliases are the underscore spellings", () => {
