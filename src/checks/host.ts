@@ -1,0 +1,86 @@
+import { droppedBy, explicitOn, fpath, type Rule } from "./rule";
+
+/** What the host (its QEMU, kernel, KVM, machine types) can give, and what the profile says. */
+export const HOST_RULES: readonly Rule[] = [
+  {
+    code: "host-qemu-too-old",
+    severity: "error",
+    summary: "A feature is set that the host's QEMU does not have: QEMU refuses to start (property not found).",
+    check: (r) =>
+      r.missingInQemu.map((f) => ({
+        path: fpath(f),
+        message: `${f.qemu} needs QEMU ${f.qemuSince} or newer; the host has QEMU ${r.host.qemu}, which refuses to start with "property '${f.qemu}' not found"`,
+      })),
+  },
+  {
+    code: "host-kernel-too-old",
+    severity: "error",
+    summary: "A feature is requested on that the host kernel's KVM does not offer: QEMU drops it.",
+    check: (r) =>
+      droppedBy(r, "host-kvm").map((x) => ({
+        path: fpath(x.feature),
+        message: `${x.feature.qemu} is requested on, but ${x.reason.replace(/: dropped with a warning$/, "")}; QEMU would drop it with "host doesn't support requested feature"`,
+      })),
+  },
+  {
+    code: "default-dropped-by-host",
+    severity: "warning",
+    summary: "A feature QEMU turns on by default is not offered by the host: QEMU drops it with a warning.",
+    check: (r) =>
+      [...r.features.values()]
+        .filter((x) => x.requested === undefined && x.dropCause === "host-kvm")
+        .map((x) => ({ path: fpath(x.feature), message: `${x.feature.qemu} is on by default but ${x.reason}` })),
+  },
+  {
+    code: "pv-enforce-cpuid-unsupported",
+    severity: "error",
+    summary: "kvm-pv-enforce-cpuid on a host without KVM_CAP_ENFORCE_PV_FEATURE_CPUID: QEMU aborts.",
+    check: (r, env) =>
+      r.domain.accel === "kvm" && explicitOn(r, "pvEnforceCpuid") && !env.enforceCpuid
+        ? [
+            {
+              path: "paravirt.pvEnforceCpuid",
+              message: `the host${r.host.kernel ? ` (kernel ${r.host.kernel})` : ""} lacks KVM_CAP_ENFORCE_PV_FEATURE_CPUID (Linux 5.10+): QEMU aborts with "failed to enable KVM_CAP_ENFORCE_PV_FEATURE_CPUID"`,
+            },
+          ]
+        : [],
+  },
+  {
+    code: "host-passthrough-needs-kvm",
+    severity: "error",
+    summary: "cpu.mode host-passthrough needs accel kvm.",
+    check: (r) =>
+      r.domain.accel === "tcg" && r.domain.cpu.mode === "host-passthrough"
+        ? [
+            {
+              path: "cpu.mode",
+              message: "host-passthrough (-cpu host) needs the KVM accelerator; use mode maximum or a named model with accel tcg",
+            },
+          ]
+        : [],
+  },
+  {
+    code: "machine-unknown-to-host",
+    severity: "error",
+    summary: "The machine type does not exist in the host's QEMU.",
+    check: (r) => (r.machine.problem ? [{ path: "machine", message: r.machine.problem }] : []),
+  },
+  {
+    code: "kvm-unavailable",
+    severity: "error",
+    summary: "accel kvm on a host profile without usable /dev/kvm.",
+    check: (r) =>
+      r.domain.accel === "kvm" && r.host.kvm?.available === false
+        ? [{ path: "accel", message: "the host profile says /dev/kvm is not usable: accel kvm cannot start there" }]
+        : [],
+  },
+  {
+    code: "host-profile-assumed",
+    severity: "info",
+    summary: "No host profile was given: a current host is assumed.",
+    check: (r, env) =>
+      !env.hadProfile && r.host.source === "assumed"
+        ? [{ path: "host", message: `${r.host.description}; pass --host with the JSON of \`kvm-paravirt probe\` for the real host` }]
+        : [],
+  },
+];

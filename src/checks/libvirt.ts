@@ -1,0 +1,73 @@
+import { needsCustomArgv } from "../libvirt/plan";
+import { res, type Rule } from "./rule";
+
+/** What libvirt does with the definition: refusals, the custom-argv taint, names it resolves. */
+export const LIBVIRT_RULES: readonly Rule[] = [
+  {
+    code: "libvirt-refuses-pvspinlock",
+    severity: "error",
+    summary: "kvm-pv-unhalt requested but dropped under KVM: libvirt refuses to start the domain.",
+    check: (r) => {
+      const x = res(r, "pvUnhalt");
+      return r.domain.accel === "kvm" && x?.requested === true && !x.enabled
+        ? [
+            {
+              path: "paravirt.pvUnhalt",
+              message: `libvirt refuses to start the domain ("host doesn't support paravirtual spinlocks"): <pvspinlock state='on'/> is set but ${x.reason.replace(/^requested, but /, "")}`,
+            },
+          ]
+        : [];
+    },
+  },
+  {
+    code: "libvirt-custom-argv",
+    severity: "warning",
+    summary:
+      "Some settings have no working libvirt element and go through <qemu:commandline>: libvirt marks the domain tainted (custom-argv).",
+    check: (r) => {
+      const plan = r.libvirt;
+      if (!needsCustomArgv(plan)) return [];
+      const parts = [
+        ...plan.globals.map(
+          (g) =>
+            `${g.feature.qemu}=${g.value ? "on" : "off"} (${g.why === "no-element" ? "libvirt has no element" : g.why === "element-is-noop" ? `libvirt's <${g.feature.libvirt?.element}> emits nothing for this value` : `libvirt ${r.host.libvirt} predates <${g.feature.libvirt?.element}> (${g.feature.libvirt?.since})`})`,
+        ),
+        ...plan.machineOptions.map((m) => `-machine ${m} (libvirt cannot express it)`),
+      ];
+      return [
+        {
+          path: "paravirt",
+          message: `set through <qemu:commandline>, so libvirt marks the domain tainted (custom-argv): ${parts.join("; ")}`,
+        },
+      ];
+    },
+  },
+  {
+    code: "machine-alias-resolved",
+    severity: "info",
+    summary: "An unversioned machine type is resolved to the host QEMU's versioned type.",
+    check: (r) =>
+      r.machine.requested !== r.machine.resolved
+        ? [
+            {
+              path: "machine",
+              message: `${r.machine.requested} is ${r.machine.resolved} on QEMU ${r.host.qemu}${r.host.source === "assumed" ? " (assumed host)" : ""}`,
+            },
+          ]
+        : [],
+  },
+  {
+    code: "host-model-qemu-args",
+    severity: "info",
+    summary: "host-model is expanded by libvirt at start; the QEMU args use a named model with the same PV defaults.",
+    check: (r) =>
+      r.domain.cpu.mode === "host-model"
+        ? [
+            {
+              path: "cpu.mode",
+              message: `libvirt turns host-model into the host's named model at start; the QEMU args use ${r.qemuModel}${r.host.hostModel ? " (from the host profile)" : " (no host profile)"}, which has the same PV defaults`,
+            },
+          ]
+        : [],
+  },
+];
