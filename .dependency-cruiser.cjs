@@ -1,9 +1,9 @@
 /**
  * The dependency rule (npm test runs it): no import cycles, type-only imports included,
  * and the layers import one way:
- *   util, catalog, host, spec -> resolve -> libvirt -> checks -> analyze -> render, qemu args
+ *   util, catalog, host, input -> resolve -> libvirt -> checks -> analyze -> render, qemu args
  *   -> pipeline -> policy, live, pulumi, cli
- * Only live, policy (its host audit), pulumi and cli reach the system (src/adapters).
+ * Only live, policy (its host audit), pulumi and cli reach the system (src/system).
  */
 const layer = (from, forbidden, comment) => ({
   name: `${from.replace(/[^a-z]/g, "")}-layer`,
@@ -18,26 +18,33 @@ module.exports = {
     { name: "no-circular", severity: "error", comment: "import cycles, type-only imports included", from: {}, to: { circular: true } },
     layer(
       "resolve/",
-      ["libvirt/", "checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "adapters/"],
+      ["libvirt/", "checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "the resolver knows QEMU only",
     ),
     layer(
       "libvirt/",
-      ["checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "adapters/"],
+      ["checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "the libvirt document model and plan come before checks and rendering",
     ),
     layer(
       "checks/",
-      ["analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "adapters/"],
+      ["analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "checks run on the resolution and the libvirt plan",
     ),
-    layer("render/", ["pipeline", "policy/", "live/", "pulumi/", "cli/", "adapters/"], "renderers are pure"),
+    layer("render/", ["pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"], "renderers are pure"),
     layer(
-      "(catalog|spec|util)/",
-      ["resolve/", "libvirt/", "checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "adapters/"],
+      "(catalog|input|util)/",
+      ["resolve/", "libvirt/", "checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "facts and input come first",
     ),
-    layer("(analyze|pipeline)", ["policy/", "live/", "pulumi/", "cli/", "adapters/"], "the pure pipeline"),
+    {
+      name: "system-edges",
+      comment: "only the edges (live hosts, the host audit, Pulumi, the CLI) spawn processes or open sockets",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/(system|live|policy/audit|pulumi|cli)" },
+      to: { path: "^src/system/" },
+    },
+    layer("(analyze|pipeline)", ["policy/", "live/", "pulumi/", "cli/", "system/"], "the pure pipeline"),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

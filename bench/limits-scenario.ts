@@ -1,6 +1,6 @@
 import YAML from "yaml";
 import { renderSpec } from "../src/pipeline";
-import { LIMITS, parseSpecText } from "../src/spec/load";
+import { LIMITS, parseSpecText } from "../src/input/load";
 import type { HostProfile } from "../src/host/profile";
 import debian12 from "../examples/host-profiles/debian12-qemu7.2.json";
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { applyFleet, planFleet, targets } from "../src/live/fleet";
 import { renderDomain } from "../src/pipeline";
-import { validateSpecObject } from "../src/spec/load";
+import { validateSpecObject } from "../src/input/load";
 import type { HostProfile } from "../src/host/profile";
 
 /**

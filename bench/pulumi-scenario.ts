@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../src/pulumi/deploy-scripts";
 import { ParavirtDomain } from "../src/pulumi/paravirt-domain";
 import { renderDomain } from "../src/pipeline";
-import { validateSpecObject } from "../src/spec/load";
+import { validateSpecObject } from "../src/input/load";
 
 /**
  * One side of the Pulumi bench, in its own process (setMocks is process-wide):

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { ParavirtDomain } from "../src/pulumi/paravirt-domain";
-import { mergeDefaults, parseSpecText } from "../src/spec/load";
+import { mergeDefaults, parseSpecText } from "../src/input/load";
 
 /**
  * The root Pulumi program's logic: one ParavirtDomain per domain of a spec file.

@@ -3,7 +3,7 @@ import type { HostProfile } from "./host/profile";
 import { runRules } from "./checks/rules";
 import { planLibvirt, type Planned } from "./libvirt/plan";
 import { resolveFeatures } from "./resolve/resolve";
-import type { DomainSpec } from "./spec/schema";
+import type { DomainSpec } from "./input/schema";
 
 /**
  * Resolve, then plan, then check: the order the data flows in. The resolver knows QEMU

@@ -4,8 +4,8 @@ import { renderDomainXml } from "./render/domain-xml";
 import { renderQemuArgs } from "./render/qemu-args";
 import { type FeatureSource } from "./resolve/resolve";
 import { resolveDomain, type Resolution } from "./analyze";
-import type { LoadedSpec } from "./spec/load";
-import type { DomainSpec } from "./spec/schema";
+import type { LoadedSpec } from "./input/load";
+import type { DomainSpec } from "./input/schema";
 
 /** parse -> resolve -> render for a whole spec: the pure core every front end calls. */
 

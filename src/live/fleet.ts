@@ -7,10 +7,10 @@ import { renderDomain } from "../pipeline";
 import { renderDomainXml } from "../render/domain-xml";
 import { type FeatureSource } from "../resolve/resolve";
 import { resolveDomain, type Resolution } from "../analyze";
-import { validateSpecObject, type LoadedSpec } from "../spec/load";
-import type { DomainSpec } from "../spec/schema";
-import { readVcpuProperties } from "../adapters/qmp";
-import { VirshSession } from "../adapters/virsh-session";
+import { validateSpecObject, type LoadedSpec } from "../input/load";
+import type { DomainSpec } from "../input/schema";
+import { readVcpuProperties } from "../system/qmp";
+import { VirshSession } from "../system/virsh-session";
 import { mergeDefinition } from "./merge";
 import { readDomainXml } from "./read-domain";
 

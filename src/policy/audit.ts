@@ -1,8 +1,8 @@
 import type { HostProfile } from "../host/profile";
 import { readDomainXml } from "../live/read-domain";
 import { resolveDomain } from "../analyze";
-import { validateSpecObject, type LoadedSpec } from "../spec/load";
-import { VirshSession } from "../adapters/virsh-session";
+import { validateSpecObject, type LoadedSpec } from "../input/load";
+import { VirshSession } from "../system/virsh-session";
 import { checkAll, type PolicySetting, type Violation } from "./policies";
 
 /** `kvm-paravirt check`: policies over a spec's domains, or over every domain defined on a host. */

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { DomainInput } from "../spec/schema";
+import type { DomainInput } from "../input/schema";
 
 /**
  * The hand-written argument interface of ParavirtDomain. Its JSDoc becomes the

@@ -2,8 +2,8 @@ import type { Diagnostic } from "../diagnostics";
 import { parseHostProfileJson, type HostProfile } from "../host/profile";
 import { renderDomain, type FeatureReport } from "../pipeline";
 import type { Resolution } from "../analyze";
-import { libvirtUri } from "../spec/schema";
-import { validateSpecObject } from "../spec/load";
+import { libvirtUri } from "../input/schema";
+import { validateSpecObject } from "../input/load";
 import { renderXslt } from "../render/xslt";
 import { redactSecrets } from "../util/secrets";
 

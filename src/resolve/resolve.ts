@@ -1,7 +1,7 @@
 import { FEATURES, specValue, type FeatureRow } from "../catalog/features";
 import { resolveMachine, type ResolvedMachine } from "../catalog/machines";
 import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
-import type { DomainSpec } from "../spec/schema";
+import type { DomainSpec } from "../input/schema";
 import { atLeast } from "../util/version";
 
 /**

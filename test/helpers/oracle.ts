@@ -1,11 +1,11 @@
-import { probeHost } from "../../src/adapters/probe";
-import { QemuStartError, realizeVcpu } from "../../src/adapters/qemu";
-import { readVcpuProperties } from "../../src/adapters/qmp";
-import { defineXml, monitorExec, runVirsh, virsh } from "../../src/adapters/virsh";
+import { probeHost } from "../../src/system/probe";
+import { QemuStartError, realizeVcpu } from "../../src/system/qemu";
+import { readVcpuProperties } from "../../src/system/qmp";
+import { defineXml, monitorExec, runVirsh, virsh } from "../../src/system/virsh";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/pipeline";
 import type { Resolution } from "../../src/analyze";
-import { validateSpecObject } from "../../src/spec/load";
+import { validateSpecObject } from "../../src/input/load";
 import type { OracleConfig } from "./oracle-configs";
 
 /** Codes whose prediction is "QEMU/libvirt refuses to start", checked as such by the oracles. */

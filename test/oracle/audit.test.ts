@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describeWith } from "../helpers/env";
 import { renderFile, ROOT } from "../helpers/specs";
-import { defineXml, runVirsh } from "../../src/adapters/virsh";
+import { defineXml, runVirsh } from "../../src/system/virsh";
 
 /**
  * `kvm-paravirt check --connect`: a fleet audit of the domains defined on the real

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import { mergeDefaults } from "../../src/spec/load";
+import { mergeDefaults } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { checkWithLibvirt, checkWithQemu, hostProfile, leftoverDomains, withHostQuirk } from "../helpers/oracle";
 import { exampleSpecs } from "../helpers/specs";

@@ -8,7 +8,7 @@ import { policies } from "../../policy/policies";
 import { parsePolicyText } from "../../src/policy/config";
 import { POLICY_BY_NAME } from "../../src/policy/policies";
 import { PARAVIRT_DOMAIN_TYPE } from "../../src/pulumi/paravirt-domain";
-import { mergeDefaults } from "../../src/spec/load";
+import { mergeDefaults } from "../../src/input/load";
 import { exampleSpecs, ROOT } from "../helpers/specs";
 
 /**

@@ -2,7 +2,7 @@ import { FEATURES } from "../../src/catalog/features";
 import { checkAll, checkPolicy, POLICIES, POLICY_BY_NAME, type Enforcement } from "../../src/policy/policies";
 import { parsePolicyText } from "../../src/policy/config";
 import { resolveDomain } from "../../src/analyze";
-import { validateSpecObject } from "../../src/spec/load";
+import { validateSpecObject } from "../../src/input/load";
 import { DEBIAN12 } from "../helpers/specs";
 
 /** Each policy with a passing and a violating domain; policies see effective features, not what was typed. */

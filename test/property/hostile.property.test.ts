@@ -8,8 +8,8 @@ import YAML from "yaml";
 import { FEATURES } from "../../src/catalog/features";
 import { parseHostProfileJson } from "../../src/host/profile";
 import { renderSpec } from "../../src/pipeline";
-import { validateSpecObject } from "../../src/spec/load";
-import { xmlInvalidChar } from "../../src/spec/schema";
+import { validateSpecObject } from "../../src/input/load";
+import { xmlInvalidChar } from "../../src/input/schema";
 import { DEBIAN12, ROOT } from "../helpers/specs";
 
 /**

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { XMLParser } from "fast-xml-parser";
 import { SPEC_KEYS } from "../../src/catalog/features";
 import { renderSpec } from "../../src/pipeline";
-import { parseSpecText, validateSpecObject } from "../../src/spec/load";
+import { parseSpecText, validateSpecObject } from "../../src/input/load";
 import { whyNot } from "../helpers/env";
 import { DEBIAN12 } from "../helpers/specs";
 

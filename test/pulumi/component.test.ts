@@ -6,7 +6,7 @@ const registered = installMocks();
 import { ParavirtDomain, PARAVIRT_DOMAIN_TYPE } from "../../src/pulumi/paravirt-domain";
 import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../../src/pulumi/deploy-scripts";
 import { renderSpec } from "../../src/pipeline";
-import { validateSpecObject } from "../../src/spec/load";
+import { validateSpecObject } from "../../src/input/load";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { DEBIAN12, ROOT } from "../helpers/specs";

@@ -5,7 +5,7 @@ const registered = installMocks();
 
 import { componentProvider } from "../../src/pulumi/schema";
 import { renderSpec } from "../../src/pipeline";
-import { validateSpecObject } from "../../src/spec/load";
+import { validateSpecObject } from "../../src/input/load";
 import { ROOT } from "../helpers/specs";
 
 /**

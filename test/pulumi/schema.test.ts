@@ -5,7 +5,7 @@ import addFormats from "ajv-formats";
 import YAML from "yaml";
 import { FEATURES, SPEC_KEYS } from "../../src/catalog/features";
 import { generateSchema } from "../../src/pulumi/schema";
-import { ACCELS, CPU_CHECKS, CPU_MODES, IRQCHIPS, cpuSchema, domainSchema, guestSchema, hostSchema } from "../../src/spec/schema";
+import { ACCELS, CPU_CHECKS, CPU_MODES, IRQCHIPS, cpuSchema, domainSchema, guestSchema, hostSchema } from "../../src/input/schema";
 import { describeWith, pulumiSchemasDir } from "../helpers/env";
 import { ROOT } from "../helpers/specs";
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { FEATURES, FEATURE_BY_QEMU_NAME, SPEC_KEY_NAMES } from "../../src/catalog/features";
 import { RULES } from "../../src/checks/rules";
 import { featuresDoc } from "../../src/docs";
-import { startPausedQemu } from "../../src/adapters/qemu";
+import { startPausedQemu } from "../../src/system/qemu";
 import { describeWith } from "../helpers/env";
 import { atLeast } from "../../src/util/version";
 import { ROOT } from "../helpers/specs";

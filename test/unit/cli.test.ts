@@ -5,7 +5,7 @@ import path from "node:path";
 import { main, type Io } from "../../src/cli/main";
 import { parseHostProfileJson } from "../../src/host/profile";
 import { renderSpec } from "../../src/pipeline";
-import { parseSpecText } from "../../src/spec/load";
+import { parseSpecText } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { ROOT } from "../helpers/specs";
 

@@ -6,7 +6,7 @@ import { XMLParser } from "fast-xml-parser";
 import { mergeDefinition } from "../../src/live/merge";
 import { renderDomain } from "../../src/pipeline";
 import { renderXslt } from "../../src/render/xslt";
-import { parseSpecText } from "../../src/spec/load";
+import { parseSpecText } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { DEBIAN12, ROOT } from "../helpers/specs";
 

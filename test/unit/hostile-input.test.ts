@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { FEATURES } from "../../src/catalog/features";
 import { parseHostProfileJson } from "../../src/host/profile";
 import { renderSpec } from "../../src/pipeline";
-import { formatPath, LIMITS, parseSpecText, validateSpecObject } from "../../src/spec/load";
+import { formatPath, LIMITS, parseSpecText, validateSpecObject } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { DEBIAN12, ROOT } from "../helpers/specs";
 

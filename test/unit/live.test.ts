@@ -2,8 +2,8 @@ import { XMLParser } from "fast-xml-parser";
 import { readDomainXml } from "../../src/live/read-domain";
 import { mergeDefinition } from "../../src/live/merge";
 import { renderSpec } from "../../src/pipeline";
-import { validateSpecObject } from "../../src/spec/load";
-import { virshQuote } from "../../src/adapters/virsh-session";
+import { validateSpecObject } from "../../src/input/load";
+import { virshQuote } from "../../src/system/virsh-session";
 import { DEBIAN12 } from "../helpers/specs";
 
 /** Reading definitions back, and merging a rendered definition into a live one (no libvirt needed). */

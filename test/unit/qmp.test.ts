@@ -2,7 +2,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { QmpClient } from "../../src/adapters/qmp";
+import { QmpClient } from "../../src/system/qmp";
 
 /** The QMP client's failure paths, against real unix sockets (no QEMU needed). */
 describe("QMP client failures", () => {

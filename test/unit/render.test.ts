@@ -5,7 +5,7 @@ import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { qemuOptValue } from "../../src/render/qemu-args";
 import { renderSpec } from "../../src/pipeline";
-import { validateSpecObject } from "../../src/spec/load";
+import { validateSpecObject } from "../../src/input/load";
 import { whyNot } from "../helpers/env";
 import { DEBIAN12, exampleSpecs, renderFile } from "../helpers/specs";
 

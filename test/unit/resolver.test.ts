@@ -1,5 +1,5 @@
 import { resolveDomain, type Resolution } from "../../src/analyze";
-import { validateSpecObject } from "../../src/spec/load";
+import { validateSpecObject } from "../../src/input/load";
 import type { HostProfile } from "../../src/host/profile";
 import debian12 from "../../examples/host-profiles/debian12-qemu7.2.json";
 

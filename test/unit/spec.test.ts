@@ -1,4 +1,4 @@
-import { parseSpecText, validateSpecObject, mergeDefaults } from "../../src/spec/load";
+import { parseSpecText, validateSpecObject, mergeDefaults } from "../../src/input/load";
 
 /** Bad input: every problem is a diagnostic with a path and what is allowed; nothing throws. */
 

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { checkHost, checkSpec, type AuditReport } from "../../policy/audit";
 import { parsePolicyText, PolicyConfigError } from "../../policy/config";
-import { parseSpecText } from "../../spec/load";
+import { parseSpecText } from "../../input/load";
 import { formatDiagnostics, table } from "../format";
 import { loadProfile, readText, UsageError } from "../io";
 import { chooseView, type View } from "../views";

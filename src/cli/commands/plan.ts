@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { planFleet, targets, type HostPlan, type Target } from "../../live/fleet";
-import { parseSpecText } from "../../spec/load";
-import { libvirtUri } from "../../spec/schema";
+import { parseSpecText } from "../../input/load";
+import { libvirtUri } from "../../input/schema";
 import { formatDiagnostics, table } from "../format";
 import { loadProfile, readText, type Io } from "../io";
 import { chooseView, type View } from "../views";

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { probeHost } from "../../adapters/probe";
+import { probeHost } from "../../system/probe";
 import type { HostProfile } from "../../host/profile";
 import { formatProfile } from "../format";
 import { chooseView, type View } from "../views";

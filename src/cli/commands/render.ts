@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { renderSpec, specHasErrors, type RenderedSpec } from "../../pipeline";
-import { parseSpecText } from "../../spec/load";
+import { parseSpecText } from "../../input/load";
 import { formatDiagnostics, formatDomain } from "../format";
 import { loadProfile, readText } from "../io";
 import { chooseView, type View } from "../views";

@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { hasErrors } from "../../diagnostics";
 import { renderDomain } from "../../pipeline";
 import { renderXslt } from "../../render/xslt";
-import { parseSpecText } from "../../spec/load";
+import { parseSpecText } from "../../input/load";
 import { formatDiagnostics } from "../format";
 import { loadProfile, readText, UsageError } from "../io";
 import { EXIT, type Ctx } from "./context";
