@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
-import { applyFleet, type ApplyResult, type RestartPolicy } from "../../live/fleet";
+import { applyFleet } from "../../live/apply";
+import type { ApplyResult, RestartPolicy } from "../../live/model";
 import { loadProfile } from "../io";
 import { chooseView, type View } from "../views";
 import { PLAN_EXIT, type Ctx } from "./context";

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import YAML from "yaml";
 import type { Diagnostic } from "../../diagnostics";
-import { importDomains } from "../../live/fleet";
+import { importDomains } from "../../live/import";
 import { loadProfile } from "../io";
 import { chooseView, type View } from "../views";
 import { EXIT, type Ctx } from "./context";

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { planFleet, targets, type HostPlan, type Target } from "../../live/fleet";
+import type { HostPlan, Target } from "../../live/model";
+import { planFleet } from "../../live/plan";
+import { targets } from "../../live/targets";
 import { parseSpecText } from "../../input/load";
 import { libvirtUri } from "../../input/schema";
 import { formatDiagnostics, table } from "../format";

@@ -1,0 +1,229 @@
+import { randomUUID } from "node:crypto";
+import { FEATURES } from "../catalog/features";
+import { resolveMachine } from "../catalog/machines";
+import { ASSUMED_HOST, type HostProfile } from "../host/profile";
+import { renderDomain } from "../pipeline";
+import { renderDomainXml } from "../render/domain-xml";
+import { resolveDomain, type Resolution } from "../analyze";
+import { validateSpecObject } from "../input/load";
+import type { DomainSpec } from "../input/schema";
+import { readVcpuProperties } from "../system/qmp";
+import { VirshSession } from "../system/virsh-session";
+import { mergeDefinition } from "./merge";
+import type { DomainPlan, FeatureChange, FleetOptions, HostPlan, Target } from "./model";
+import { readDomainXml } from "./read-domain";
+
+/**
+ * plan against live libvirt hosts. Each host gets one
+ * long-lived virsh session; hosts are worked on in parallel (bounded).
+ */
+
+export const canon = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );
+
+/** The spec-owned settings of a definition as written, normalised for comparison. */
+function written(xml: string, host: HostProfile): Record<string, unknown> {
+  const d = { ...readDomainXml(xml, { asWritten: true }).domain };
+  delete d.name;
+  if (typeof d.machine === "string") {
+    try {
+      d.machine = resolveMachine(d.machine, host).resolved;
+    } catch {
+      // a machine type we do not model stays as written
+    }
+  }
+  return d;
+}
+
+/** Effective features of a live definition, as QEMU will realize them. */
+function liveResolution(
+  xml: string,
+  host?: HostProfile,
+): { resolution: Resolution | null; reason?: string; recorded: Record<string, boolean> | null } {
+  const read = readDomainXml(xml);
+  const loaded = validateSpecObject({ domains: [read.domain] });
+  const d = loaded.domains[0];
+  if (!d.spec) return { resolution: null, reason: d.diagnostics.map((x) => `${x.path}: ${x.message}`).join("; "), recorded: read.recorded };
+  return { resolution: resolveDomain(d.spec, host), recorded: read.recorded };
+}
+
+async function realizedFeatures(session: VirshSession, uuid: string, props: string[]): Promise<Record<string, boolean> | null> {
+  const exec = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
+    const r = await session.run([
+      "qemu-monitor-command",
+      "--domain",
+      uuid,
+      "--cmd",
+      JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }),
+    ]);
+    if (r.code !== 0) throw new Error(r.stderr.trim());
+    return (JSON.parse(r.stdout) as { return: T }).return;
+  };
+  try {
+    return await readVcpuProperties(exec, props);
+  } catch {
+    return null;
+  }
+}
+
+/** The plan for one spec domain; `uuid` is the existing domain's (by exact name), undefined when there is none. */
+export async function planDomain(
+  session: VirshSession,
+  uri: string,
+  spec: DomainSpec,
+  uuid: string | undefined,
+  host?: HostProfile,
+): Promise<DomainPlan> {
+  const { resolution: want, rendered } = renderDomain(spec, host);
+  const base: DomainPlan = {
+    uri,
+    domain: spec.name,
+    action: "create",
+    state: "absent",
+    fieldChanges: [],
+    featureChanges: [],
+    drift: [],
+    pendingRestart: [],
+    restartNeeded: false,
+    desiredXml: rendered.domainXml,
+  };
+  if (!uuid) {
+    // a UUID of our own: a define that races another one for the name fails instead of replacing it
+    base.desiredXml = renderDomainXml(want, { uuid: randomUUID() });
+    base.featureChanges = [...want.features.values()].map((x) => ({
+      feature: x.feature.qemu,
+      current: null,
+      desired: { enabled: x.enabled, source: x.source },
+    }));
+    return base;
+  }
+  base.uuid = uuid;
+  const dump = await session.run(["dumpxml", "--inactive", "--security-info", "--domain", uuid]);
+  if (dump.code !== 0) return { ...base, action: "unchanged", error: dump.stderr.trim() };
+  const state = (await session.run(["domstate", "--domain", uuid])).stdout.trim() || "unknown";
+  const liveXml = dump.stdout;
+  const hostForNames = want.host ?? ASSUMED_HOST;
+  const cur = written(liveXml, hostForNames);
+  const des = written(rendered.domainXml, hostForNames);
+  const fields = new Set([...Object.keys(cur), ...Object.keys(des)]);
+  const fieldChanges = [...fields]
+    .filter((f) => canon(cur[f]) !== canon(des[f]))
+    .map((f) => ({ field: f, current: cur[f] ?? null, desired: des[f] ?? null }));
+
+  const live = liveResolution(liveXml, host);
+  const featureChanges: FeatureChange[] = [];
+  for (const f of FEATURES) {
+    const d = want.features.get(f.qemu);
+    const c = live.resolution?.features.get(f.qemu);
+    if (!d && !c) continue;
+    if (d && c && d.enabled === c.enabled && d.source === c.source) continue;
+    featureChanges.push({
+      feature: f.qemu,
+      current: c ? { enabled: c.enabled, source: c.source } : null,
+      desired: d ? { enabled: d.enabled, source: d.source } : null,
+    });
+  }
+  const recorded = live.recorded;
+  const drift: DomainPlan["drift"] = [];
+  if (recorded && live.resolution)
+    for (const [feature, was] of Object.entries(recorded)) {
+      const now = live.resolution.features.get(feature)?.enabled ?? null;
+      if (now !== was) drift.push({ feature, recorded: was, current: now });
+    }
+  const running = state === "running" || state === "paused";
+  const pendingRestart: DomainPlan["pendingRestart"] = [];
+  if (running && live.resolution) {
+    const props = [...live.resolution.features.keys()];
+    const realized = await realizedFeatures(session, uuid, props);
+    if (realized)
+      for (const p of props)
+        if (realized[p] !== live.resolution.features.get(p)!.enabled)
+          pendingRestart.push({ feature: p, running: realized[p], defined: live.resolution.features.get(p)!.enabled });
+  }
+  const changed = fieldChanges.length > 0 || drift.length > 0 || recorded === null;
+  return {
+    ...base,
+    action: changed ? "update" : "unchanged",
+    state,
+    fieldChanges,
+    featureChanges: changed ? featureChanges : [],
+    drift,
+    pendingRestart,
+    restartNeeded: running && (changed || pendingRestart.length > 0),
+    ...(live.reason ? { error: `the live definition does not read as a spec: ${live.reason}` } : {}),
+    desiredXml: changed ? mergeDefinition(liveXml, rendered.domainXml) : rendered.domainXml,
+  };
+}
+
+/** Runs `fn` for every host with at most `limit` hosts at a time. */
+export async function eachHost<T>(uris: string[], limit: number, fn: (uri: string) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(uris.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, uris.length) }, async () => {
+      while (next < uris.length) {
+        const i = next++;
+        out[i] = await fn(uris[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+async function withSession<T>(
+  uri: string,
+  opts: FleetOptions,
+  fn: (s: VirshSession, byName: Map<string, string>) => Promise<T>,
+  onError: (e: string) => T,
+): Promise<T> {
+  const session = new VirshSession(uri, opts.timeoutMs);
+  try {
+    const list = await session.domains();
+    if ("error" in list) return onError(list.error);
+    return await fn(session, list.byName);
+  } finally {
+    session.close();
+  }
+}
+
+const deleteCandidate = (uri: string, domain: string, uuid: string): DomainPlan => ({
+  uri,
+  domain,
+  uuid,
+  action: "delete-candidate",
+  state: "defined",
+  fieldChanges: [],
+  featureChanges: [],
+  drift: [],
+  pendingRestart: [],
+  restartNeeded: false,
+});
+
+export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}): Promise<HostPlan[]> {
+  const uris = [...new Set(ts.map((t) => t.uri))];
+  return eachHost(uris, opts.parallel ?? 4, (uri) =>
+    withSession(
+      uri,
+      opts,
+      async (session, byName) => {
+        const mine = ts.filter((t) => t.uri === uri);
+        const domains: DomainPlan[] = [];
+        for (const [i, t] of mine.entries()) {
+          if (mine.length > 20 && i % 20 === 0) opts.progress?.(`plan: ${uri}: ${i}/${mine.length}`);
+          domains.push(await planDomain(session, uri, t.spec, byName.get(t.spec.name), opts.host));
+        }
+        // domains we manage on this host that the spec no longer has
+        const wanted = new Set(mine.map((t) => t.spec.name));
+        for (const [name, uuid] of byName) {
+          if (wanted.has(name)) continue;
+          const dump = await session.run(["dumpxml", "--inactive", "--domain", uuid]);
+          if (dump.code === 0 && readDomainXml(dump.stdout).recorded !== null) domains.push(deleteCandidate(uri, name, uuid));
+        }
+        return { uri, domains };
+      },
+      (error) => ({ uri, error, domains: [] }),
+    ),
+  );
+}
