@@ -86,19 +86,28 @@ export const topologyFitsXPath = (vcpus: number) =>
  * `-machine kernel-irqchip=...`, each owned together with its flag.
  */
 const PV_PROPERTIES = FEATURES.flatMap((f) => [f.qemu, ...f.aliases]);
+/** The driver a PV -global names: x86_64-cpu, or a model's own (qemu64-x86_64-cpu, ...). */
+const GLOBAL_RE = /^([\w.-]*x86_64-cpu)\.([\w-]+)=(.*)$/;
+
+/** A `-global` value that sets a PV property: the one reading of it, for the reader and the merge alike. */
+export function pvGlobal(value: string): { property: string; value: string } | null {
+  const m = GLOBAL_RE.exec(value);
+  return m && PV_PROPERTIES.includes(m[2]) ? { property: m[2], value: m[3] } : null;
+}
+
 export function ownedArgPair(flag: string, value: string): boolean {
-  if (flag === "-global") {
-    const m = /^x86_64-cpu\.([\w-]+)=/.exec(value);
-    return Boolean(m && PV_PROPERTIES.includes(m[1]));
-  }
+  if (flag === "-global") return pvGlobal(value) !== null;
   return flag === "-machine" && /^kernel[-_]irqchip=/.test(value);
 }
 /** The same test in XPath 1.0, for a value attribute node `v` whose flag is `flag`. */
 export function ownedArgPairXPath(flag: string, v: string): string {
   const prop = `substring-before(substring-after(${v}, 'x86_64-cpu.'), '=')`;
   const names = ` ${PV_PROPERTIES.join(" ")} `;
+  // the driver prefix may hold only [A-Za-z0-9_.-], as GLOBAL_RE's [\w.-]*
+  const word = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+  const prefixOk = `translate(substring-before(${v}, 'x86_64-cpu.'), '${word}', '') = ''`;
   return (
-    `((${flag} = '-global' and starts-with(${v}, 'x86_64-cpu.') and contains('${names}', concat(' ', ${prop}, ' ')))` +
+    `((${flag} = '-global' and contains(${v}, 'x86_64-cpu.') and ${prefixOk} and contains('${names}', concat(' ', ${prop}, ' ')))` +
     ` or (${flag} = '-machine' and (starts-with(${v}, 'kernel-irqchip=') or starts-with(${v}, 'kernel_irqchip='))))`
   );
 }

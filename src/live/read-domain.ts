@@ -1,6 +1,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
+import { pvGlobal } from "../libvirt/owned";
 
 /**
  * A libvirt domain definition (virsh dumpxml) read back into a spec domain: the
@@ -85,10 +86,10 @@ export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
   for (let i = 0; i < values.length; i++) {
     const [flag, value] = [values[i], values[i + 1] ?? ""];
     if (flag === "-global") {
-      const m = /^([\w.-]*x86_64-cpu)\.([\w-]+)=(on|off|true|false|yes|no)$/.exec(value);
-      const f = m && FEATURE_BY_QEMU_NAME.get(m[2]);
+      const g = pvGlobal(value);
+      const f = g && /^(on|off|true|false|yes|no)$/.test(g.value) ? FEATURE_BY_QEMU_NAME.get(g.property) : undefined;
       if (f) {
-        paravirt[f.specKey] = specValue(f, ON(m[3]) || m[3] === "true");
+        paravirt[f.specKey] = specValue(f, ON(g!.value) || g!.value === "true");
         i++;
         continue;
       }
