@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { SPEC_KEYS } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import { closest } from "../util/suggest";
-import { defaultsSchema, domainSchema, hostUris, normalizeDomain, type DomainSpec } from "./schema";
+import { defaultsSchema, DOMAIN_FIELD_NAMES, domainSchema, hostUris, normalizeDomain, type DomainSpec } from "./schema";
 
 /**
  * Spec text -> validated, default-filled domains. Pure: no file access here.
@@ -31,20 +31,7 @@ export interface LoadedSpec {
 }
 
 const TOP_KEYS = ["defaults", "domains", "hosts"];
-const DOMAIN_KEYS = [
-  "name",
-  "vcpus",
-  "memoryMiB",
-  "machine",
-  "accel",
-  "cpu",
-  "irqchip",
-  "x2apic",
-  "dedicatedVcpus",
-  "paravirt",
-  "host",
-  "guest",
-];
+const DOMAIN_KEYS = ["name", ...DOMAIN_FIELD_NAMES];
 const ALLOWED_KEYS: Record<string, readonly string[]> = {
   "": DOMAIN_KEYS,
   cpu: ["mode", "model", "check", "features"],

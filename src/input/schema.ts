@@ -126,6 +126,8 @@ const domainFields = {
   host: hostSchema.optional(),
   guest: guestSchema.optional(),
 };
+/** The field names every domain (and `defaults`) may have, besides `name`: one list for messages and the Pulumi args. */
+export const DOMAIN_FIELD_NAMES: readonly string[] = Object.keys(domainFields);
 
 export const defaultsSchema = z.strictObject(domainFields);
 

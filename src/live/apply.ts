@@ -31,6 +31,54 @@ async function replan(session: VirshSession, d: DomainPlan, spec: DomainSpec, ho
   return planDomain(session, d.uri, spec, list.byName.get(d.domain), host);
 }
 
+/** One domain's apply result; restarted and restartPending default to false. */
+const result = (
+  d: Pick<DomainPlan, "uri" | "domain" | "action">,
+  outcome: ApplyResult["outcome"],
+  more: Partial<ApplyResult> = {},
+): ApplyResult => ({
+  uri: d.uri,
+  domain: d.domain,
+  action: d.action,
+  outcome,
+  restarted: false,
+  restartPending: false,
+  ...more,
+});
+
+/** Applies one planned domain on its host's session. */
+async function applyDomain(
+  session: VirshSession,
+  d: DomainPlan,
+  spec: DomainSpec,
+  restart: RestartPolicy,
+  host?: HostProfile,
+): Promise<ApplyResult> {
+  if (d.error) return result(d, "failed", { restartPending: d.pendingRestart.length > 0, error: d.error });
+  if (d.action === "unchanged") {
+    // an earlier change still waits for a restart
+    if (d.pendingRestart.length === 0) return result(d, "unchanged");
+    if (restart !== "if-needed") return result(d, "unchanged", { restartPending: true });
+    const rs = await restartDomain(session, d);
+    return rs.ok ? result(d, "unchanged", { restarted: true }) : result(d, "failed", { restartPending: true, error: rs.error });
+  }
+  // libvirt's define is atomic: on failure the previous definition stays
+  let r = await session.define(d.desiredXml!);
+  if (r.code !== 0 && d.action === "create" && /already exists/.test(r.stderr)) {
+    // another apply defined it after our plan: plan it again against what is there now
+    const again = await replan(session, d, spec, host);
+    if (again?.action === "unchanged") return result(again, "unchanged");
+    if (again && !again.error) r = await session.define(again.desiredXml!);
+  }
+  if (r.code !== 0) return result(d, "failed", { error: virshError(r.stderr) });
+  if (!d.restartNeeded) return result(d, "defined");
+  if (restart !== "if-needed") return result(d, "defined", { restartPending: true });
+  const rs = await restartDomain(session, d);
+  return rs.ok
+    ? result(d, "defined", { restarted: true })
+    : result(d, "failed", { restartPending: true, error: `defined, but ${rs.error}` });
+}
+
 export async function applyFleet(
   ts: readonly Target[],
   restart: RestartPolicy,
@@ -43,112 +91,23 @@ export async function applyFleet(
     opts.parallel ?? 4,
     async (uri) => {
       const plan = hosts.find((h) => h.uri === uri)!;
+      const mine = ts.filter((t) => t.uri === uri);
       if (plan.error) {
-        for (const t of ts.filter((x) => x.uri === uri))
-          results.push({
-            uri,
-            domain: t.spec.name,
-            action: "create",
-            outcome: "failed",
-            restarted: false,
-            restartPending: false,
-            error: plan.error,
-          });
+        for (const t of mine) results.push(result({ uri, domain: t.spec.name, action: "create" }, "failed", { error: plan.error }));
         return;
       }
+      const specs = new Map(mine.map((t) => [t.spec.name, t.spec]));
       const session = new VirshSession(uri, opts.timeoutMs);
-      const specs = new Map(ts.filter((t) => t.uri === uri).map((t) => [t.spec.name, t.spec]));
       try {
-        const todo = plan.domains.filter((d) => d.action === "create" || d.action === "update");
+        const todo = plan.domains.filter((d) => d.action === "create" || d.action === "update").length;
         let n = 0;
         for (const d of plan.domains) {
           if (d.action === "delete-candidate") continue;
-          if (d.error) {
-            results.push({
-              uri,
-              domain: d.domain,
-              action: d.action,
-              outcome: "failed",
-              restarted: false,
-              restartPending: d.pendingRestart.length > 0,
-              error: d.error,
-            });
-            continue;
+          results.push(await applyDomain(session, d, specs.get(d.domain)!, restart, opts.host));
+          if (d.action === "create" || d.action === "update") {
+            n++;
+            if (todo > 10 && (n % 25 === 0 || n === todo)) opts.progress?.(`apply: ${uri}: ${n}/${todo} done`);
           }
-          if (d.action === "unchanged") {
-            // an earlier change still waits for a restart
-            const restarted = d.pendingRestart.length > 0 && restart === "if-needed" ? await restartDomain(session, d) : null;
-            if (restarted && !restarted.ok)
-              results.push({
-                uri,
-                domain: d.domain,
-                action: d.action,
-                outcome: "failed",
-                restarted: false,
-                restartPending: true,
-                error: restarted.error,
-              });
-            else
-              results.push({
-                uri,
-                domain: d.domain,
-                action: d.action,
-                outcome: "unchanged",
-                restarted: Boolean(restarted),
-                restartPending: d.pendingRestart.length > 0 && !restarted,
-              });
-            continue;
-          }
-          // libvirt's define is atomic: on failure the previous definition stays
-          let r = await session.define(d.desiredXml!);
-          if (r.code !== 0 && d.action === "create" && /already exists/.test(r.stderr)) {
-            // another apply defined it after our plan: plan it again against what is there now
-            const again = await replan(session, d, specs.get(d.domain)!, opts.host);
-            if (again?.action === "unchanged") {
-              results.push({ uri, domain: d.domain, action: again.action, outcome: "unchanged", restarted: false, restartPending: false });
-              continue;
-            }
-            if (again && !again.error) r = await session.define(again.desiredXml!);
-          }
-          n++;
-          if (todo.length > 10 && (n % 25 === 0 || n === todo.length)) opts.progress?.(`apply: ${uri}: ${n}/${todo.length} done`);
-          if (r.code !== 0) {
-            results.push({
-              uri,
-              domain: d.domain,
-              action: d.action,
-              outcome: "failed",
-              restarted: false,
-              restartPending: false,
-              error: virshError(r.stderr),
-            });
-            continue;
-          }
-          let restarted = false;
-          if (d.restartNeeded && restart === "if-needed") {
-            const rs = await restartDomain(session, d);
-            if (!rs.ok) {
-              results.push({
-                uri,
-                domain: d.domain,
-                action: d.action,
-                outcome: "failed",
-                restarted: false,
-                restartPending: true,
-                error: `defined, but ${rs.error}`,
-              });
-              continue;
-            }
-            restarted = true;
-          }
-          results.push({
-            uri,
-            domain: d.domain,
-            action: d.action,
-            outcome: "defined",
-            restarted,
-            restartPending: d.restartNeeded && !restarted,
-          });
         }
       } finally {
         session.close();

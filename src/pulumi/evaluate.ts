@@ -2,7 +2,7 @@ import type { Diagnostic } from "../diagnostics";
 import { parseHostProfileJson, type HostProfile } from "../host/profile";
 import { renderDomain, type FeatureReport } from "../pipeline";
 import type { Resolution } from "../analyze";
-import { libvirtUri } from "../input/schema";
+import { DOMAIN_FIELD_NAMES, libvirtUri } from "../input/schema";
 import { validateSpecObject } from "../input/load";
 import { renderXslt } from "../render/xslt";
 import { redactSecrets } from "../util/secrets";
@@ -31,19 +31,8 @@ export interface Evaluation {
   diagnostics: Diagnostic[];
 }
 
-const ARG_KEYS = [
-  "vcpus",
-  "memoryMiB",
-  "machine",
-  "accel",
-  "cpu",
-  "irqchip",
-  "x2apic",
-  "dedicatedVcpus",
-  "paravirt",
-  "host",
-  "guest",
-] as const;
+/** The domain fields a ParavirtDomain takes as arguments (its name comes from `name` or the resource name). */
+const ARG_KEYS = DOMAIN_FIELD_NAMES;
 
 export { uriHasCredentials } from "../util/secrets";
 
