@@ -6,10 +6,11 @@ export const LIBVIRT_RULES: readonly Rule[] = [
   {
     code: "libvirt-refuses-pvspinlock",
     severity: "error",
-    summary: "kvm-pv-unhalt requested but dropped under KVM: libvirt refuses to start the domain.",
+    // libvirt checks the started vCPU for the bit whatever the accelerator: the TCG libvirt oracle found it under TCG too
+    summary: "kvm-pv-unhalt requested but dropped (under KVM or TCG): libvirt refuses to start the domain.",
     check: (r) => {
       const x = res(r, "pvUnhalt");
-      return r.domain.accel === "kvm" && x?.requested === true && !x.enabled
+      return x?.requested === true && !x.enabled
         ? [
             {
               path: "paravirt.pvUnhalt",

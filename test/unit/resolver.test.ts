@@ -170,6 +170,17 @@ describe("resolver", () => {
     expect(codes(resolve({ paravirt: { pvIpi: false, pvEoi: true } }))).not.toContain("libvirt-custom-argv");
   });
 
+  test("x2apic needs an in-kernel irqchip: on by default with kernel and split, off with irqchip off (dropped if asked for)", () => {
+    // the README's x2apic claim; the QEMU oracle reads the realized x2apic where /dev/kvm exists
+    expect(resolve({}).x2apic).toEqual({ enabled: true, dropped: false });
+    expect(resolve({ irqchip: "split" }).x2apic).toEqual({ enabled: true, dropped: false });
+    expect(resolve({ irqchip: "off" }).x2apic).toEqual({ enabled: false, dropped: false });
+    const asked = resolve({ irqchip: "off", x2apic: true });
+    expect(asked.x2apic).toEqual({ enabled: false, requested: true, dropped: true });
+    expect(codes(asked)).toContain("x2apic-needs-irqchip");
+    expect(resolve({ accel: "tcg" }).x2apic.enabled).toBe(false);
+  });
+
   test("without a host profile a current host is assumed, and said so", () => {
     const r = resolve({}, null);
     expect(r.host.qemu).toBe("10.2.0");
