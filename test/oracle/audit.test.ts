@@ -1,7 +1,7 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { renderFile, ROOT } from "../helpers/specs";
 import { defineXml, runVirsh } from "../../src/system/virsh";
@@ -28,7 +28,7 @@ domains:
     irqchip: split
 `;
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8" });
+const cli = runCli;
 type Report = {
   violations: { domain: string; policy: string; enforcementLevel: string; message: string }[];
   unchecked: { domain: string }[];

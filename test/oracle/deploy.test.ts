@@ -9,6 +9,7 @@ installMocks();
 
 import { ParavirtDomain, type ParavirtDomainArgs } from "../../index";
 import { describeWith } from "../helpers/env";
+import { virshOn } from "../helpers/virsh";
 import { DEBIAN12 } from "../helpers/specs";
 
 /**
@@ -17,7 +18,7 @@ import { DEBIAN12 } from "../helpers/specs";
  * them (`/bin/sh -c` with that stdin and environment) against the real libvirtd.
  */
 const URI = "qemu:///system";
-const virsh = (...args: string[]) => spawnSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" });
+const virsh = (...args: string[]) => virshOn(URI, ...args);
 
 interface Planned {
   create: string;

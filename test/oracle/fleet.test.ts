@@ -1,9 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
+import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
+import { virshOn } from "../helpers/virsh";
 import { ROOT } from "../helpers/specs";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { SECOND_URI, ensureSecondHost, stopSecondHost } = require("../helpers/second-host") as {
@@ -20,9 +22,8 @@ const { SECOND_URI, ensureSecondHost, stopSecondHost } = require("../helpers/sec
 const SYSTEM = "qemu:///system";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-fleet-"));
-const kpv = (...args: string[]) =>
-  spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8", timeout: 120000 });
-const virsh = (uri: string, ...args: string[]) => spawnSync("virsh", ["-q", "-c", uri, ...args], { encoding: "utf8" });
+const kpv = runCli;
+const virsh = virshOn;
 type Plan = {
   hosts: {
     uri: string;

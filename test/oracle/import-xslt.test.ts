@@ -7,7 +7,9 @@ import { readVcpuProperties } from "../../src/system/qmp";
 import { monitorExec } from "../../src/system/virsh";
 import { renderDomain } from "../../src/pipeline";
 import { validateSpecObject, mergeDefaults } from "../../src/input/load";
+import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
+import { virshOn } from "../helpers/virsh";
 import { predicted, withHostQuirk } from "../helpers/oracle";
 import { DEBIAN12, exampleSpecs, ROOT } from "../helpers/specs";
 
@@ -19,8 +21,8 @@ import { DEBIAN12, exampleSpecs, ROOT } from "../helpers/specs";
 const URI = "qemu:///system";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-imp-"));
-const kpv = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bin/kvm-paravirt.js"), ...args], { encoding: "utf8" });
-const virsh = (...args: string[]) => spawnSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" });
+const kpv = runCli;
+const virsh = (...args: string[]) => virshOn(URI, ...args);
 const drop = (n: string) => {
   virsh("destroy", "--domain", n);
   virsh("undefine", "--domain", n);

@@ -1,11 +1,13 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../../src/pulumi/deploy-scripts";
+import { runCli, runCliAsync } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
+import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
 import { renderFile, ROOT } from "../helpers/specs";
 
 /**
@@ -15,27 +17,10 @@ import { renderFile, ROOT } from "../helpers/specs";
 const URI = "qemu:///system";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-safety-"));
-const BIN = path.join(ROOT, "bin/kvm-paravirt.js");
-const kpv = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 120000 });
-const virsh = (...args: string[]) => spawnSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" });
-
-/** name -> UUID, read without any lookup by name */
-function uuids(): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of virsh("list", "--all", "--uuid", "--name").stdout.split("\n"))
-    if (line.length > 37) out.set(line.slice(37), line.slice(0, 36));
-  return out;
-}
-/** removes domains by exact name (through their UUIDs) */
-function remove(...names: string[]) {
-  const all = uuids();
-  for (const n of names) {
-    const u = all.get(n);
-    if (!u) continue;
-    virsh("destroy", "--domain", u);
-    virsh("undefine", "--domain", u);
-  }
-}
+const kpv = runCli;
+const virsh = (...args: string[]) => virshOn(URI, ...args);
+const uuids = () => domainUuids(URI);
+const remove = (...names: string[]) => removeDomains(URI, ...names);
 function writeSpec(name: string, spec: unknown): string {
   const f = path.join(dir, name);
   fs.writeFileSync(f, YAML.stringify(spec));
@@ -141,16 +126,8 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     remove(...names);
     const spec = writeSpec("race.yaml", { domains: names.map((n, i) => tcg(n, { vcpus: (i % 4) + 1, paravirt: { pvIpi: true } })) });
     const runs = await Promise.all(
-      [1, 2, 3, 4].map(
-        () =>
-          new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-            const c = spawn(process.execPath, [BIN, "apply", spec, "--connect", URI, "--host", PROFILE]);
-            let out = "";
-            let err = "";
-            c.stdout.on("data", (d) => (out += d));
-            c.stderr.on("data", (d) => (err += d));
-            c.on("close", (code) => resolve({ code, out, err }));
-          }),
+      [1, 2, 3, 4].map(() =>
+        runCliAsync("apply", spec, "--connect", URI, "--host", PROFILE).then((r) => ({ code: r.status, out: r.stdout, err: r.stderr })),
       ),
     );
     // stderr holds progress lines only
@@ -171,15 +148,7 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     const port = (server.address() as net.AddressInfo).port;
     const uri = `qemu+tcp://127.0.0.1:${port}/system`;
     const spec = writeSpec("silent.yaml", { domains: [tcg("kpv-safety-silent")] });
-    const run = (...args: string[]) =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const c = spawn(process.execPath, [BIN, ...args]);
-        let out = "";
-        let err = "";
-        c.stdout.on("data", (d) => (out += d));
-        c.stderr.on("data", (d) => (err += d));
-        c.on("close", (code) => resolve({ code, out, err }));
-      });
+    const run = (...args: string[]) => runCliAsync(...args).then((r) => ({ code: r.status, out: r.stdout, err: r.stderr }));
     try {
       const plan = await run("plan", spec, "--connect", uri, "--timeout", "1", "--host", PROFILE);
       expect(plan.code).toBe(1);
