@@ -24,7 +24,7 @@ const CPUS: Record<string, Record<string, unknown>> = {
 };
 
 /** mulberry32: a small seeded PRNG so every run checks the same random configs */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

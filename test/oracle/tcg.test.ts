@@ -1,7 +1,7 @@
 import { FEATURES } from "../../src/catalog/features";
 import { describeWith } from "../helpers/env";
 import { checkWithLibvirt, checkWithQemu, hostProfile, leftoverDomains } from "../helpers/oracle";
-import type { OracleConfig } from "../helpers/oracle-configs";
+import { prng, type OracleConfig } from "../helpers/oracle-configs";
 
 /**
  * The oracles under TCG: they need QEMU (and libvirtd) but no /dev/kvm, so they run on
@@ -9,18 +9,6 @@ import type { OracleConfig } from "../helpers/oracle-configs";
  * paused (-accel tcg; libvirt type='qemu'), and every PV property and x2apic of the
  * realized vCPU 0, read over QMP, must equal the prediction.
  */
-
-/** mulberry32, seeded: the same configurations every run */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function tcgConfigs(): OracleConfig[] {
   const out: OracleConfig[] = [];
