@@ -22,6 +22,8 @@ export interface ChildSlot {
   createWhole: boolean;
   /** where the desired children go in the parent: after what it keeps (default), or before (the CPU model comes first) */
   first?: boolean;
+  /** the parent's own attributes are the spec's too (replaced by the desired ones) */
+  ownsAttributes?: boolean;
 }
 
 const catalogChildren = (parent: string) =>
@@ -50,7 +52,8 @@ export const SLOTS: readonly ChildSlot[] = [
     xpath: `self::timer[${TIMER_NAMES.map((n) => `@name='${n}'`).join(" or ")}]`,
     createWhole: true,
   },
-  { parent: ["cpu"], ...byTag(CPU_TAGS), createWhole: true, first: true },
+  // <cpu>'s attributes (mode, match, check) are the spec's as well
+  { parent: ["cpu"], ...byTag(CPU_TAGS), createWhole: true, first: true, ownsAttributes: true },
   { parent: ["metadata"], ...byTag(["kpv:paravirt"]), createWhole: true },
 ];
 
@@ -59,8 +62,6 @@ export const OWNED_ATTRS: readonly { path: readonly string[]; attr: string }[] =
   { path: [], attr: "type" },
   { path: ["os", "type"], attr: "machine" },
 ];
-/** <cpu>'s own attributes (mode, match, check, ...) are all the spec's. */
-export const CPU_ATTRS_OWNED = true;
 
 /** Sizing, owned when the whole spec is applied (apply, the component), not by the PV-only XSLT. */
 export const SIZING = {

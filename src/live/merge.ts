@@ -27,6 +27,10 @@ function applySlot(live: XNode, want: XNode, slot: ChildSlot): void {
     kids(parentOfParent).push(slot.createWhole ? desiredParent! : el(name, {}, desired));
     return;
   }
+  if (slot.ownsAttributes && desiredParent) {
+    for (const k of Object.keys(attrs(parent))) setAttr(parent, k.slice(2), undefined);
+    for (const [k, v] of Object.entries(attrs(desiredParent))) setAttr(parent, k.slice(2), v);
+  }
   const kept = kids(parent).filter((c) => !(isElement(c) && slot.owns(c)));
   const emptied = kept.length < kids(parent).length && !kept.some(isElement) && desired.length === 0;
   setKids(parent, slot.first ? [...desired, ...kept] : [...kept, ...desired]);
@@ -87,13 +91,6 @@ export function mergeDefinition(liveXml: string, desiredXml: string): string {
     if (target && source) setAttr(target, attr, attrs(source)[`@_${attr}`]);
   }
   applySizing(live, want);
-  // <cpu>'s attributes are the spec's (mode, match, check); its owned children go by the slot
-  const cpu = child(live, "cpu");
-  const wantCpu = child(want, "cpu");
-  if (cpu && wantCpu) {
-    for (const k of Object.keys(attrs(cpu))) setAttr(cpu, k.slice(2), undefined);
-    for (const [k, v] of Object.entries(attrs(wantCpu))) setAttr(cpu, k.slice(2), v);
-  }
   for (const slot of SLOTS) applySlot(live, want, slot);
   applyCommandline(live, want);
   if (child(live, "qemu:commandline")) setAttr(live, "xmlns:qemu", QEMU_NS);

@@ -81,11 +81,10 @@ export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
     const owned = `*[${slot.xpath}]`;
     const desired = ownedKids(slot);
     const base = path(slot.parent);
-    // <cpu>'s attributes are the spec's: the desired ones replace the live ones
-    const ownAttrs =
-      slot.parent.join("/") === "cpu"
-        ? Object.entries(attrs(at(want, ["cpu"])!)).map(([k, v]) => el("xsl:attribute", { name: k.slice(2) }, [{ "#text": v }]))
-        : [apply("@*")];
+    // a slot that owns its parent's attributes writes the desired ones instead of copying the live ones
+    const ownAttrs = slot.ownsAttributes
+      ? Object.entries(attrs(at(want, slot.parent)!)).map(([k, v]) => el("xsl:attribute", { name: k.slice(2) }, [{ "#text": v }]))
+      : [apply("@*")];
     templates.push(
       template(base, [
         copy([
