@@ -1,6 +1,4 @@
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../src/pulumi/deploy-scripts";
 import { ParavirtDomain } from "../src/pulumi/paravirt-domain";
 import { renderDomain } from "../src/pipeline";
 import { validateSpecObject } from "../src/input/load";
@@ -8,7 +6,7 @@ import { validateSpecObject } from "../src/input/load";
 /**
  * One side of the Pulumi bench, in its own process (setMocks is process-wide):
  * `component` registers N ParavirtDomain, `bare` N plain ComponentResources each
- * with one Command child holding the same XML. Preview mode. Prints elapsed ms.
+ * with one custom-resource child holding the same XML and connection. Preview mode. Prints elapsed ms.
  */
 const N = Number(process.argv[3] ?? 1000);
 const mode = process.argv[2];
@@ -37,20 +35,16 @@ const argsFor = (i: number) => ({
   paravirt: { pvIpi: i % 3 === 0, pvUnhalt: i % 2 === 0 },
 });
 
+class Define extends pulumi.CustomResource {
+  constructor(name: string, props: Record<string, string>, opts: pulumi.CustomResourceOptions) {
+    super("bench:index:Define", name, props, opts);
+  }
+}
+
 class Bare extends pulumi.ComponentResource {
   constructor(name: string, xml: string) {
     super("bench:index:Bare", name, {}, {});
-    new command.local.Command(
-      `${name}-define`,
-      {
-        create: DEFINE_SCRIPT,
-        update: DEFINE_SCRIPT,
-        delete: UNDEFINE_SCRIPT,
-        stdin: xml,
-        environment: { KVM_PARAVIRT_URI: "qemu:///system", KVM_PARAVIRT_DOMAIN: name },
-      },
-      { parent: this },
-    );
+    new Define(name, { xml, connection: "qemu:///system", name }, { parent: this });
     this.registerOutputs({});
   }
 }

@@ -1,5 +1,6 @@
 import type { HostProfile } from "../host/profile";
 import type { DomainSpec } from "../input/schema";
+import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import type { ApplyResult, DomainPlan, FleetOptions, HostPlan, RestartPolicy, Target } from "./model";
 import { eachHost, planDomain, planFleet } from "./plan";
@@ -46,8 +47,8 @@ const result = (
   ...more,
 });
 
-/** Applies one planned domain on its host's session. */
-async function applyDomain(
+/** Applies one planned domain on its host's session (the CLI's apply and the Pulumi Domain resource alike). */
+export async function applyDomain(
   session: VirshSession,
   d: DomainPlan,
   spec: DomainSpec,
@@ -99,11 +100,13 @@ export async function applyFleet(
       const specs = new Map(mine.map((t) => [t.spec.name, t.spec]));
       const session = new VirshSession(uri, opts.timeoutMs);
       try {
+        // the facts the plan used (read once per URI and process)
+        const host = await hostFor(uri, opts.host, { timeoutMs: opts.timeoutMs });
         const todo = plan.domains.filter((d) => d.action === "create" || d.action === "update").length;
         let n = 0;
         for (const d of plan.domains) {
           if (d.action === "delete-candidate") continue;
-          results.push(await applyDomain(session, d, specs.get(d.domain)!, restart, opts.host));
+          results.push(await applyDomain(session, d, specs.get(d.domain)!, restart, host));
           if (d.action === "create" || d.action === "update") {
             n++;
             if (todo > 10 && (n % 25 === 0 || n === todo)) opts.progress?.(`apply: ${uri}: ${n}/${todo} done`);

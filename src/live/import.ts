@@ -3,6 +3,7 @@ import type { HostProfile } from "../host/profile";
 import { resolveMachine } from "../catalog/machines";
 import { resolveDomain, type Resolution } from "../analyze";
 import { validateSpecObject } from "../input/load";
+import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import { canon } from "./plan";
 import { readDomainXml } from "./read-domain";
@@ -62,6 +63,7 @@ export async function importDomains(
     const list = await session.domains();
     if ("error" in list) throw new Error(`${uri}: ${list.error}`);
     const uuids = new Set(list.byName.values());
+    const facts = await hostFor(uri, host, { timeoutMs });
     const domains: Record<string, unknown>[] = [];
     const notes: Diagnostic[] = [];
     for (const n of names) {
@@ -70,7 +72,7 @@ export async function importDomains(
       if (!uuid) throw new Error(`${uri} has no domain named ${JSON.stringify(n)}`);
       const dump = await session.run(["dumpxml", "--inactive", "--domain", uuid]);
       if (dump.code !== 0) throw new Error(`${uri}: ${dump.stderr.trim().replace(/^error: /gm, "")}`);
-      const r = importDomain(dump.stdout, host);
+      const r = importDomain(dump.stdout, facts);
       domains.push(r.domain);
       notes.push(...r.notes.map((x) => ({ ...x, path: `${n}: ${x.path}` })));
     }

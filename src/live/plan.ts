@@ -8,6 +8,7 @@ import { resolveDomain, type Resolution } from "../analyze";
 import { validateSpecObject } from "../input/load";
 import type { DomainSpec } from "../input/schema";
 import { readVcpuProperties } from "../system/qmp";
+import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import { mergeDefinition } from "./merge";
 import type { DomainPlan, FeatureChange, FleetOptions, HostPlan, Target } from "./model";
@@ -208,11 +209,17 @@ export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}):
       uri,
       opts,
       async (session, byName) => {
+        let host: HostProfile;
+        try {
+          host = await hostFor(uri, opts.host, { timeoutMs: opts.timeoutMs, progress: opts.progress });
+        } catch (e) {
+          return { uri, error: `${(e as Error).message}; give --host <profile> to plan against a profile instead`, domains: [] };
+        }
         const mine = ts.filter((t) => t.uri === uri);
         const domains: DomainPlan[] = [];
         for (const [i, t] of mine.entries()) {
           if (mine.length > 20 && i % 20 === 0) opts.progress?.(`plan: ${uri}: ${i}/${mine.length}`);
-          domains.push(await planDomain(session, uri, t.spec, byName.get(t.spec.name), opts.host));
+          domains.push(await planDomain(session, uri, t.spec, byName.get(t.spec.name), host));
         }
         // domains we manage on this host that the spec no longer has
         const wanted = new Set(mine.map((t) => t.spec.name));

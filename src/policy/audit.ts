@@ -2,6 +2,7 @@ import type { HostProfile } from "../host/profile";
 import { readDomainXml } from "../live/read-domain";
 import { resolveDomain } from "../analyze";
 import { validateSpecObject, type LoadedSpec } from "../input/load";
+import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import { checkAll, type PolicySetting, type Violation } from "./policies";
 
@@ -48,7 +49,7 @@ export async function checkHost(
       else report.unchecked.push({ domain: name, reason: dump.stderr.replace(/^error: /gm, "").trim() });
     }
     const loaded = validateSpecObject({ domains });
-    const r = checkSpec(loaded, settings, host);
+    const r = checkSpec(loaded, settings, await hostFor(uri, host, { timeoutMs, progress }));
     return { domains: all.length, violations: r.violations, unchecked: [...report.unchecked, ...r.unchecked] };
   } finally {
     session.close();

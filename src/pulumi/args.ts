@@ -53,6 +53,15 @@ export const Irqchip = {
 export type Irqchip = (typeof Irqchip)[keyof typeof Irqchip];
 
 /** The vCPU model. */
+/** When a changed definition of a running domain takes effect. */
+export const Restart = {
+  /** never restart: the change waits for the next restart (restartRequired says so) */
+  Never: "never",
+  /** destroy and start the domain again (paused if it was paused) when its definition changed */
+  IfNeeded: "if-needed",
+} as const;
+export type Restart = (typeof Restart)[keyof typeof Restart];
+
 export interface CpuArgs {
   /** CPU mode: custom (default), host-passthrough, host-model or maximum. */
   mode?: CpuMode;
@@ -150,6 +159,8 @@ export interface ParavirtDomainArgs {
   hostProfile?: pulumi.Input<string>;
   /** libvirt connection URI (default qemu:///system); kept secret when it carries a password. */
   connection?: pulumi.Input<string>;
+  /** A running domain whose definition changed: never restarted (default; restartRequired says so) or restarted if needed. */
+  restart?: pulumi.Input<Restart>;
   /** Define the domain on the connection (default true); false only renders (for use with another libvirt provider). */
   deploy?: boolean;
 }
@@ -158,7 +169,7 @@ export interface ParavirtDomainArgs {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Plain<T> = T extends pulumi.Input<infer U> ? U : T;
 type ArgsDomainPart = {
-  [K in Exclude<keyof ParavirtDomainArgs, "hostProfile" | "connection" | "deploy">]-?: Exclude<Plain<ParavirtDomainArgs[K]>, undefined>;
+  [K in Exclude<keyof ParavirtDomainArgs, "hostProfile" | "connection" | "restart" | "deploy">]-?: Exclude<Plain<ParavirtDomainArgs[K]>, undefined>;
 };
 type SpecDomainPart = { [K in keyof DomainInput]-?: Exclude<DomainInput[K], undefined> };
 type AssertTrue<T extends true> = T;

@@ -9,6 +9,8 @@ import { redactSecrets } from "../util/secrets";
 
 /** The component's type token (here, not in paravirt-domain.ts, so that the core does not load the Pulumi SDK). */
 export const PARAVIRT_DOMAIN_TYPE = "kvm-paravirt:index:ParavirtDomain";
+/** The custom resource's type token (its provider is this package's plugin). */
+export const DOMAIN_TYPE = "kvm-paravirt:index:Domain";
 
 /** The arguments of a ParavirtDomain as plain values (after apply, or as a policy pack sees them). */
 export interface PlainArgs {
@@ -54,10 +56,11 @@ function parseHostProfile(json: string | undefined): HostProfile | undefined | D
  * The pure evaluation behind the component (exported for tests and the policy pack):
  * args -> the spec's domain -> resolve -> render, with diagnostic paths relative to the args.
  */
-export function evaluateArgs(resourceName: string, args: PlainArgs): Evaluation {
+export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHost?: HostProfile): Evaluation {
   const domain: Record<string, unknown> = { name: args.name ?? resourceName };
   for (const k of ARG_KEYS) if (args[k] !== undefined && args[k] !== null) domain[k] = args[k];
-  const host = parseHostProfile(args.hostProfile ?? undefined);
+  // a hostProfile argument overrides the facts read over the connection
+  const host = parseHostProfile(args.hostProfile ?? undefined) ?? connectionHost;
   const loaded = validateSpecObject({ domains: [domain] });
   const d = loaded.domains[0];
   const strip = (x: Diagnostic): Diagnostic => ({ ...x, path: x.path.replace(/^domains\[0\]\.?/, "") });

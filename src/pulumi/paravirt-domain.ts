@@ -1,14 +1,13 @@
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ParavirtDomainArgs } from "./args";
+import { Domain } from "./domain";
 import { evaluateArgs, PARAVIRT_DOMAIN_TYPE, uriHasCredentials, type Evaluation, type PlainArgs } from "./evaluate";
-import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "./deploy-scripts";
 
 /**
  * ParavirtDomain: one libvirt domain with declared PV features, resolved and
- * rendered by the core before anything is deployed, then defined on the libvirt
- * connection by a child `command.local.Command` running `virsh` (the rendered
- * XML goes on stdin; the name and URI in environment variables).
+ * rendered by the core before anything is deployed, then deployed by a child
+ * `kvm-paravirt:index:Domain` (this package's provider: resolved again against the
+ * host's facts read over the connection, merged into the live definition, defined).
  */
 
 export { PARAVIRT_DOMAIN_TYPE };
@@ -109,21 +108,12 @@ export class ParavirtDomain extends pulumi.ComponentResource {
     const lifted = plain ? null : pulumi.output(args).apply((a) => outputsOf(checked(evaluateArgs(name, a as PlainArgs))));
 
     let restartRequired: pulumi.Output<boolean> = pulumi.output(false);
+    let deployed: Domain | undefined;
     if (args.deploy !== false) {
-      const define = new command.local.Command(
-        `${name}-define`,
-        {
-          create: DEFINE_SCRIPT,
-          update: DEFINE_SCRIPT,
-          delete: UNDEFINE_SCRIPT,
-          stdin: field("domainXml"),
-          environment: { KVM_PARAVIRT_URI: connection, KVM_PARAVIRT_DOMAIN: field("name"), KVM_PARAVIRT_MERGE_XSLT: field("mergeXslt") },
-          addPreviousOutputInEnv: false,
-        },
-        // a renamed or moved domain is undefined first, then defined anew
-        { parent: this, replaceOnChanges: ["environment.KVM_PARAVIRT_URI", "environment.KVM_PARAVIRT_DOMAIN"], deleteBeforeReplace: true },
-      );
-      restartRequired = define.stdout.apply((out) => /restart-required/.test(out ?? ""));
+      const { deploy: _deploy, ...domainArgs } = args;
+      // a renamed or moved domain is another Domain: the provider deletes it, then creates the new one
+      deployed = new Domain(name, { ...domainArgs, name: field("name"), connection }, { parent: this });
+      restartRequired = deployed.restartRequired;
     }
 
     // Each Output costs the SDK several tracked promises: the properties are created on
@@ -138,7 +128,10 @@ export class ParavirtDomain extends pulumi.ComponentResource {
     } as const;
     for (const [prop, key] of Object.entries(properties)) {
       let cached: pulumi.Output<unknown> | undefined;
-      Object.defineProperty(this, prop, { enumerable: true, get: () => (cached ??= pulumi.output(field(key))) });
+      // what the guest gets is what the Domain resolved against the host; without a deployment, the local evaluation
+      const source = (): pulumi.Input<unknown> =>
+        deployed && (key === "features" || key === "diagnostics") ? deployed[key] : field(key);
+      Object.defineProperty(this, prop, { enumerable: true, get: () => (cached ??= pulumi.output(source())) });
     }
     this.restartRequired = restartRequired;
     // xslt is rendered on first use (the property), so it is not among the registered outputs
@@ -146,7 +139,7 @@ export class ParavirtDomain extends pulumi.ComponentResource {
       ...Object.fromEntries(
         Object.entries(properties)
           .filter(([prop]) => prop !== "xslt")
-          .map(([prop, key]) => [prop, field(key)]),
+          .map(([prop, key]) => [prop, deployed && (key === "features" || key === "diagnostics") ? deployed[key] : field(key)]),
       ),
       restartRequired,
     });

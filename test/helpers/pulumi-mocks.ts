@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DOMAIN_TYPE, evaluateArgs, type PlainArgs } from "../../src/pulumi/evaluate";
 
 /**
  * Pulumi's engine cannot run here (no Pulumi CLI), so these tests use the SDK's
- * own mocks: every registration is recorded, custom resources echo their inputs.
- * This is the only mock in the project.
+ * own mocks: every registration is recorded, custom resources echo their inputs; a
+ * Domain's outputs are what its provider's check computes (src/pulumi/domain-provider.ts,
+ * proven over gRPC in test/oracle/provider.test.ts), here without a host (its hostProfile,
+ * or the assumed one). This is the only mock in the project.
  */
 export interface Registered {
   type: string;
@@ -18,11 +21,13 @@ export function installMocks(opts: { preview?: boolean } = {}): Registered[] {
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        // a preview leaves outputs the engine would compute (stdout) unknown
-        return {
-          id: opts.preview ? undefined : `${args.name}-id`,
-          state: opts.preview ? args.inputs : { ...args.inputs, stdout: "defined" },
-        };
+        // a preview leaves outputs the provider computes unknown
+        if (opts.preview) return { id: undefined, state: args.inputs };
+        if (args.type !== DOMAIN_TYPE) return { id: `${args.name}-id`, state: args.inputs };
+        const ev = evaluateArgs(String(args.inputs.name ?? args.name), args.inputs as PlainArgs);
+        const effectiveFeatures = Object.fromEntries(Object.entries(ev.features).map(([k, f]) => [k, f.enabled]));
+        const state = { ...args.inputs, uuid: "6b707600-0000-4000-8000-00000000d0d0", state: "shut off", restartRequired: false };
+        return { id: state.uuid, state: { ...state, effectiveFeatures, features: ev.features, diagnostics: ev.diagnostics } };
       },
       call: (args) => args.inputs,
     },

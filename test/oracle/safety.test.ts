@@ -1,10 +1,9 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../../src/pulumi/deploy-scripts";
+import { createDomain, deleteDomain, readDomain } from "../../src/pulumi/domain-provider";
 import { runCli, runCliAsync } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
@@ -88,37 +87,28 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     expect(r.stdout).toBe("");
   });
 
-  test("the component's define and undefine scripts address the domain by its exact name's UUID; undefine leaves foreign domains alone", () => {
+  test("the Domain resource's create, import and delete address the domain by its exact name's UUID; delete leaves foreign domains alone", async () => {
     remove(victimId);
-    const xml = renderFile(writeSpec("comp.yaml", { domains: [tcg(victimId)] })).domains[0].domainXml;
-    const run = (script: string, domain: string, input = "") =>
-      spawnSync("/bin/sh", ["-c", script], {
-        input,
-        encoding: "utf8",
-        env: { ...process.env, KVM_PARAVIRT_URI: URI, KVM_PARAVIRT_DOMAIN: domain, KVM_PARAVIRT_MERGE_XSLT: "" },
-      });
-    const defined = run(DEFINE_SCRIPT, victimId, xml);
-    expect({ status: defined.status, stdout: defined.stdout.trim() }).toEqual({ status: 0, stdout: `defined ${victimId}` });
+    const created = await createDomain({ ...tcg(victimId), connection: URI });
+    expect(uuids().get(victimId)).toBe(created.id);
     expect(state()).toEqual({ xml: victimXml, id: victimId });
-    const undefined1 = run(UNDEFINE_SCRIPT, victimId);
-    expect({ status: undefined1.status, stdout: undefined1.stdout.trim() }).toEqual({ status: 0, stdout: `undefined ${victimId}` });
+    await deleteDomain(created.outs as Record<string, unknown>);
     expect(uuids().has(victimId)).toBe(false);
     expect(state()).toEqual({ xml: victimXml, id: victimId });
     // gone already: success, and still not the victim
-    expect(run(UNDEFINE_SCRIPT, victimId).stdout.trim()).toBe(`already gone: ${victimId}`);
-    expect(run(UNDEFINE_SCRIPT, victimUuid).stdout.trim()).toBe(`already gone: ${victimUuid}`);
+    await deleteDomain(created.outs as Record<string, unknown>);
+    expect(state()).toEqual({ xml: victimXml, id: victimId });
+    // an import ID that is the victim's numeric ID names no domain: never the victim
+    await expect(readDomain(`${victimId}@${URI}`, {})).rejects.toThrow(`domain "${victimId}" not found on ${URI}`);
     // a domain this tool did not define is never undefined by it
-    const foreign = run(UNDEFINE_SCRIPT, VICTIM);
-    expect(foreign.status).toBe(1);
-    expect(foreign.stderr).toMatch(/was not defined by kvm-paravirt \(no kpv:paravirt metadata\): left alone/);
+    await expect(deleteDomain({ uuid: victimUuid, connection: URI })).rejects.toThrow(
+      /was not defined by kvm-paravirt \(no kpv:paravirt metadata\): left alone/,
+    );
     expect(state()).toEqual({ xml: victimXml, id: victimId });
     // a connection that cannot list its domains fails: nothing is reported gone on a guess
-    const unreachable = spawnSync("/bin/sh", ["-c", UNDEFINE_SCRIPT], {
-      encoding: "utf8",
-      env: { ...process.env, KVM_PARAVIRT_URI: "qemu+tcp://127.0.0.1:1/system", KVM_PARAVIRT_DOMAIN: victimId },
-    });
-    expect({ status: unreachable.status, stdout: unreachable.stdout }).toEqual({ status: 1, stdout: "" });
-    expect(unreachable.stderr).toMatch(/Connection refused|unable to connect/);
+    await expect(deleteDomain({ uuid: victimUuid, connection: "qemu+tcp://127.0.0.1:1/system" })).rejects.toThrow(
+      /cannot list the domains of qemu\+tcp:\/\/127.0.0.1:1\/system: .*(Connection refused|unable to connect)/,
+    );
   });
 
   test("four applies of the same new spec at once all succeed and agree", async () => {

@@ -4,7 +4,8 @@ import { installMocks, settle, valueOf } from "../helpers/pulumi-mocks";
 const registered = installMocks();
 
 import { ParavirtDomain, PARAVIRT_DOMAIN_TYPE } from "../../src/pulumi/paravirt-domain";
-import { DEFINE_SCRIPT, UNDEFINE_SCRIPT } from "../../src/pulumi/deploy-scripts";
+import { DOMAIN_TYPE } from "../../src/pulumi/evaluate";
+import { diffDomain } from "../../src/pulumi/domain-provider";
 import { renderSpec } from "../../src/pipeline";
 import { validateSpecObject } from "../../src/input/load";
 import { spawnSync } from "node:child_process";
@@ -13,49 +14,28 @@ import { DEBIAN12, ROOT } from "../helpers/specs";
 
 /** ParavirtDomain under the SDK's mocks: the child graph, exact commands, secrets, validation. */
 
-const children = (parentName: string) => registered.filter((r) => r.name.startsWith(`${parentName}-`));
+const children = (parentName: string) => registered.filter((r) => r.name === parentName && r.type === DOMAIN_TYPE);
 const PROFILE = JSON.stringify(DEBIAN12);
 
 describe("ParavirtDomain", () => {
-  test("registers one Command child whose stdin is the rendered XML and whose scripts are fixed", async () => {
+  test("registers one Domain child with its arguments (without deploy), the domain name and the connection", async () => {
     const args = { vcpus: 4, irqchip: "split" as const, paravirt: { pvIpi: true, pvUnhalt: true }, hostProfile: PROFILE };
     const d = new ParavirtDomain("web-1", args);
     await settle();
     expect(registered.find((r) => r.name === "web-1")?.type).toBe(PARAVIRT_DOMAIN_TYPE);
     const kids = children("web-1");
-    expect(kids.map((k) => [k.type, k.name])).toEqual([["command:local:Command", "web-1-define"]]);
+    expect(kids.map((k) => [k.type, k.name])).toEqual([[DOMAIN_TYPE, "web-1"]]);
     const cli = renderSpec(
       validateSpecObject({ domains: [{ name: "web-1", vcpus: 4, irqchip: "split", paravirt: { pvIpi: true, pvUnhalt: true } }] }),
       DEBIAN12,
     ).domains[0];
-    expect(kids[0].inputs).toEqual({
-      create: DEFINE_SCRIPT,
-      update: DEFINE_SCRIPT,
-      delete: UNDEFINE_SCRIPT,
-      stdin: cli.domainXml,
-      environment: {
-        KVM_PARAVIRT_URI: "qemu:///system",
-        KVM_PARAVIRT_DOMAIN: "web-1",
-        KVM_PARAVIRT_MERGE_XSLT: expect.stringMatching(/^<xsl:stylesheet/),
-      },
-      addPreviousOutputInEnv: false,
-    });
+    expect(kids[0].inputs).toEqual({ ...args, name: "web-1", connection: "qemu:///system" });
     expect(await valueOf(d.domainXml)).toBe(cli.domainXml);
     expect(await valueOf(d.qemuArgs)).toEqual(cli.qemuArgs);
     expect(await valueOf(d.features)).toEqual(cli.features);
     expect((await valueOf(d.diagnostics))!.map((x) => x.code)).toEqual(cli.diagnostics.map((x) => x.code));
     expect((await valueOf(d.diagnostics))![0].path).toBe("paravirt"); // relative to the args, not domains[0]
     expect(await valueOf(d.restartRequired)).toBe(false);
-  });
-
-  test("the scripts never contain user data: it goes through stdin and the environment", () => {
-    expect(DEFINE_SCRIPT).not.toMatch(/web-1|qemu:\/\//);
-    // every variable expansion stands inside double quotes (single-quoted text has none)
-    for (const s of [DEFINE_SCRIPT, UNDEFINE_SCRIPT]) {
-      const outside = s.replace(/'[^']*'/g, "''").replace(/"[^"]*"/g, '""');
-      expect(outside.match(/\$[A-Za-z_{]/g)).toBeNull();
-      expect(s).toMatch(/"\$KVM_PARAVIRT_URI"|"\$uri"/);
-    }
   });
 
   test("a connection that carries a password stays secret", async () => {
@@ -66,15 +46,13 @@ describe("ParavirtDomain", () => {
       { transformations: [(a) => (captured.push(a), undefined)] },
     );
     await settle();
-    const cmd = captured.find((a) => a.type === "command:local:Command")!;
-    const env = (cmd.props as { environment: Record<string, pulumi.Output<string>> }).environment;
-    expect(await pulumi.isSecret(pulumi.output(env.KVM_PARAVIRT_URI))).toBe(true);
+    const child = captured.find((a) => a.type === DOMAIN_TYPE)!;
+    expect(await pulumi.isSecret(pulumi.output((child.props as { connection: pulumi.Input<string> }).connection))).toBe(true);
     const plain: pulumi.ResourceTransformationArgs[] = [];
     new ParavirtDomain("plain", { connection: "qemu+ssh://admin@host/system" }, { transformations: [(a) => (plain.push(a), undefined)] });
     await settle();
-    const env2 = (plain.find((a) => a.type === "command:local:Command")!.props as { environment: Record<string, pulumi.Output<string>> })
-      .environment;
-    expect(await pulumi.isSecret(pulumi.output(env2.KVM_PARAVIRT_URI))).toBe(false);
+    const child2 = plain.find((a) => a.type === DOMAIN_TYPE)!;
+    expect(await pulumi.isSecret(pulumi.output((child2.props as { connection: pulumi.Input<string> }).connection))).toBe(false);
   });
 
   test.each([
@@ -114,7 +92,7 @@ describe("ParavirtDomain", () => {
     const before = registered.length;
     expect(() => new ParavirtDomain(`refused-${registered.length}`, args)).toThrow(message);
     await settle();
-    expect(registered.slice(before).filter((r) => r.type === "command:local:Command")).toEqual([]);
+    expect(registered.slice(before).filter((r) => r.type === DOMAIN_TYPE)).toEqual([]);
   });
 
   test("invalid plain arguments: a ResourceError naming the field, and no child", async () => {
@@ -128,7 +106,7 @@ describe("ParavirtDomain", () => {
     expect(pulumi.ResourceError.isInstance(err)).toBe(true);
     expect((err as Error).message).toMatch(/paravirt\.pvIPI: \[spec-unknown-feature\] unknown field "pvIPI"; did you mean pvIpi\?/);
     await settle();
-    expect(registered.slice(before).filter((r) => r.type === "command:local:Command")).toEqual([]);
+    expect(registered.slice(before).filter((r) => r.type === DOMAIN_TYPE)).toEqual([]);
     expect(children("bad")).toEqual([]);
   });
 
@@ -142,13 +120,14 @@ describe("ParavirtDomain", () => {
     );
   });
 
-  test("Output arguments are checked when they resolve: the deployment fails and the define command never gets its XML", () => {
+  test("Output arguments are checked when they resolve: the deployment fails and the Domain never gets them", () => {
     // in its own process: the failed check rejects inside Pulumi's registration, which the runtime reports
     const r = spawnSync(process.execPath, [path.join(__dirname, "fixtures/output-args.js")], { encoding: "utf8", cwd: ROOT });
-    const out = JSON.parse(r.stdout) as { registered: { type: string; stdin: string | null }[]; rejected: string[] };
+    const out = JSON.parse(r.stdout) as { registered: { type: string; paravirt: unknown }[]; rejected: string[] };
     expect(out.rejected.length).toBeGreaterThan(0);
     for (const msg of out.rejected) expect(msg).toMatch(/paravirt\.msiExtDestId: \[msi-ext-dest-id-needs-split-irqchip\]/);
-    expect(out.registered.filter((x) => x.type === "command:local:Command" && typeof x.stdin === "string")).toEqual([]);
+    expect(out.registered.map((x) => x.type)).toContain(PARAVIRT_DOMAIN_TYPE);
+    expect(out.registered.filter((x) => x.type === DOMAIN_TYPE && x.paravirt !== null)).toEqual([]);
   });
 
   test("warnings go to pulumi.log.warn on the component", async () => {
@@ -173,19 +152,15 @@ describe("ParavirtDomain", () => {
 });
 
 describe("ParavirtDomain: replacement and the XSLT output", () => {
-  test("a renamed or moved domain is replaced delete-before-create", async () => {
+  test("a renamed or moved domain is another Domain: its provider replaces it, delete before create", async () => {
     const captured: pulumi.ResourceTransformationArgs[] = [];
     new ParavirtDomain("ren", { name: "new-name" }, { transformations: [(a) => (captured.push(a), undefined)] });
     await settle();
-    const cmd = captured.find((a) => a.type === "command:local:Command")!;
-    // the Command SDK adds its own triggers[*]
-    expect(cmd.opts).toMatchObject({
-      replaceOnChanges: expect.arrayContaining(["environment.KVM_PARAVIRT_URI", "environment.KVM_PARAVIRT_DOMAIN"]),
-      deleteBeforeReplace: true,
-    });
-    expect(
-      await valueOf(pulumi.output((cmd.props as { environment: Record<string, pulumi.Input<string>> }).environment.KVM_PARAVIRT_DOMAIN)),
-    ).toBe("new-name");
+    const child = captured.find((a) => a.type === DOMAIN_TYPE)!;
+    const name = await valueOf(pulumi.output((child.props as { name: pulumi.Input<string> }).name));
+    expect(name).toBe("new-name");
+    const olds = { name: "ren", connection: "qemu:///system" };
+    expect(diffDomain(olds, { ...olds, name })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: true });
   });
 
   test("the xslt output is the stylesheet `kvm-paravirt xslt` prints", async () => {

@@ -34,7 +34,11 @@ describe("programs", () => {
         expect(await valueOf(domains[d.name].qemuArgs)).toEqual(d.qemuArgs);
       }
       await settle();
-      for (const d of cli.domains) expect(registered.find((r) => r.name === `${d.name}-define`)?.inputs.stdin).toBe(d.domainXml);
+      for (const d of cli.domains)
+        expect(registered.find((r) => r.type === "kvm-paravirt:index:Domain" && r.name === d.name)?.inputs).toMatchObject({
+          name: d.name,
+          connection: "test:///default",
+        });
     },
   );
 
@@ -58,6 +62,6 @@ describe("programs", () => {
     expect((await valueOf(program.webFeatures))!["kvm-pv-ipi"]).toMatchObject({ enabled: true, source: "explicit" });
     expect(await valueOf(program.batchMsiExtDestId)).toMatchObject({ enabled: true, source: "implied" });
     await settle();
-    expect(registered.filter((r) => r.type === "command:local:Command" && /^(web|batch)-ts-define$/.test(r.name))).toHaveLength(2);
+    expect(registered.filter((r) => r.type === "kvm-paravirt:index:Domain" && /^(web|batch)-ts$/.test(r.name))).toHaveLength(2);
   });
 });

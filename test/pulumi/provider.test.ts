@@ -43,8 +43,8 @@ describe("ComponentProvider (multi-language)", () => {
     ).domains[0];
     expect(await valueOf(state.domainXml)).toBe(cli.domainXml);
     expect(await valueOf(state.qemuArgs)).toEqual(cli.qemuArgs);
-    const define = registered.find((r) => r.name === "from-yaml-define")!;
-    expect((define.inputs.environment as Record<string, string>).KVM_PARAVIRT_URI).toBe("test:///default");
+    const child = registered.find((r) => r.name === "from-yaml" && r.type === "kvm-paravirt:index:Domain")!;
+    expect(child.inputs).toMatchObject({ name: "from-yaml", connection: "test:///default", paravirt: { pvIpi: true } });
   });
 
   test("construct() rejects an unknown type and reports invalid inputs", async () => {

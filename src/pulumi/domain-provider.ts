@@ -1,0 +1,261 @@
+import type * as provider from "@pulumi/pulumi/provider";
+import type { HostProfile } from "../host/profile";
+import { validateSpecObject } from "../input/load";
+import type { DomainSpec } from "../input/schema";
+import { canon } from "../live/plan";
+import { DeployError, deployDomain, findDomain, readLive, undefineDomain, type Deployed } from "../live/deploy";
+import type { RestartPolicy } from "../live/model";
+import { readDomainXml } from "../live/read-domain";
+import { hostFor } from "../system/host-for";
+import { VirshSession } from "../system/virsh-session";
+import { redactSecrets, uriHasCredentials } from "../util/secrets";
+import { DOMAIN_TYPE, evaluateArgs, type Evaluation, type PlainArgs } from "./evaluate";
+
+/**
+ * The `kvm-paravirt:index:Domain` custom resource: check, diff, create, read, update and
+ * delete as the provider plugin serves them. Values arrive as the engine sends them
+ * (plain JSON with Pulumi's unknown and secret sentinels); the domain is resolved by the
+ * core and deployed by the CLI apply's engine (src/live/deploy.ts).
+ */
+
+export { DOMAIN_TYPE };
+
+/** What the engine sends for a value not known during a preview. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
+
+type Json = Record<string, unknown>;
+
+const isSecret = (v: unknown): v is { value: unknown } =>
+  typeof v === "object" && v !== null && (v as Json)[SECRET_SIG] === SECRET_MARK;
+const secret = (value: unknown) => ({ [SECRET_SIG]: SECRET_MARK, value });
+
+/** The value with every secret wrapper taken off. */
+function reveal(v: unknown): unknown {
+  if (isSecret(v)) return reveal(v.value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
+function hasUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(hasUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
+  return false;
+}
+
+/** The inputs a Domain takes (as its schema lists them); `effectiveFeatures` is added by check. */
+export const DOMAIN_INPUT_KEYS = [
+  "name",
+  "vcpus",
+  "memoryMiB",
+  "machine",
+  "accel",
+  "cpu",
+  "irqchip",
+  "x2apic",
+  "dedicatedVcpus",
+  "paravirt",
+  "host",
+  "guest",
+  "hostProfile",
+  "connection",
+  "restart",
+] as const;
+/** Changing one of these is another domain: delete, then create. */
+const REPLACE_KEYS = ["name", "connection"];
+const RESTARTS = ["never", "if-needed"];
+
+const DEFAULT_URI = "qemu:///system";
+const uriOf = (inputs: Json): string => (reveal(inputs.connection) as string | undefined) ?? DEFAULT_URI;
+const nameFromUrn = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+
+/** Where the host facts come from: the hostProfile argument, else the connection (read once per process). */
+export type HostFacts = (uri: string) => Promise<HostProfile>;
+export const factsOverConnection: HostFacts = (uri) => hostFor(uri, undefined);
+
+async function evaluate(plain: Json, facts: HostFacts): Promise<Evaluation> {
+  const host = plain.hostProfile === undefined || plain.hostProfile === null ? await facts(uriOf(plain)) : undefined;
+  return evaluateArgs(String(plain.name), plain as PlainArgs, host);
+}
+
+const effectiveFeatures = (ev: Evaluation): Record<string, boolean> =>
+  Object.fromEntries(Object.entries(ev.features).map(([k, f]) => [k, f.enabled]));
+
+const errorsOf = (ev: Evaluation) => ev.diagnostics.filter((d) => d.severity === "error");
+
+function invalid(ev: Evaluation): DeployError {
+  return new DeployError(
+    `invalid Domain arguments:\n${errorsOf(ev)
+      .map((e) => `  ${e.path || "(args)"}: [${e.code}] ${e.message}`)
+      .join("\n")}`,
+  );
+}
+
+/** The checked inputs: defaults filled in, the effective features added (so the engine's input diff is the per-feature diff). */
+export async function checkDomain(urn: string, news: Json, facts: HostFacts = factsOverConnection): Promise<provider.CheckResult> {
+  const inputs: Json = {};
+  for (const [k, v] of Object.entries(news)) if (k !== "effectiveFeatures") inputs[k] = v;
+  inputs.name ??= nameFromUrn(urn);
+  const failures: provider.CheckFailure[] = [];
+  for (const k of Object.keys(inputs))
+    if (!(DOMAIN_INPUT_KEYS as readonly string[]).includes(k))
+      failures.push({ property: k, reason: `unknown property ${k}; a Domain takes ${DOMAIN_INPUT_KEYS.join(", ")}` });
+  if (inputs.restart !== undefined && inputs.restart !== UNKNOWN && !RESTARTS.includes(reveal(inputs.restart) as string))
+    failures.push({ property: "restart", reason: `restart must be one of ${RESTARTS.join(", ")}` });
+  if (failures.length) return { inputs, failures };
+  // during a preview an input may be unknown: the features are then unknown too
+  if (hasUnknown(inputs)) return { inputs: { ...inputs, effectiveFeatures: UNKNOWN } };
+  const plain = reveal(inputs) as Json;
+  let ev: Evaluation;
+  try {
+    ev = await evaluate(plain, facts);
+  } catch (e) {
+    return {
+      inputs,
+      failures: [
+        {
+          property: "connection",
+          reason: `${redactSecrets((e as Error).message)}; give hostProfile (kvm-paravirt probe --json) to preview without the host`,
+        },
+      ],
+    };
+  }
+  const errors = errorsOf(ev);
+  if (errors.length) return { inputs, failures: errors.map((d) => ({ property: d.path || "name", reason: `[${d.code}] ${d.message}` })) };
+  return { inputs: { ...inputs, effectiveFeatures: effectiveFeatures(ev) } };
+}
+
+/** No change unless an input (or an effective feature) changed; another name or connection is another domain. */
+export function diffDomain(olds: Json, news: Json): provider.DiffResult {
+  const changed = [...DOMAIN_INPUT_KEYS, "effectiveFeatures"].filter((k) => {
+    const [o, n] = [reveal(olds[k]) ?? null, reveal(news[k]) ?? null];
+    return n === UNKNOWN || hasUnknown(n) || canon(o) !== canon(n);
+  });
+  const replaces = changed.filter((k) => REPLACE_KEYS.includes(k));
+  return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+}
+
+/** The resource's outputs: its checked inputs (a password-bearing URI as a secret) and what the deploy produced. */
+function outputs(inputs: Json, ev: Evaluation, uuid: string, state: string, restartRequired: boolean): Json {
+  const uri = uriOf(inputs);
+  const connection = isSecret(inputs.connection) || uriHasCredentials(uri) ? secret(uri) : uri;
+  return {
+    ...inputs,
+    connection,
+    effectiveFeatures: effectiveFeatures(ev),
+    uuid,
+    state,
+    restartRequired,
+    domainXml: ev.domainXml,
+    qemuArgs: ev.qemuArgs,
+    features: ev.features,
+    diagnostics: ev.diagnostics,
+  };
+}
+
+async function withSession<T>(uri: string, fn: (s: VirshSession) => Promise<T>): Promise<T> {
+  const session = new VirshSession(uri);
+  try {
+    return await fn(session);
+  } finally {
+    session.close();
+  }
+}
+
+async function deploy(inputs: Json, expect: { absent: true } | { uuid: string }, facts: HostFacts): Promise<{ ev: Evaluation; d: Deployed }> {
+  const plain = reveal(inputs) as Json;
+  const ev = await evaluate(plain, facts);
+  if (!ev.resolution || errorsOf(ev).length) throw invalid(ev);
+  const spec = ev.resolution.domain as DomainSpec;
+  const restart = ((plain.restart as string | undefined) ?? "never") as RestartPolicy;
+  const d = await withSession(uriOf(plain), (s) => deployDomain(s, spec, expect, restart, ev.resolution!.host));
+  return { ev, d };
+}
+
+export async function createDomain(inputs: Json, facts: HostFacts = factsOverConnection): Promise<provider.CreateResult> {
+  const { ev, d } = await deploy(inputs, { absent: true }, facts);
+  return { id: d.uuid, outs: outputs(inputs, ev, d.uuid, d.state, d.result.restartPending) };
+}
+
+export async function updateDomain(olds: Json, news: Json, facts: HostFacts = factsOverConnection): Promise<provider.UpdateResult> {
+  const uuid = reveal(olds.uuid) as string | undefined;
+  if (!uuid) throw new DeployError("the resource's state has no domain UUID: refresh it (or import the domain) first");
+  const { ev, d } = await deploy(news, { uuid }, facts);
+  return { outs: outputs(news, ev, d.uuid, d.state, d.result.restartPending) };
+}
+
+/**
+ * An import ID: the domain's name or UUID, `@`, the connection URI (`web1@qemu:///system`,
+ * `web1@qemu+ssh://root@kvm1/system`). The URI starts at the first `@` followed by a scheme.
+ */
+export function parseImportId(id: string): { domain: string; uri: string } | null {
+  const m = /^(.+?)@([A-Za-z][A-Za-z0-9+.-]*:\/\/.*)$/.exec(id);
+  return m ? { domain: m[1], uri: m[2] } : null;
+}
+
+/** The spec fields a live definition reads back as (what `kvm-paravirt import` writes). */
+function liveInputs(xml: string): Json {
+  const read = readDomainXml(xml);
+  const loaded = validateSpecObject({ domains: [read.domain] });
+  const spec = loaded.domains[0].spec;
+  if (!spec) throw new DeployError(`the live definition does not read as a Domain: ${loaded.domains[0].diagnostics.map((d) => d.message).join("; ")}`);
+  return { ...(read.domain as Json) };
+}
+
+/**
+ * refresh (props from the state) and import (the ID alone). The inputs returned are the live
+ * definition's, unless it still means what the recorded inputs say (then those stay, as written).
+ */
+export async function readDomain(id: string, props: Json, facts: HostFacts = factsOverConnection): Promise<provider.ReadResult> {
+  const importing = props.uuid === undefined;
+  const parsed = importing ? parseImportId(id) : null;
+  if (importing && !parsed)
+    throw new DeployError(`cannot import ${JSON.stringify(id)}: the ID is <domain name or UUID>@<libvirt URI>, e.g. web1@qemu:///system`);
+  const uri = parsed ? parsed.uri : uriOf(props);
+  return withSession(uri, async (session) => {
+    const uuid = parsed ? await findDomain(session, parsed.domain) : (reveal(props.uuid) as string);
+    if (!uuid) throw new DeployError(`domain ${JSON.stringify(parsed!.domain)} not found on ${redactSecrets(uri)}`);
+    const live = await readLive(session, uuid);
+    if (!live) {
+      if (importing) throw new DeployError(`domain ${uuid} not found on ${redactSecrets(uri)}`);
+      return { id: "", props: {} }; // gone: the engine forgets it
+    }
+    const base: Json = importing ? { connection: uri } : {};
+    if (!importing) for (const k of DOMAIN_INPUT_KEYS) if (props[k] !== undefined) base[k] = props[k];
+    const fromLive: Json = { ...liveInputs(live.xml) };
+    for (const k of ["hostProfile", "connection", "restart"]) if (base[k] !== undefined) fromLive[k] = base[k];
+    if (importing) fromLive.connection = uri;
+    const evLive = await evaluate(reveal(fromLive) as Json, facts);
+    // no drift when the recorded inputs render the same definition as the live one reads back as
+    let inputs = fromLive;
+    let ev = evLive;
+    if (!importing) {
+      const evRecorded = await evaluate(reveal(base) as Json, facts);
+      const same = (a: Evaluation, b: Evaluation) =>
+        a.resolution && b.resolution && canon(effectiveFeatures(a)) === canon(effectiveFeatures(b)) && canon(summary(a)) === canon(summary(b));
+      if (same(evRecorded, evLive)) [inputs, ev] = [base, evRecorded];
+    }
+    if (!ev.resolution) throw invalid(ev);
+    const restartRequired = reveal(props.restartRequired) === true;
+    const outs = outputs(inputs, ev, uuid, live.state, restartRequired);
+    const { effectiveFeatures: eff } = outs;
+    return { id, props: outs, inputs: { ...inputs, effectiveFeatures: eff } };
+  });
+}
+
+/** What a definition owns, as written (machine canonical, vCPUs, memory, CPU, irqchip): two evaluations agree when these do. */
+function summary(ev: Evaluation): Json {
+  const d = readDomainXml(ev.domainXml, { asWritten: true }).domain;
+  const out: Json = { ...d, machine: ev.resolution?.machine.resolved };
+  delete out.name;
+  return out;
+}
+
+export async function deleteDomain(props: Json): Promise<void> {
+  const uuid = reveal(props.uuid) as string | undefined;
+  if (!uuid) return;
+  await withSession(uriOf(props), (s) => undefineDomain(s, uuid));
+}

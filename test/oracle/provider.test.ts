@@ -1,0 +1,285 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describeWith } from "../helpers/env";
+import { runCliAsync } from "../helpers/cli";
+import { PluginEngine, urnOf } from "../helpers/plugin-engine";
+import { ROOT } from "../helpers/specs";
+import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
+
+/**
+ * The provider plugin over the real plugin protocol, against the real libvirtd: this test
+ * plays the Pulumi engine (the CLI cannot run here) and calls what `pulumi preview --diff`,
+ * `up`, `refresh`, `import` and `destroy` call. Domains run under TCG (type='qemu'): this
+ * machine may have no KVM, and the deploy path does not depend on the accelerator.
+ */
+
+const URI = "qemu:///system";
+const DOMAIN = "kvm-paravirt:index:Domain";
+const COMPONENT = "kvm-paravirt:index:ParavirtDomain";
+const NAMES = ["kpv-prov-life", "kpv-prov-exists", "kpv-prov-foreign", "kpv-prov-parity", "kpv-prov-cli"];
+const PROFILE = fs.readFileSync(path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json"), "utf8");
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const SLOW = 240_000;
+
+type Json = Record<string, unknown>;
+const dumpxml = (uuid: string) => virshOn(URI, "dumpxml", "--inactive", "--security-info", "--domain", uuid).stdout;
+/** A hand edit with virsh: the live definition through `fn`, defined again. */
+function handEdit(uuid: string, fn: (xml: string) => string): void {
+  const file = path.join(os.tmpdir(), `kpv-edit-${process.pid}.xml`);
+  fs.writeFileSync(file, fn(dumpxml(uuid)));
+  const r = virshOn(URI, "define", "--file", file);
+  fs.rmSync(file);
+  if (r.status !== 0) throw new Error(`virsh define: ${r.stderr}`);
+}
+const DEVICES = `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/kpv-prov.img'/><target dev='vda' bus='virtio'/></disk><interface type='user'><mac address='52:54:00:6b:70:76'/><model type='virtio'/></interface>`;
+const FOREIGN_META = `<metadata><app:owner xmlns:app="https://example.org/app">Jos&#xE9;</app:owner>`;
+
+describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engine) against the real libvirtd", () => {
+  const engine = new PluginEngine();
+  beforeAll(async () => {
+    removeDomains(URI, ...NAMES);
+    await engine.start(ROOT);
+  }, SLOW);
+  afterAll(() => {
+    engine.stop();
+    removeDomains(URI, ...NAMES);
+  });
+
+  test("GetSchema: the component and the Domain resource, whose inputs are the component's without deploy, plus restart", async () => {
+    const schema = (await engine.getSchema()) as { resources: Record<string, { isComponent?: boolean; inputProperties: Json; properties: Json }> };
+    expect(Object.keys(schema.resources).sort()).toEqual([DOMAIN, COMPONENT]);
+    const [domain, component] = [schema.resources[DOMAIN], schema.resources[COMPONENT]];
+    expect(domain.isComponent).toBeUndefined();
+    expect(Object.keys(domain.inputProperties).sort()).toEqual(Object.keys(component.inputProperties).filter((k) => k !== "deploy").sort());
+    expect(domain.inputProperties.restart).toEqual(expect.objectContaining({ $ref: "#/types/kvm-paravirt:index:Restart" }));
+    expect(Object.keys(domain.properties)).toEqual(expect.arrayContaining(["uuid", "effectiveFeatures", "restartRequired", "features"]));
+    expect(schema).toEqual(JSON.parse(fs.readFileSync(path.join(ROOT, "schema.json"), "utf8")));
+  });
+
+  describe("Check and Diff (preview)", () => {
+    const urn = urnOf(DOMAIN, "web");
+    const base = { name: "kpv-prov-web", vcpus: 2, hostProfile: PROFILE, connection: URI, paravirt: { pvIpi: false } };
+
+    test("Check returns the effective features by QEMU property name; hidden: true flips each of them, old => new", async () => {
+      const before = await engine.check(urn, {}, base);
+      const after = await engine.check(urn, before.inputs, { ...base, paravirt: { pvIpi: false, hidden: true } });
+      expect(before.failures).toEqual([]);
+      expect(after.failures).toEqual([]);
+      const [b, a] = [before.inputs.effectiveFeatures as Record<string, boolean>, after.inputs.effectiveFeatures as Record<string, boolean>];
+      expect(b["kvm-pv-ipi"]).toBe(false);
+      expect(b.kvmclock).toBe(true);
+      const flipped = Object.keys(b).filter((k) => a[k] !== b[k]);
+      // kvm=off hides every FEAT_KVM bit that was on (kvm-hint-dedicated is not one)
+      const wasOn = Object.keys(b).filter((k) => b[k] && k !== "kvm-hint-dedicated");
+      expect(wasOn.length).toBeGreaterThan(3);
+      expect(flipped.sort()).toEqual(wasOn.sort());
+      for (const k of flipped) expect([k, b[k], a[k]]).toEqual([k, true, false]);
+      const diff = await engine.diff("id", urn, before.inputs, after.inputs);
+      expect(diff).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    });
+
+    test("Diff: nothing changed = no change; another name or connection = replace, delete first", async () => {
+      const { inputs } = await engine.check(urn, {}, base);
+      expect((await engine.diff("id", urn, inputs, inputs)).changes).toBe("none");
+      const renamed = (await engine.check(urn, inputs, { ...base, name: "kpv-prov-web2" })).inputs;
+      expect(await engine.diff("id", urn, inputs, renamed)).toEqual({ changes: "some", replaces: ["name"], deleteBeforeReplace: true });
+      const moved = (await engine.check(urn, inputs, { ...base, connection: "qemu+ssh://root@kvm2/system" })).inputs;
+      expect((await engine.diff("id", urn, inputs, moved)).replaces).toEqual(["connection"]);
+    });
+
+    test("Check failures name the property and what is allowed; nothing is deployed", async () => {
+      const { failures } = await engine.check(urn, {}, { ...base, vcpus: 0, restart: "always", paravirt: { pvIpi: "yes" } });
+      expect(failures).toEqual(expect.arrayContaining([{ property: "restart", reason: "restart must be one of never, if-needed" }]));
+      const tcg = await engine.check(urn, {}, { name: "kpv-prov-tcg", accel: "tcg", connection: URI, paravirt: { pvIpi: true } });
+      expect(tcg.failures).toEqual([{ property: "paravirt.pvIpi", reason: expect.stringMatching(/^\[pv-features-under-tcg\] kvm-pv-ipi/) }]);
+      const bad = await engine.check(urn, {}, { ...base, vcpus: 0 });
+      expect(bad.failures.map((f) => f.property)).toEqual(["vcpus"]);
+      expect(bad.failures[0].reason).toMatch(/>=\s*1/);
+      expect(domainUuids(URI).has("kpv-prov-tcg")).toBe(false);
+    });
+
+    test("Check with unknown inputs (a preview): no failure, the effective features unknown", async () => {
+      const r = await engine.check(urn, {}, { ...base, vcpus: UNKNOWN });
+      expect(r.failures).toEqual([]);
+      expect(r.inputs.effectiveFeatures).toBe(UNKNOWN);
+      expect((await engine.diff("id", urn, (await engine.check(urn, {}, base)).inputs, r.inputs)).changes).toBe("some");
+    });
+
+    test("without hostProfile the facts come over the connection; an unreachable host is a failure naming its URI", async () => {
+      const facts = await engine.check(urn, {}, { name: "kpv-prov-facts", accel: "tcg", connection: URI });
+      expect(facts.failures).toEqual([]);
+      const dead = "qemu+unix:///system?socket=/nonexistent/libvirt-sock";
+      const r = await engine.check(urn, {}, { name: "kpv-prov-dead", accel: "tcg", connection: dead });
+      expect(r.failures).toHaveLength(1);
+      expect(r.failures[0].property).toBe("connection");
+      expect(r.failures[0].reason).toContain(dead);
+      expect(r.failures[0].reason).toMatch(/hostProfile/);
+    });
+  });
+
+  describe("Create, Read (refresh, import), Update, Delete on the real libvirtd", () => {
+    const urn = urnOf(DOMAIN, "life");
+    const news = { name: "kpv-prov-life", accel: "tcg", vcpus: 2, memoryMiB: 128, connection: URI };
+    let created: { id: string; properties: Json };
+
+    test(
+      "Create defines the domain; its ID is the UUID libvirt reports",
+      async () => {
+        const { inputs } = await engine.check(urn, {}, news);
+        created = await engine.create(urn, inputs);
+        expect(created.id).toBe(domainUuids(URI).get("kpv-prov-life"));
+        expect(created.properties).toEqual(expect.objectContaining({ uuid: created.id, state: "shut off", restartRequired: false, vcpus: 2 }));
+        expect(dumpxml(created.id)).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
+      },
+      SLOW,
+    );
+
+    test(
+      "Read (refresh) without a change keeps the inputs as written; after a hand edit it reports the live values",
+      async () => {
+        const same = await engine.read(created.id, urn, created.properties);
+        expect(same.id).toBe(created.id);
+        expect(same.inputs).toEqual(expect.objectContaining({ name: "kpv-prov-life", vcpus: 2, accel: "tcg", connection: URI }));
+        expect(same.inputs.machine).toBeUndefined();
+        const { inputs } = await engine.check(urn, same.inputs, news);
+        expect((await engine.diff(created.id, urn, same.properties, inputs)).changes).toBe("none");
+
+        handEdit(created.id, (x) => x.replace(/<vcpu placement='static'>2<\/vcpu>/, "<vcpu placement='static'>3</vcpu>"));
+        const drift = await engine.read(created.id, urn, created.properties);
+        expect(drift.inputs.vcpus).toBe(3);
+        expect(drift.properties.vcpus).toBe(3);
+        // the program still says 2: the next update puts it back
+        expect((await engine.diff(created.id, urn, drift.properties, inputs)).changes).toBe("some");
+      },
+      SLOW,
+    );
+
+    test(
+      "Update keeps the UUID, the devices and foreign metadata; only the spec's part changes",
+      async () => {
+        handEdit(created.id, (x) => x.replace("</devices>", `${DEVICES}</devices>`).replace("<metadata>", FOREIGN_META));
+        const { inputs } = await engine.check(urn, created.properties, { ...news, vcpus: 4 });
+        const updated = await engine.update(created.id, urn, created.properties, inputs);
+        expect(updated.properties).toEqual(expect.objectContaining({ uuid: created.id, vcpus: 4 }));
+        const live = dumpxml(created.id);
+        expect(live).toMatch(/<vcpu placement='static'>4<\/vcpu>/);
+        expect(live).toContain("<source file='/var/lib/libvirt/images/kpv-prov.img'/>");
+        expect(live).toContain("<mac address='52:54:00:6b:70:76'/>");
+        expect(live).toMatch(/<app:owner xmlns:app="https:\/\/example.org\/app">Jos(é|&#xE9;)<\/app:owner>/);
+        expect(domainUuids(URI).get("kpv-prov-life")).toBe(created.id);
+        created = { id: created.id, properties: updated.properties };
+      },
+      SLOW,
+    );
+
+    test(
+      "Read with the ID alone (import), then Diff against the imported inputs: no change; an unknown domain is an error",
+      async () => {
+        const imported = await engine.read(`kpv-prov-life@${URI}`, urn, {});
+        expect(imported.properties.uuid).toBe(created.id);
+        expect(imported.inputs).toEqual(expect.objectContaining({ name: "kpv-prov-life", vcpus: 4, accel: "tcg", connection: URI }));
+        const { inputs, failures } = await engine.check(urn, {}, imported.inputs);
+        expect(failures).toEqual([]);
+        expect((await engine.diff(imported.id, urn, imported.properties, inputs)).changes).toBe("none");
+        const byUuid = await engine.read(`${created.id}@${URI}`, urn, {});
+        expect(byUuid.properties.uuid).toBe(created.id);
+        await expect(engine.read(`kpv-prov-nope@${URI}`, urn, {})).rejects.toThrow(/domain "kpv-prov-nope" not found on qemu:\/\/\/system/);
+        await expect(engine.read("kpv-prov-life", urn, {})).rejects.toThrow(/<domain name or UUID>@<libvirt URI>/);
+      },
+      SLOW,
+    );
+
+    test(
+      "Delete undefines; a second Delete (already gone) succeeds; refresh of a gone domain forgets it",
+      async () => {
+        await engine.delete(created.id, urn, created.properties);
+        expect(domainUuids(URI).has("kpv-prov-life")).toBe(false);
+        await engine.delete(created.id, urn, created.properties);
+        expect((await engine.read(created.id, urn, created.properties)).id).toBe("");
+      },
+      SLOW,
+    );
+  });
+
+  test(
+    "Create never adopts an existing domain of that name, and Delete leaves a domain it did not define alone",
+    async () => {
+      const urn = urnOf(DOMAIN, "exists");
+      const xml = `<domain type='qemu'><name>kpv-prov-exists</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os></domain>`;
+      const file = path.join(os.tmpdir(), `kpv-exists-${process.pid}.xml`);
+      fs.writeFileSync(file, xml);
+      expect(virshOn(URI, "define", "--file", file).status).toBe(0);
+      fs.rmSync(file);
+      const uuid = domainUuids(URI).get("kpv-prov-exists")!;
+      const before = dumpxml(uuid);
+      const { inputs } = await engine.check(urn, {}, { name: "kpv-prov-exists", accel: "tcg", vcpus: 4, connection: URI });
+      await expect(engine.create(urn, inputs)).rejects.toThrow(/already exists on qemu:\/\/\/system .*import it/);
+      expect(dumpxml(uuid)).toBe(before);
+      await expect(engine.delete(uuid, urn, { uuid, connection: URI })).rejects.toThrow(/not defined by kvm-paravirt/);
+      expect(domainUuids(URI).get("kpv-prov-exists")).toBe(uuid);
+    },
+    SLOW,
+  );
+
+  test(
+    "the CLI's apply and the provider's Update turn the same live domain into byte-identical definitions",
+    async () => {
+      const urn = urnOf(DOMAIN, "parity");
+      const spec = { name: "kpv-prov-parity", accel: "tcg", vcpus: 3, memoryMiB: 256, irqchip: "split", connection: URI };
+      const live = `<domain type='qemu'><name>kpv-prov-parity</name><uuid>6b707600-0000-4000-8000-000000000001</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os>${FOREIGN_META}</metadata><features><apic eoi='off'/></features><devices>${DEVICES}</devices></domain>`;
+      const file = path.join(os.tmpdir(), `kpv-parity-${process.pid}.xml`);
+      const define = () => {
+        fs.writeFileSync(file, live);
+        const r = virshOn(URI, "define", "--file", file);
+        if (r.status !== 0) throw new Error(r.stderr);
+      };
+      define();
+      const uuid = domainUuids(URI).get("kpv-prov-parity")!;
+      const { inputs } = await engine.check(urn, {}, spec);
+      await engine.update(uuid, urn, { uuid, connection: URI, name: spec.name }, inputs);
+      const byProvider = dumpxml(uuid);
+      removeDomains(URI, "kpv-prov-parity");
+      define();
+      const specFile = path.join(os.tmpdir(), `kpv-parity-${process.pid}.yaml`);
+      const { connection: _c, ...domain } = spec;
+      fs.writeFileSync(specFile, JSON.stringify({ domains: [domain] }));
+      const cli = await runCliAsync("apply", specFile, "--connect", URI);
+      fs.rmSync(specFile);
+      fs.rmSync(file);
+      expect(cli.status).toBe(0);
+      expect(dumpxml(uuid)).toBe(byProvider);
+      expect(byProvider).toContain("<vcpu placement='static'>3</vcpu>");
+      expect(byProvider).toContain("<mac address='52:54:00:6b:70:76'/>");
+    },
+    SLOW,
+  );
+
+  test(
+    "Construct of ParavirtDomain: the monitor records the component and its Domain child",
+    async () => {
+      const { urn, state } = await engine.construct(COMPONENT, "from-yaml", {
+        name: "kpv-prov-cli",
+        accel: "tcg",
+        vcpus: 2,
+        connection: URI,
+        restart: "if-needed",
+      });
+      expect(urn).toBe(urnOf(COMPONENT, "from-yaml"));
+      const component = engine.registered.find((r) => r.type === COMPONENT && r.name === "from-yaml")!;
+      const child = engine.registered.find((r) => r.type === DOMAIN && r.name === "from-yaml")!;
+      expect(component.custom).toBe(false);
+      expect(child).toEqual(
+        expect.objectContaining({
+          custom: true,
+          parent: urn,
+          object: expect.objectContaining({ name: "kpv-prov-cli", accel: "tcg", vcpus: 2, connection: URI, restart: "if-needed" }),
+        }),
+      );
+      expect(child.object.deploy).toBeUndefined();
+      expect(state.domainName).toBe("kpv-prov-cli");
+      expect(engine.running).toBe(true);
+    },
+    SLOW,
+  );
+});
