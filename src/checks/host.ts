@@ -1,4 +1,26 @@
+import type { Planned } from "../libvirt/plan";
+import { closest } from "../util/suggest";
 import { droppedBy, explicitOn, fpath, type Rule } from "./rule";
+
+/**
+ * The domain's custom CPU model against the host profile's cpuModels (virsh domcapabilities),
+ * when the list was measured for the domain's accelerator: kvm when the profile's KVM is
+ * available, TCG when it is not. null when there is nothing to compare.
+ */
+function cpuModelOnHost(r: Planned): { model: string; accel: string; usable: boolean | undefined; hint: string } | null {
+  const models = r.host.cpuModels;
+  const model = r.domain.cpu.mode === "custom" ? r.domain.cpu.model : undefined;
+  if (!models || !model) return null;
+  const measuredFor = r.host.kvm?.available === false ? "tcg" : "kvm";
+  if (r.domain.accel !== measuredFor) return null;
+  const usable = models.filter((m) => m.usable).map((m) => m.name);
+  const near = closest(model, usable);
+  const few = [...new Set([...(near && near !== model ? [near] : []), ...usable])].slice(0, 6);
+  const hint = usable.length
+    ? `; usable there: ${few.join(", ")}${usable.length > few.length ? ` (${usable.length} in all)` : ""}`
+    : "; the host lists no usable model";
+  return { model, accel: measuredFor === "kvm" ? "kvm" : "qemu", usable: models.find((m) => m.name === model)?.usable, hint };
+}
 
 /** What the host (its QEMU, kernel, KVM, machine types) can give, and what the profile says. */
 export const HOST_RULES: readonly Rule[] = [
@@ -58,6 +80,42 @@ export const HOST_RULES: readonly Rule[] = [
             },
           ]
         : [],
+  },
+  {
+    code: "cpu-model-unusable-on-host",
+    severity: "error",
+    summary:
+      "The custom CPU model is unknown to the host, or unusable there with cpu.check partial or full (host profile cpuModels): libvirt refuses to start the domain.",
+    check: (r) => {
+      const c = cpuModelOnHost(r);
+      if (!c || c.usable === true || (c.usable === false && r.domain.cpu.check === "none")) return [];
+      return [
+        {
+          path: "cpu.model",
+          message:
+            c.usable === undefined
+              ? `CPU model ${c.model} is not among the host's CPU models (virsh domcapabilities --virttype ${c.accel}): libvirt refuses to start the domain ("Unknown CPU model ${c.model}")${c.hint}`
+              : `CPU model ${c.model} is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no'): with cpu.check ${r.domain.cpu.check} libvirt refuses to start the domain ("the CPU is incompatible with host CPU")${c.hint}`,
+        },
+      ];
+    },
+  },
+  {
+    code: "cpu-model-degraded-on-host",
+    severity: "warning",
+    summary:
+      "The custom CPU model is unusable on the host (host profile cpuModels) and cpu.check is none: libvirt starts it, QEMU drops the CPU features the host lacks.",
+    check: (r) => {
+      const c = cpuModelOnHost(r);
+      return c && c.usable === false && r.domain.cpu.check === "none"
+        ? [
+            {
+              path: "cpu.model",
+              message: `CPU model ${c.model} is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no'): with cpu.check none libvirt starts it anyway and QEMU drops the CPU features the host lacks, so the guest gets less than ${c.model}${c.hint}`,
+            },
+          ]
+        : [];
+    },
   },
   {
     code: "machine-unknown-to-host",

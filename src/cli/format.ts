@@ -43,6 +43,10 @@ export function formatProfile(p: HostProfile): string {
     ["enforce-cpuid capability", p.kvm?.enforceCpuid === undefined ? "unknown" : p.kvm.enforceCpuid ? "yes" : "no"],
     ["host-model CPU", p.hostModel ?? "unknown"],
     [
+      "CPU models",
+      p.cpuModels ? `${p.cpuModels.filter((m) => m.usable).length} of ${p.cpuModels.length} usable (virsh domcapabilities)` : "unknown",
+    ],
+    [
       "machine aliases",
       (p.machines ?? [])
         .filter((m) => m.alias)

@@ -26,7 +26,7 @@ export const HostProfileSchema = z.strictObject({
     .optional(),
   kvm: z
     .strictObject({
-      /** /dev/kvm usable */
+      /** /dev/kvm usable (probe); over a connection (probe --connect): libvirt offers an x86_64 kvm domain type */
       available: z.boolean(),
       /** QEMU property names of the FEAT_KVM bits that `-cpu host` expands to (QMP query-cpu-model-expansion) */
       supported: z.array(ident("a QEMU property name such as kvm-pv-ipi")).max(256).optional(),
@@ -41,6 +41,15 @@ export const HostProfileSchema = z.strictObject({
     .optional(),
   /** the CPU model libvirt uses for host-model (virsh domcapabilities) */
   hostModel: ident("a CPU model name such as Skylake-Server-IBRS").optional(),
+  /**
+   * the custom-mode CPU models with libvirt's verdict whether the host can run them (virsh
+   * domcapabilities, `<model usable='yes|no'>`), for the host's virt type: kvm when
+   * kvm.available, qemu (TCG) when it is false
+   */
+  cpuModels: z
+    .array(z.strictObject({ name: ident("a CPU model name such as Skylake-Server"), usable: z.boolean() }))
+    .max(4096)
+    .optional(),
   /** where the profile came from */
   source: z.enum(["probe", "assumed", "spec", "file"]).optional(),
   /** free text: hostname, date */

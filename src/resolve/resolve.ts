@@ -81,11 +81,13 @@ export function effectiveHost(profile: HostProfile | undefined, domain: DomainSp
     out.qemu = o.qemu;
     delete out.machines; // probed for another QEMU
     delete out.hostModel;
+    delete out.cpuModels;
   }
   if (o.libvirt) out.libvirt = o.libvirt;
   if (o.kernel && o.kernel !== base.kernel) {
     out.kernel = o.kernel;
     if (out.kvm) out.kvm = { available: out.kvm.available }; // probed for another kernel
+    delete out.cpuModels; // whether KVM can run a model depends on the kernel too
   }
   if (!profile) delete out.description;
   return out;

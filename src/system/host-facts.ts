@@ -1,0 +1,334 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { XMLParser } from "fast-xml-parser";
+import { FEATURES } from "../catalog/features";
+import { HostProfileSchema, type HostProfile } from "../host/profile";
+import { redactSecrets } from "../util/secrets";
+import { runVirsh, type VirshResult } from "./virsh";
+import { VirshSession, defaultTimeoutMs } from "./virsh-session";
+
+/**
+ * A host profile read through a libvirt connection alone (virsh on that URI), so it
+ * works for a remote host (qemu+ssh://) as well as for this one:
+ * - libvirt and QEMU versions: `virsh version --daemon`
+ * - machine types with their aliases, and whether KVM is there: `virsh capabilities`
+ * - host-model CPU and the custom-mode CPU models with libvirt's usable verdict:
+ *   `virsh domcapabilities` for the virt type the host offers (kvm, else qemu)
+ * - the FEAT_KVM bits the host's KVM offers: a transient domain started paused on that
+ *   host, asked `query-cpu-model-expansion` of `host` through `virsh qemu-monitor-command`
+ * The kernel release is not readable over libvirt and stays unset; with kvm.supported
+ * measured the resolver does not need it, and an unknown kernel never counts as too old.
+ * Nor is KVM_CAP_ENFORCE_PV_FEATURE_CPUID measured (kvm.enforceCpuid stays unset).
+ */
+
+export interface HostFactsOptions {
+  /** one virsh command's limit (default: KVM_PARAVIRT_TIMEOUT or 60 s) */
+  timeoutMs?: number;
+  progress?: (line: string) => void;
+}
+
+/** The host could not be asked; the message names the (redacted) URI and what failed. */
+export class HostFactsError extends Error {}
+
+type Machine = NonNullable<HostProfile["machines"]>[number];
+type CpuModel = NonNullable<HostProfile["cpuModels"]>[number];
+
+const KVM_BITS = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => f.qemu);
+const IDENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const MAX_CPU_MODELS = 4096;
+
+const parser = (arrays: readonly string[]) =>
+  new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    // element text stays text: a CPU model "486" or a machine "7.2" is not a number
+    parseTagValue: false,
+    parseAttributeValue: false,
+    isArray: (name) => arrays.includes(name),
+  });
+
+type XmlNode = { "#text"?: string } & Record<string, unknown>;
+const text = (n: unknown): string | undefined => {
+  const t = typeof n === "string" ? n : typeof n === "object" && n !== null ? (n as XmlNode)["#text"] : undefined;
+  return typeof t === "string" ? t.trim() : undefined;
+};
+const attr = (n: unknown, name: string): string | undefined => {
+  const v = typeof n === "object" && n !== null ? (n as Record<string, unknown>)[`@_${name}`] : undefined;
+  return typeof v === "string" ? v : undefined;
+};
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name, "en", { numeric: true });
+
+/** `virsh version --daemon`: the daemon's libvirt (else the client library's) and the hypervisor's QEMU version. */
+export function parseVirshVersion(stdout: string): { libvirt?: string; qemu?: string } {
+  const daemon = /^Running against daemon: (\d+\.\d+\.\d+)/m.exec(stdout);
+  const library = /^Using library: libvirt (\d+\.\d+\.\d+)/m.exec(stdout);
+  const qemu = /^Running hypervisor: QEMU (\d+\.\d+\.\d+)/m.exec(stdout);
+  return { ...((daemon ?? library) ? { libvirt: (daemon ?? library)![1] } : {}), ...(qemu ? { qemu: qemu[1] } : {}) };
+}
+
+export interface CapabilityFacts {
+  /** an x86_64 hvm guest exists at all */
+  x86_64: boolean;
+  /** its machine types, pc-q35-* and pc-i440fx-* only, an alias next to its canonical name */
+  machines: Machine[];
+  /** a `<domain type='kvm'>` for x86_64: KVM is usable */
+  kvm: boolean;
+}
+
+/**
+ * `virsh capabilities`: the x86_64 hvm guest's machine types and domain types.
+ * `<machine canonical='pc-q35-7.2'>q35</machine>` is the alias q35 of pc-q35-7.2
+ * (what QMP query-machines reports as {name: "pc-q35-7.2", alias: "q35"}).
+ */
+export function parseCapabilities(xml: string): CapabilityFacts {
+  const doc = parser(["guest", "machine", "domain"]).parse(xml) as {
+    capabilities?: { guest?: { os_type?: unknown; arch?: { domain?: unknown[]; machine?: unknown[] } & XmlNode }[] };
+  };
+  const guests = (doc.capabilities?.guest ?? []).filter((g) => text(g.os_type) === "hvm" && attr(g.arch, "name") === "x86_64");
+  const aliases = new Map<string, string>();
+  const names = new Set<string>();
+  let kvm = false;
+  for (const g of guests) {
+    const domains = (g.arch?.domain ?? []) as XmlNode[];
+    if (domains.some((d) => attr(d, "type") === "kvm")) kvm = true;
+    // machines listed under a <domain> apply to that domain type only (another emulator); the arch's own are QEMU's
+    for (const m of g.arch?.machine ?? []) {
+      const name = text(m);
+      if (!name) continue;
+      const canonical = attr(m, "canonical");
+      if (canonical) {
+        names.add(canonical);
+        if (!aliases.has(canonical)) aliases.set(canonical, name);
+      } else names.add(name);
+    }
+  }
+  const machines = [...names]
+    .filter((n) => /^pc-(q35|i440fx)-/.test(n) && IDENT.test(n))
+    .map((name) => {
+      const alias = aliases.get(name);
+      return { name, ...(alias && IDENT.test(alias) ? { alias } : {}) };
+    })
+    .sort(byName);
+  return { x86_64: guests.length > 0, machines, kvm };
+}
+
+/** `virsh domcapabilities`: the model libvirt uses for host-model, and the custom-mode models with their usable verdict. */
+export function parseDomCapabilities(xml: string): { hostModel?: string; cpuModels?: CpuModel[] } {
+  const doc = parser(["mode", "model"]).parse(xml) as {
+    domainCapabilities?: { cpu?: { mode?: ({ model?: unknown[] } & XmlNode)[] } };
+  };
+  const modes = doc.domainCapabilities?.cpu?.mode ?? [];
+  const out: { hostModel?: string; cpuModels?: CpuModel[] } = {};
+  const hm = modes.find((m) => attr(m, "name") === "host-model" && attr(m, "supported") !== "no");
+  const hostModel = text(hm?.model?.[0]);
+  if (hostModel && IDENT.test(hostModel)) out.hostModel = hostModel;
+  const custom = modes.find((m) => attr(m, "name") === "custom");
+  if (custom && attr(custom, "supported") !== "no") {
+    const seen = new Set<string>();
+    const models: CpuModel[] = [];
+    for (const m of custom.model ?? []) {
+      const name = text(m);
+      if (!name || !IDENT.test(name) || seen.has(name)) continue;
+      seen.add(name);
+      // usable='unknown' (libvirt could not tell) counts as usable: only a 'no' is a verdict
+      models.push({ name, usable: attr(m, "usable") !== "no" });
+    }
+    out.cpuModels = models.slice(0, MAX_CPU_MODELS);
+  }
+  return out;
+}
+
+/**
+ * The reply of `virsh qemu-monitor-command ... query-cpu-model-expansion` (full):
+ * the FEAT_KVM properties (catalog names) that are on. Throws on a QMP error reply.
+ */
+export function parseCpuModelExpansion(stdout: string): string[] {
+  let msg: { return?: { model?: { props?: Record<string, unknown> } }; error?: { class?: string; desc?: string } };
+  try {
+    msg = JSON.parse(stdout) as typeof msg;
+  } catch {
+    throw new Error(`query-cpu-model-expansion: not a QMP reply: ${stdout.trim().slice(0, 200)}`);
+  }
+  if (msg.error) throw new Error(`query-cpu-model-expansion failed: ${msg.error.desc ?? msg.error.class ?? "QMP error"}`);
+  const props = msg.return?.model?.props;
+  if (!props || typeof props !== "object") throw new Error("query-cpu-model-expansion: the reply has no model properties");
+  return KVM_BITS.filter((n) => props[n] === true);
+}
+
+/**
+ * The transient domain that asks a host's KVM what it offers: no disks, no devices to
+ * speak of, started paused and destroyed right after. `tcg` (a `qemu` domain with
+ * mode maximum) exercises the same path on a host without KVM; its KVM bits are all off.
+ */
+export function probeDomainXml(name: string, uuid: string, accel: "kvm" | "tcg"): string {
+  if (!/^kpv-probe-[0-9a-f]+$/.test(name)) throw new Error(`not a probe domain name: ${name}`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) throw new Error(`not a UUID: ${uuid}`);
+  return [
+    `<domain type='${accel === "kvm" ? "kvm" : "qemu"}'>`,
+    `  <name>${name}</name>`,
+    `  <uuid>${uuid}</uuid>`,
+    `  <description>kvm-paravirt probe: transient, destroyed after one query-cpu-model-expansion</description>`,
+    `  <memory unit='MiB'>64</memory>`,
+    `  <vcpu>1</vcpu>`,
+    `  <os><type arch='x86_64'>hvm</type></os>`,
+    `  <cpu mode='${accel === "kvm" ? "host-passthrough" : "maximum"}'/>`,
+    `  <on_poweroff>destroy</on_poweroff>`,
+    `  <on_reboot>destroy</on_reboot>`,
+    `  <on_crash>destroy</on_crash>`,
+    `  <devices><memballoon model='none'/></devices>`,
+    `</domain>`,
+    "",
+  ].join("\n");
+}
+
+/** The error lines of a failed virsh call, without the `error: ` prefixes, on one line. */
+function why(r: VirshResult): string {
+  const lines = r.stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const errors = [...new Set(lines.filter((l) => l.startsWith("error: ")).map((l) => l.slice(7)))];
+  let s = (errors.length ? errors : lines.slice(-1)).join("; ") || `exit ${r.code}`;
+  if (/virsh could not start/.test(s)) s += " (is virsh installed? Debian package libvirt-clients)";
+  return s;
+}
+
+/**
+ * Measures the FEAT_KVM bits through a transient domain on the session's host:
+ * `virsh create --paused`, `query-cpu-model-expansion` (full) of `host` (`max` for tcg),
+ * then `virsh destroy`, always. The domain is addressed by its UUID only.
+ */
+export async function measurePvFeatures(
+  session: VirshSession,
+  accel: "kvm" | "tcg",
+  progress: (line: string) => void = () => undefined,
+): Promise<string[]> {
+  const uuid = randomUUID();
+  const name = `kpv-probe-${randomBytes(6).toString("hex")}`;
+  const where = redactSecrets(session.uri);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kvm-paravirt-probe-"));
+  const file = path.join(dir, `${name}.xml`);
+  fs.writeFileSync(file, probeDomainXml(name, uuid, accel), { mode: 0o600 });
+  let created = false;
+  try {
+    progress(`${where}: starting the paused probe domain ${name} (${uuid})`);
+    const c = await session.run(["create", "--paused", "--file", file]);
+    if (c.code !== 0) throw new HostFactsError(`could not start the probe domain on ${where}: ${redactSecrets(why(c))}`);
+    created = true;
+    progress(`${where}: query-cpu-model-expansion of ${accel === "kvm" ? "host" : "max"} in ${uuid}`);
+    const q = await session.run([
+      "qemu-monitor-command",
+      "--domain",
+      uuid,
+      "--cmd",
+      JSON.stringify({
+        execute: "query-cpu-model-expansion",
+        arguments: { type: "full", model: { name: accel === "kvm" ? "host" : "max" } },
+      }),
+    ]);
+    if (q.code !== 0) throw new HostFactsError(`query-cpu-model-expansion failed on ${where}: ${redactSecrets(why(q))}`);
+    try {
+      return parseCpuModelExpansion(q.stdout);
+    } catch (e) {
+      throw new HostFactsError(`${(e as Error).message} (${where})`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    // always, even when create reported failure: a timed-out create may still have started it
+    let d = await session.run(["destroy", "--domain", uuid]);
+    // the session is gone (a timeout): one virsh of its own, so the domain does not outlive the probe
+    if (d.code === null) d = await runVirsh(session.uri, ["destroy", "--domain", uuid], undefined, session.timeoutMs);
+    if (d.code === 0) progress(`${where}: probe domain ${uuid} destroyed`);
+    else if (created) progress(`${where}: WARNING: could not destroy the probe domain ${uuid}: ${redactSecrets(why(d))}`);
+  }
+}
+
+/** A HostProfile read through the libvirt connection alone. Throws HostFactsError (message names the URI and what failed) when the host cannot be asked. */
+export async function probeConnection(uri: string, opts: HostFactsOptions = {}): Promise<HostProfile> {
+  const progress = opts.progress ?? (() => undefined);
+  const where = redactSecrets(uri);
+  const fail = (what: string, r?: VirshResult) =>
+    new HostFactsError(`cannot read host facts over ${where}: ${what}${r ? `: ${redactSecrets(why(r))}` : ""}`);
+  const session = new VirshSession(uri, opts.timeoutMs ?? defaultTimeoutMs());
+  try {
+    progress(`${where}: libvirt and QEMU versions (virsh version)`);
+    let ver = await session.run(["version", "--daemon"]);
+    // a driver without a daemon version: the client library's
+    if (ver.code === 1) ver = await session.run(["version"]);
+    if (ver.code !== 0) throw fail("virsh version failed", ver);
+    const versions = parseVirshVersion(ver.stdout);
+    if (!versions.qemu) throw fail(`not a QEMU host (virsh version says: ${ver.stdout.trim().split("\n").join("; ")})`);
+
+    progress(`${where}: machine types and KVM (virsh capabilities)`);
+    const capsR = await session.run(["capabilities"]);
+    if (capsR.code !== 0) throw fail("virsh capabilities failed", capsR);
+    const caps = parseCapabilities(capsR.stdout);
+    if (!caps.x86_64) throw fail("the host offers no x86_64 hvm guest (virsh capabilities)");
+
+    const virtType = caps.kvm ? "kvm" : "qemu";
+    progress(`${where}: host-model CPU and CPU models (virsh domcapabilities --virttype ${virtType})`);
+    const domR = await session.run(["domcapabilities", "--virttype", virtType, "--arch", "x86_64"]);
+    if (domR.code !== 0) throw fail(`virsh domcapabilities --virttype ${virtType} failed`, domR);
+    const dom = parseDomCapabilities(domR.stdout);
+
+    let kvm: NonNullable<HostProfile["kvm"]>;
+    if (caps.kvm) {
+      progress(`${where}: KVM is there: measuring the PV features it offers`);
+      kvm = { available: true, supported: await measurePvFeatures(session, "kvm", progress) };
+    } else {
+      // no KVM: nothing to measure; the resolver's kvm-unavailable check takes it from here
+      progress(`${where}: no KVM guest type for x86_64: kvm.available false, PV features not measured`);
+      kvm = { available: false };
+    }
+
+    const profile: HostProfile = {
+      qemu: versions.qemu,
+      ...(versions.libvirt ? { libvirt: versions.libvirt } : {}),
+      kvm,
+      machines: caps.machines,
+      ...(dom.hostModel ? { hostModel: dom.hostModel } : {}),
+      ...(dom.cpuModels ? { cpuModels: dom.cpuModels } : {}),
+      source: "probe",
+      description: `probed over ${where} at ${new Date().toISOString()}`,
+    };
+    const checked = HostProfileSchema.safeParse(profile);
+    if (!checked.success) {
+      const i = checked.error.issues[0];
+      throw fail(`the host's answers do not make a valid profile (${i.path.join(".")}: ${i.message})`);
+    }
+    return profile;
+  } catch (e) {
+    if (e instanceof HostFactsError) throw e;
+    throw new HostFactsError(`cannot read host facts over ${where}: ${redactSecrets((e as Error).message)}`);
+  } finally {
+    session.close();
+  }
+}
+
+const cache = new Map<string, Promise<HostProfile>>();
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === "object" && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/**
+ * Same as probeConnection, cached per URI for the life of the process (a failed probe is not
+ * cached). Every caller gets the same profile object, frozen: copy it to change it.
+ */
+export function hostFactsFor(uri: string, opts: HostFactsOptions = {}): Promise<HostProfile> {
+  const hit = cache.get(uri);
+  if (hit) return hit;
+  const p = probeConnection(uri, opts).then(deepFreeze);
+  cache.set(uri, p);
+  p.catch(() => {
+    if (cache.get(uri) === p) cache.delete(uri);
+  });
+  return p;
+}
