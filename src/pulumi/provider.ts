@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
+import { redactSecrets } from "../util/secrets";
 import { ParavirtDomain } from "./paravirt-domain";
 import {
   DOMAIN_TYPE,
@@ -78,6 +79,15 @@ export function withDomainResource(schemaText: string): string {
   return JSON.stringify(schema);
 }
 
+/** The engine stores and prints error messages: a URI's password never reaches it. */
+async function redacted<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    throw new Error(redactSecrets(e instanceof Error ? e.message : String(e)));
+  }
+}
+
 export class KvmParavirtProvider implements provider.Provider {
   readonly version: string;
   private readonly components: ComponentProvider;
@@ -106,31 +116,31 @@ export class KvmParavirtProvider implements provider.Provider {
 
   check(urn: string, _olds: Json, news: Json): Promise<provider.CheckResult> {
     KvmParavirtProvider.only(urn);
-    return checkDomain(urn, news, this.facts);
+    return redacted(checkDomain(urn, news, this.facts));
   }
 
   diff(_id: string, urn: string, olds: Json, news: Json): Promise<provider.DiffResult> {
     KvmParavirtProvider.only(urn);
-    return Promise.resolve(diffDomain(olds, news));
+    return redacted(Promise.resolve(diffDomain(olds, news)));
   }
 
   create(urn: string, inputs: Json): Promise<provider.CreateResult> {
     KvmParavirtProvider.only(urn);
-    return createDomain(inputs, this.facts);
+    return redacted(createDomain(inputs, this.facts));
   }
 
   read(id: string, urn: string, props?: Json): Promise<provider.ReadResult> {
     KvmParavirtProvider.only(urn);
-    return readDomain(id, props ?? {}, this.facts);
+    return redacted(readDomain(id, props ?? {}, this.facts));
   }
 
   update(_id: string, urn: string, olds: Json, news: Json): Promise<provider.UpdateResult> {
     KvmParavirtProvider.only(urn);
-    return updateDomain(olds, news, this.facts);
+    return redacted(updateDomain(olds, news, this.facts));
   }
 
   delete(_id: string, urn: string, props: Json): Promise<void> {
     KvmParavirtProvider.only(urn);
-    return deleteDomain(props);
+    return redacted(deleteDomain(props));
   }
 }

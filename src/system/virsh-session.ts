@@ -133,7 +133,14 @@ export class VirshSession {
   /** name -> UUID of every domain on the host, or the error text. */
   async domains(): Promise<{ byName: Map<string, string> } | { error: string }> {
     const r = await this.run(["list", "--all", "--uuid", "--name"]);
-    if (r.code !== 0) return { error: r.stderr.replace(/^error: /gm, "").trim() || "virsh list failed" };
+    if (r.code !== 0) {
+      // one line: virsh repeats the cause, and the session adds its own exit line
+      const lines = r.stderr
+        .split("\n")
+        .map((l) => l.replace(/^error: /, "").replace(/^(virsh exited \(\w+\) on \S+): .*/, "$1").trim())
+        .filter(Boolean);
+      return { error: [...new Set(lines)].join("; ") || "virsh list failed" };
+    }
     return { byName: parseUuidNameList(r.stdout) };
   }
 

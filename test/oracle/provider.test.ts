@@ -17,7 +17,7 @@ import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
 const URI = "qemu:///system";
 const DOMAIN = "kvm-paravirt:index:Domain";
 const COMPONENT = "kvm-paravirt:index:ParavirtDomain";
-const NAMES = ["kpv-prov-life", "kpv-prov-exists", "kpv-prov-foreign", "kpv-prov-parity", "kpv-prov-cli"];
+const NAMES = ["kpv-prov-life", "kpv-prov-exists", "kpv-prov-parity", "kpv-prov-cli", "kpv-prov-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}"];
 const PROFILE = fs.readFileSync(path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json"), "utf8");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const SLOW = 240_000;
@@ -251,6 +251,39 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       expect(dumpxml(uuid)).toBe(byProvider);
       expect(byProvider).toContain("<vcpu placement='static'>3</vcpu>");
       expect(byProvider).toContain("<mac address='52:54:00:6b:70:76'/>");
+    },
+    SLOW,
+  );
+
+  test(
+    "a name full of shell metacharacters touches nothing but its own domain; an unreachable host fails Create with its URI",
+    async () => {
+      const name = "kpv-prov-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}";
+      const urn = urnOf(DOMAIN, "meta");
+      const others = () => [...domainUuids(URI)].filter(([n]) => !n.startsWith("kpv-prov-meta"));
+      const before = others();
+      const { inputs, failures } = await engine.check(urn, {}, { name, accel: "tcg", connection: URI });
+      expect(failures).toEqual([]);
+      const created = await engine.create(urn, inputs);
+      expect(domainUuids(URI).get(name)).toBe(created.id);
+      await engine.delete(created.id, urn, created.properties);
+      expect(domainUuids(URI).has(name)).toBe(false);
+      expect(others()).toEqual(before);
+      expect(fs.readdirSync(ROOT).filter((f) => f.startsWith("kpv-pwned"))).toEqual([]);
+      const dead = "qemu+tcp://127.0.0.1:1/system";
+      const offline = await engine.check(urn, {}, { name: "kpv-prov-dead", accel: "tcg", connection: dead, hostProfile: PROFILE });
+      expect(offline.failures).toEqual([]); // a hostProfile previews without the host
+      await expect(engine.create(urn, offline.inputs)).rejects.toThrow(/cannot list the domains of qemu\+tcp:\/\/127\.0\.0\.1:1\/system/);
+      await expect(engine.delete("x", urn, { uuid: created.id, connection: dead })).rejects.toThrow(/cannot list the domains/);
+      // a password in the URI never reaches the engine, not even in an error
+      const withPassword = "qemu+tcp://admin:s3cret-pw@127.0.0.1:1/system";
+      const pw = await engine.check(urn, {}, { name: "kpv-prov-dead", accel: "tcg", connection: withPassword, hostProfile: PROFILE });
+      const err = await engine.create(urn, pw.inputs).then(
+        () => "",
+        (e: Error) => e.message,
+      );
+      expect(err).toContain("admin:***@127.0.0.1:1");
+      expect(err).not.toContain("s3cret-pw");
     },
     SLOW,
   );
