@@ -1,0 +1,34 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runCliAsync } from "../helpers/cli";
+import { describeWith } from "../helpers/env";
+import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
+
+/**
+ * Without --host, plan and apply resolve against the facts the connection tells (QEMU 7.2
+ * on Debian 12, not the assumed 10.2): plan, apply, plan ends with no changes. TCG domains.
+ */
+const URI = "qemu:///system";
+const NAME = "kpv-converge-1";
+
+describeWith(["qemu", "libvirt"], "plan and apply without --host converge on this host", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-converge-"));
+  const spec = path.join(dir, "spec.yaml");
+  beforeAll(() => removeDomains(URI, NAME));
+  afterAll(() => removeDomains(URI, NAME));
+
+  test("plan -> apply -> plan: no changes, and the machine type is the host's", async () => {
+    fs.writeFileSync(spec, `domains:\n  - name: ${NAME}\n    accel: tcg\n    vcpus: 2\n    memoryMiB: 64\n`);
+    const first = await runCliAsync("plan", spec, "--connect", URI, "--json", "--detailed-exitcode");
+    expect(first.status).toBe(2);
+    const apply = await runCliAsync("apply", spec, "--connect", URI);
+    expect({ status: apply.status, out: apply.stdout }).toMatchObject({ status: 0, out: expect.stringMatching(/apply: 1 defined/) });
+    const again = await runCliAsync("plan", spec, "--connect", URI, "--detailed-exitcode");
+    expect({ status: again.status, out: again.stdout }).toMatchObject({ status: 0, out: expect.stringMatching(/0 to create, 0 to update, 1 unchanged/) });
+    // the machine libvirt canonicalised q35 to is the one the host facts name
+    const version = /Running hypervisor: QEMU (\d+)\.(\d+)/.exec(virshOn(URI, "version").stdout)!;
+    const xml = virshOn(URI, "dumpxml", "--inactive", "--domain", domainUuids(URI).get(NAME)!).stdout;
+    expect(xml).toContain(`machine='pc-q35-${version[1]}.${version[2]}'`);
+  }, 180_000);
+});
