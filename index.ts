@@ -4,5 +4,7 @@
  * API (resolver, renderers, policies) is `kvm-paravirt/core`.
  */
 export { ParavirtDomain } from "./src/pulumi/paravirt-domain";
+export { Domain } from "./src/pulumi/domain";
+export type { DomainArgs } from "./src/pulumi/domain";
 export type { FeatureState, DomainDiagnostic } from "./src/pulumi/paravirt-domain";
-export type { ParavirtDomainArgs, CpuArgs, ParavirtArgs, HostVersionsArgs, GuestArgs } from "./src/pulumi/args";
+export type { ParavirtDomainArgs, CpuArgs, ParavirtArgs, HostVersionsArgs, GuestArgs, Restart } from "./src/pulumi/args";

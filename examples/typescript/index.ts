@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ParavirtDomain } from "kvm-paravirt";
+import { Domain, ParavirtDomain } from "kvm-paravirt";
 
 // The host profile is what `kvm-paravirt probe --json` wrote on the target host: with it the
 // preview fails for a feature the host lacks, instead of the VM start.
@@ -29,3 +29,14 @@ export const webFeatures = web.features;
 export const webQemuArgs = web.qemuArgs;
 export const batchMsiExtDestId = batch.features.apply((f) => f["kvm-msi-ext-dest-id"]);
 export const restartRequired = { web: web.restartRequired, batch: batch.restartRequired };
+
+// The custom resource on its own (what ParavirtDomain deploys through): its preview diff is per feature
+const db = new Domain("db-ts", {
+  vcpus: 8,
+  cpu: { mode: "host-passthrough" },
+  paravirt: { hintDedicated: true, pollControl: true },
+  restart: "if-needed",
+  hostProfile,
+  connection,
+});
+export const dbFeatures = db.effectiveFeatures;

@@ -8,6 +8,27 @@ import type { DomainInput } from "../input/schema";
  * checks the paravirt keys and their descriptions against the catalog.
  */
 
+/** The effective value of one PV property, why it has it. */
+export interface FeatureState {
+  /** the QOM property value of the realized vCPU (for kvm: false = KVM signature hidden) */
+  enabled: boolean;
+  /** default, explicit, host-passthrough, implied or dropped */
+  source: string;
+  /** why */
+  reason: string;
+}
+
+/** A diagnostic about the arguments, with a stable code. */
+export interface DomainDiagnostic {
+  /** error, warning or info */
+  severity: string;
+  /** stable code, e.g. msi-ext-dest-id-needs-split-irqchip */
+  code: string;
+  message: string;
+  /** the argument it concerns, e.g. paravirt.pvIpi */
+  path: string;
+}
+
 /** CPU mode, as libvirt names it. */
 export const CpuMode = {
   /** a named QEMU CPU model (cpu.model); QEMU's named-model PV defaults apply */
@@ -169,7 +190,10 @@ export interface ParavirtDomainArgs {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Plain<T> = T extends pulumi.Input<infer U> ? U : T;
 type ArgsDomainPart = {
-  [K in Exclude<keyof ParavirtDomainArgs, "hostProfile" | "connection" | "restart" | "deploy">]-?: Exclude<Plain<ParavirtDomainArgs[K]>, undefined>;
+  [K in Exclude<keyof ParavirtDomainArgs, "hostProfile" | "connection" | "restart" | "deploy">]-?: Exclude<
+    Plain<ParavirtDomainArgs[K]>,
+    undefined
+  >;
 };
 type SpecDomainPart = { [K in keyof DomainInput]-?: Exclude<DomainInput[K], undefined> };
 type AssertTrue<T extends true> = T;

@@ -27,8 +27,7 @@ const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
 
 type Json = Record<string, unknown>;
 
-const isSecret = (v: unknown): v is { value: unknown } =>
-  typeof v === "object" && v !== null && (v as Json)[SECRET_SIG] === SECRET_MARK;
+const isSecret = (v: unknown): v is { value: unknown } => typeof v === "object" && v !== null && (v as Json)[SECRET_SIG] === SECRET_MARK;
 const secret = (value: unknown) => ({ [SECRET_SIG]: SECRET_MARK, value });
 
 /** The value with every secret wrapper taken off. */
@@ -165,7 +164,11 @@ async function withSession<T>(uri: string, fn: (s: VirshSession) => Promise<T>):
   }
 }
 
-async function deploy(inputs: Json, expect: { absent: true } | { uuid: string }, facts: HostFacts): Promise<{ ev: Evaluation; d: Deployed }> {
+async function deploy(
+  inputs: Json,
+  expect: { absent: true } | { uuid: string },
+  facts: HostFacts,
+): Promise<{ ev: Evaluation; d: Deployed }> {
   const plain = reveal(inputs) as Json;
   const ev = await evaluate(plain, facts);
   if (!ev.resolution || errorsOf(ev).length) throw invalid(ev);
@@ -201,7 +204,10 @@ function liveInputs(xml: string): Json {
   const read = readDomainXml(xml);
   const loaded = validateSpecObject({ domains: [read.domain] });
   const spec = loaded.domains[0].spec;
-  if (!spec) throw new DeployError(`the live definition does not read as a Domain: ${loaded.domains[0].diagnostics.map((d) => d.message).join("; ")}`);
+  if (!spec)
+    throw new DeployError(
+      `the live definition does not read as a Domain: ${loaded.domains[0].diagnostics.map((d) => d.message).join("; ")}`,
+    );
   return { ...(read.domain as Json) };
 }
 
@@ -235,7 +241,10 @@ export async function readDomain(id: string, props: Json, facts: HostFacts = fac
     if (!importing) {
       const evRecorded = await evaluate(reveal(base) as Json, facts);
       const same = (a: Evaluation, b: Evaluation) =>
-        a.resolution && b.resolution && canon(effectiveFeatures(a)) === canon(effectiveFeatures(b)) && canon(summary(a)) === canon(summary(b));
+        a.resolution &&
+        b.resolution &&
+        canon(effectiveFeatures(a)) === canon(effectiveFeatures(b)) &&
+        canon(summary(a)) === canon(summary(b));
       if (same(evRecorded, evLive)) [inputs, ev] = [base, evRecorded];
     }
     if (!ev.resolution) throw invalid(ev);

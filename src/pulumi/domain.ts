@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ParavirtDomainArgs } from "./args";
+import type { DomainDiagnostic, FeatureState, ParavirtDomainArgs } from "./args";
 import { DOMAIN_TYPE } from "./evaluate";
-import type { DomainDiagnostic, FeatureState } from "./paravirt-domain";
 
 /** The arguments of a Domain: a ParavirtDomain's, without `deploy` (a Domain is always deployed). */
 export type DomainArgs = Omit<ParavirtDomainArgs, "deploy">;

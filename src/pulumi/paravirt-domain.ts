@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ParavirtDomainArgs } from "./args";
+import type { DomainDiagnostic, FeatureState, ParavirtDomainArgs } from "./args";
 import { Domain } from "./domain";
 import { evaluateArgs, PARAVIRT_DOMAIN_TYPE, uriHasCredentials, type Evaluation, type PlainArgs } from "./evaluate";
 
@@ -12,26 +12,7 @@ import { evaluateArgs, PARAVIRT_DOMAIN_TYPE, uriHasCredentials, type Evaluation,
 
 export { PARAVIRT_DOMAIN_TYPE };
 
-/** The effective value of one PV property, why it has it. */
-export interface FeatureState {
-  /** the QOM property value of the realized vCPU (for kvm: false = KVM signature hidden) */
-  enabled: boolean;
-  /** default, explicit, host-passthrough, implied or dropped */
-  source: string;
-  /** why */
-  reason: string;
-}
-
-/** A diagnostic about the arguments, with a stable code. */
-export interface DomainDiagnostic {
-  /** error, warning or info */
-  severity: string;
-  /** stable code, e.g. msi-ext-dest-id-needs-split-irqchip */
-  code: string;
-  message: string;
-  /** the argument it concerns, e.g. paravirt.pvIpi */
-  path: string;
-}
+export type { DomainDiagnostic, FeatureState } from "./args";
 
 /** True when a value holds no Output or Promise anywhere (so it can be checked right away). */
 function isPlain(v: unknown): boolean {
@@ -129,8 +110,7 @@ export class ParavirtDomain extends pulumi.ComponentResource {
     for (const [prop, key] of Object.entries(properties)) {
       let cached: pulumi.Output<unknown> | undefined;
       // what the guest gets is what the Domain resolved against the host; without a deployment, the local evaluation
-      const source = (): pulumi.Input<unknown> =>
-        deployed && (key === "features" || key === "diagnostics") ? deployed[key] : field(key);
+      const source = (): pulumi.Input<unknown> => (deployed && (key === "features" || key === "diagnostics") ? deployed[key] : field(key));
       Object.defineProperty(this, prop, { enumerable: true, get: () => (cached ??= pulumi.output(source())) });
     }
     this.restartRequired = restartRequired;

@@ -84,6 +84,8 @@ async function redacted<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (e) {
+    // the cause stays out: its message holds the password
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(redactSecrets(e instanceof Error ? e.message : String(e)));
   }
 }
@@ -105,7 +107,12 @@ export class KvmParavirtProvider implements provider.Provider {
     return (this.schemaText ??= withDomainResource(await this.components.getSchema()));
   }
 
-  construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+  construct(
+    name: string,
+    type: string,
+    inputs: pulumi.Inputs,
+    options: pulumi.ComponentResourceOptions,
+  ): Promise<provider.ConstructResult> {
     return this.components.construct(name, type, inputs, options);
   }
 

@@ -137,7 +137,12 @@ export class VirshSession {
       // one line: virsh repeats the cause, and the session adds its own exit line
       const lines = r.stderr
         .split("\n")
-        .map((l) => l.replace(/^error: /, "").replace(/^(virsh exited \(\w+\) on \S+): .*/, "$1").trim())
+        .map((l) =>
+          l
+            .replace(/^error: /, "")
+            .replace(/^(virsh exited \(\w+\) on \S+): .*/, "$1")
+            .trim(),
+        )
         .filter(Boolean);
       return { error: [...new Set(lines)].join("; ") || "virsh list failed" };
     }

@@ -90,7 +90,9 @@ export class PluginEngine {
     const monitorImpl: Record<string, unknown> = {
       supportsFeature: (call: { request: Msg }, cb: (e: null, r: unknown) => void) => {
         const r = new m.supportsFeature.responseType();
-        r.setHassupport(["secrets", "resourceReferences", "outputValues", "aliasSpecs", "deletedWith"].includes(call.request.getId() as string));
+        r.setHassupport(
+          ["secrets", "resourceReferences", "outputValues", "aliasSpecs", "deletedWith"].includes(call.request.getId() as string),
+        );
         cb(null, r);
       },
       registerResource: (call: { request: Msg }, cb: (e: null, r: unknown) => void) => {
@@ -188,7 +190,12 @@ export class PluginEngine {
   }
 
   /** changes: "none", "some" or "unknown" */
-  async diff(id: string, urn: string, olds: Json, news: Json): Promise<{ changes: string; replaces: string[]; deleteBeforeReplace: boolean }> {
+  async diff(
+    id: string,
+    urn: string,
+    olds: Json,
+    news: Json,
+  ): Promise<{ changes: string; replaces: string[]; deleteBeforeReplace: boolean }> {
     const r = await this.rpc("diff", this.request("DiffRequest", { Id: id, Urn: urn, Olds: olds, News: news }));
     return {
       changes: ["unknown", "none", "some"][r.getChanges() as number],

@@ -25,7 +25,10 @@ describeWith(["qemu", "libvirt"], "plan and apply without --host converge on thi
     const apply = await runCliAsync("apply", spec, "--connect", URI);
     expect({ status: apply.status, out: apply.stdout }).toMatchObject({ status: 0, out: expect.stringMatching(/apply: 1 defined/) });
     const again = await runCliAsync("plan", spec, "--connect", URI, "--detailed-exitcode");
-    expect({ status: again.status, out: again.stdout }).toMatchObject({ status: 0, out: expect.stringMatching(/0 to create, 0 to update, 1 unchanged/) });
+    expect({ status: again.status, out: again.stdout }).toMatchObject({
+      status: 0,
+      out: expect.stringMatching(/0 to create, 0 to update, 1 unchanged/),
+    });
     // the machine libvirt canonicalised q35 to is the one the host facts name
     const version = /Running hypervisor: QEMU (\d+)\.(\d+)/.exec(virshOn(URI, "version").stdout)!;
     const xml = virshOn(URI, "dumpxml", "--inactive", "--domain", domainUuids(URI).get(NAME)!).stdout;

@@ -68,7 +68,10 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
     );
     expect(virsh("define", "--file", outside).status).toBe(0);
     const uuid = domainUuids(URI).get(name)!;
-    await updateDomain({ uuid, connection: URI, name }, inputs(name, { vcpus: 4, memoryMiB: 256, paravirt: { pvUnhalt: true, pvTlbFlush: true } }));
+    await updateDomain(
+      { uuid, connection: URI, name },
+      inputs(name, { vcpus: 4, memoryMiB: 256, paravirt: { pvUnhalt: true, pvTlbFlush: true } }),
+    );
     const xml = virsh("dumpxml", "--inactive", "--domain", name).stdout;
     expect(xml).toMatch(/<uuid>5a1c0000-0000-4000-8000-0000000ad001<\/uuid>/);
     expect(xml).toMatch(/<source file='\/var\/lib\/libvirt\/images\/kpv-deploy-adopt.img'\/>/);

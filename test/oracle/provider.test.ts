@@ -17,7 +17,13 @@ import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
 const URI = "qemu:///system";
 const DOMAIN = "kvm-paravirt:index:Domain";
 const COMPONENT = "kvm-paravirt:index:ParavirtDomain";
-const NAMES = ["kpv-prov-life", "kpv-prov-exists", "kpv-prov-parity", "kpv-prov-cli", "kpv-prov-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}"];
+const NAMES = [
+  "kpv-prov-life",
+  "kpv-prov-exists",
+  "kpv-prov-parity",
+  "kpv-prov-cli",
+  "kpv-prov-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}",
+];
 const PROFILE = fs.readFileSync(path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json"), "utf8");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const SLOW = 240_000;
@@ -47,11 +53,17 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
   });
 
   test("GetSchema: the component and the Domain resource, whose inputs are the component's without deploy, plus restart", async () => {
-    const schema = (await engine.getSchema()) as { resources: Record<string, { isComponent?: boolean; inputProperties: Json; properties: Json }> };
+    const schema = (await engine.getSchema()) as {
+      resources: Record<string, { isComponent?: boolean; inputProperties: Json; properties: Json }>;
+    };
     expect(Object.keys(schema.resources).sort()).toEqual([DOMAIN, COMPONENT]);
     const [domain, component] = [schema.resources[DOMAIN], schema.resources[COMPONENT]];
     expect(domain.isComponent).toBeUndefined();
-    expect(Object.keys(domain.inputProperties).sort()).toEqual(Object.keys(component.inputProperties).filter((k) => k !== "deploy").sort());
+    expect(Object.keys(domain.inputProperties).sort()).toEqual(
+      Object.keys(component.inputProperties)
+        .filter((k) => k !== "deploy")
+        .sort(),
+    );
     expect(domain.inputProperties.restart).toEqual(expect.objectContaining({ $ref: "#/types/kvm-paravirt:index:Restart" }));
     expect(Object.keys(domain.properties)).toEqual(expect.arrayContaining(["uuid", "effectiveFeatures", "restartRequired", "features"]));
     expect(schema).toEqual(JSON.parse(fs.readFileSync(path.join(ROOT, "schema.json"), "utf8")));
@@ -66,7 +78,10 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       const after = await engine.check(urn, before.inputs, { ...base, paravirt: { pvIpi: false, hidden: true } });
       expect(before.failures).toEqual([]);
       expect(after.failures).toEqual([]);
-      const [b, a] = [before.inputs.effectiveFeatures as Record<string, boolean>, after.inputs.effectiveFeatures as Record<string, boolean>];
+      const [b, a] = [
+        before.inputs.effectiveFeatures as Record<string, boolean>,
+        after.inputs.effectiveFeatures as Record<string, boolean>,
+      ];
       expect(b["kvm-pv-ipi"]).toBe(false);
       expect(b.kvmclock).toBe(true);
       const flipped = Object.keys(b).filter((k) => a[k] !== b[k]);
@@ -92,7 +107,9 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       const { failures } = await engine.check(urn, {}, { ...base, vcpus: 0, restart: "always", paravirt: { pvIpi: "yes" } });
       expect(failures).toEqual(expect.arrayContaining([{ property: "restart", reason: "restart must be one of never, if-needed" }]));
       const tcg = await engine.check(urn, {}, { name: "kpv-prov-tcg", accel: "tcg", connection: URI, paravirt: { pvIpi: true } });
-      expect(tcg.failures).toEqual([{ property: "paravirt.pvIpi", reason: expect.stringMatching(/^\[pv-features-under-tcg\] kvm-pv-ipi/) }]);
+      expect(tcg.failures).toEqual([
+        { property: "paravirt.pvIpi", reason: expect.stringMatching(/^\[pv-features-under-tcg\] kvm-pv-ipi/) },
+      ]);
       const bad = await engine.check(urn, {}, { ...base, vcpus: 0 });
       expect(bad.failures.map((f) => f.property)).toEqual(["vcpus"]);
       expect(bad.failures[0].reason).toMatch(/>=\s*1/);
@@ -129,7 +146,9 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
         const { inputs } = await engine.check(urn, {}, news);
         created = await engine.create(urn, inputs);
         expect(created.id).toBe(domainUuids(URI).get("kpv-prov-life"));
-        expect(created.properties).toEqual(expect.objectContaining({ uuid: created.id, state: "shut off", restartRequired: false, vcpus: 2 }));
+        expect(created.properties).toEqual(
+          expect.objectContaining({ uuid: created.id, state: "shut off", restartRequired: false, vcpus: 2 }),
+        );
         expect(dumpxml(created.id)).toMatch(/<vcpu placement='static'>2<\/vcpu>/);
       },
       SLOW,

@@ -404,7 +404,7 @@ describe("the installed Pulumi plugin", () => {
         resources: Record<string, { isComponent?: boolean; inputProperties?: Record<string, unknown> }>;
       };
       expect(schema.name).toBe("kvm-paravirt");
-      expect(Object.keys(schema.resources)).toEqual(["kvm-paravirt:index:ParavirtDomain"]);
+      expect(Object.keys(schema.resources).sort()).toEqual(["kvm-paravirt:index:Domain", "kvm-paravirt:index:ParavirtDomain"]);
       expect(schema.resources["kvm-paravirt:index:ParavirtDomain"].isComponent).toBe(true);
       expect(Object.keys(schema.resources["kvm-paravirt:index:ParavirtDomain"].inputProperties ?? {})).toEqual(
         expect.arrayContaining(["vcpus", "paravirt", "connection"]),

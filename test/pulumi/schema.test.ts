@@ -34,7 +34,9 @@ describe("schema.json", () => {
 
   test("its inputs are the spec's domain fields plus connection, deploy, hostProfile and restart", () => {
     const inputs = committed.resources["kvm-paravirt:index:ParavirtDomain"].inputProperties;
-    expect(Object.keys(inputs).sort()).toEqual([...Object.keys(domainSchema.shape), "connection", "deploy", "hostProfile", "restart"].sort());
+    expect(Object.keys(inputs).sort()).toEqual(
+      [...Object.keys(domainSchema.shape), "connection", "deploy", "hostProfile", "restart"].sort(),
+    );
     expect(Object.keys(T("CpuArgs").properties).sort()).toEqual(Object.keys(cpuSchema.shape).sort());
     expect(Object.keys(T("HostVersionsArgs").properties).sort()).toEqual(Object.keys(hostSchema.shape).sort());
     expect(Object.keys(T("GuestArgs").properties).sort()).toEqual(Object.keys(guestSchema.shape).sort());
