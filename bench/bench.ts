@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { renderDomain } from "../src/pipeline";
 import { liveBench } from "./live-bench";
+import { providerBench } from "./provider-bench";
 import { validateSpecObject } from "../src/input/load";
 import type { DomainSpec } from "../src/input/schema";
 import { SPEC_KEYS } from "../src/catalog/features";
@@ -130,13 +131,19 @@ function main() {
   };
   const limits = limitsBench();
   const pulumiResult = pulumiBench();
-  void liveBench(host).then((live) => {
+  void (async () => {
+    const live = await liveBench(host);
+    const provider = await providerBench();
     console.log(
-      JSON.stringify({ core: result, limits, pulumi: { ...pulumiResult, target: "ParavirtDomain <= 1.5x the bare graph" }, live }, null, 2),
+      JSON.stringify(
+        { core: result, limits, pulumi: { ...pulumiResult, target: "ParavirtDomain <= 1.5x the bare graph" }, live, provider },
+        null,
+        2,
+      ),
     );
     if (sink === 0) console.log("(unreachable)");
-    process.exitCode = result.met && limits.met && pulumiResult.met && live.met !== false ? 0 : 1;
-  });
+    process.exitCode = result.met && limits.met && pulumiResult.met && live.met !== false && provider.met !== false ? 0 : 1;
+  })();
 }
 
 main();

@@ -38,9 +38,17 @@ const ARG_KEYS = DOMAIN_FIELD_NAMES;
 
 export { uriHasCredentials } from "../util/secrets";
 
+/** The last profiles parsed: a provider checks every domain with the same hostProfile text. */
+const parsedProfiles = new Map<string, ReturnType<typeof parseHostProfileJson>>();
+
 function parseHostProfile(json: string | undefined): HostProfile | undefined | Diagnostic {
   if (json === undefined) return undefined;
-  const r = parseHostProfileJson(json);
+  let r = parsedProfiles.get(json);
+  if (!r) {
+    r = parseHostProfileJson(json);
+    if (parsedProfiles.size >= 8) parsedProfiles.delete(parsedProfiles.keys().next().value!);
+    parsedProfiles.set(json, r);
+  }
   if ("profile" in r) return r.profile;
   if (r.error === "json")
     return {
