@@ -308,6 +308,55 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
   );
 
   test(
+    "restart: never leaves a running domain on its old definition (restartRequired); if-needed restarts it, paused as it was",
+    async () => {
+      const urn = urnOf(DOMAIN, "run");
+      const news = { name: "kpv-prov-run", accel: "tcg", vcpus: 1, memoryMiB: 64, connection: URI };
+      const created = await engine.create(urn, (await engine.check(urn, {}, news)).inputs);
+      expect(virshOn(URI, "start", "--paused", "--domain", created.id).status).toBe(0);
+      const liveVcpus = () => virshOn(URI, "vcpucount", "--domain", created.id, "--live", "--current").stdout.trim();
+      expect(liveVcpus()).toBe("1");
+      const v2 = (await engine.check(urn, created.properties, { ...news, vcpus: 2 })).inputs;
+      const waiting = await engine.update(created.id, urn, created.properties, v2);
+      expect(waiting.properties).toEqual(expect.objectContaining({ restartRequired: true, state: "paused" }));
+      expect(liveVcpus()).toBe("1");
+      const v3 = (await engine.check(urn, waiting.properties, { ...news, vcpus: 3, restart: "if-needed" })).inputs;
+      const restarted = await engine.update(created.id, urn, waiting.properties, v3);
+      expect(restarted.properties).toEqual(expect.objectContaining({ restartRequired: false, state: "paused", uuid: created.id }));
+      expect(liveVcpus()).toBe("3");
+      virshOn(URI, "destroy", "--domain", created.id);
+      await engine.delete(created.id, urn, restarted.properties);
+    },
+    SLOW,
+  );
+
+  test(
+    "libvirt dying during an update: a clear failure naming the host, the domain as it was, a rerun converges",
+    async () => {
+      const urn = urnOf(DOMAIN, "fault");
+      const news = { name: "kpv-prov-fault", accel: "tcg", vcpus: 2, memoryMiB: 64, connection: URI, hostProfile: PROFILE };
+      const created = await engine.create(urn, (await engine.check(urn, {}, news)).inputs);
+      const before = dumpxml(created.id);
+      const dying = new PluginEngine();
+      await dying.start(ROOT, { ...process.env, KVM_PARAVIRT_VIRSH: path.join(ROOT, "test/helpers/dying-virsh.js") });
+      try {
+        const v2 = (await dying.check(urn, created.properties, { ...news, vcpus: 4 })).inputs;
+        await expect(dying.update(created.id, urn, created.properties, v2)).rejects.toThrow(
+          /kpv-prov-fault on qemu:\/\/\/system: .*(End of file|virsh exited)/,
+        );
+        expect(dumpxml(created.id)).toBe(before);
+        const again = await engine.update(created.id, urn, created.properties, v2);
+        expect(again.properties.vcpus).toBe(4);
+        expect(dumpxml(created.id)).toContain("<vcpu placement='static'>4</vcpu>");
+        await engine.delete(created.id, urn, again.properties);
+      } finally {
+        dying.stop();
+      }
+    },
+    SLOW,
+  );
+
+  test(
     "Construct of ParavirtDomain: the monitor records the component and its Domain child",
     async () => {
       const { urn, state } = await engine.construct(COMPONENT, "from-yaml", {
