@@ -47,8 +47,8 @@ export class PluginEngine {
   private Struct!: { fromJavaScript(v: unknown): Msg };
   private monitorAddr = "";
 
-  /** Starts the fake engine and monitor, then the plugin in `pluginDir` (a package directory). */
-  async start(pluginDir: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  /** Starts the fake engine and monitor, then the plugin in `pluginDir` (a package directory), run in `cwd`. */
+  async start(pluginDir: string, env: NodeJS.ProcessEnv = process.env, cwd: string = pluginDir): Promise<void> {
     const pulumiDir = path.dirname(createRequire(path.join(pluginDir, "package.json")).resolve("@pulumi/pulumi/package.json"));
     const req = createRequire(path.join(pulumiDir, "package.json"));
     const grpc = req("@grpc/grpc-js") as {
@@ -120,7 +120,7 @@ export class PluginEngine {
 
     const runPlugin = path.join(pulumiDir, "cmd", "run-plugin");
     const child = spawn(process.execPath, [runPlugin, pluginDir, `127.0.0.1:${enginePort}`], {
-      cwd: pluginDir,
+      cwd,
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import fs from "node:fs";
-import { builtinModules, createRequire } from "node:module";
+import { builtinModules } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { PluginEngine, urnOf } from "../helpers/plugin-engine";
 
 /**
  * The published package, as a user gets it: `npm pack` a copy of the repository
@@ -306,103 +307,23 @@ describe("the installed library", () => {
   });
 });
 
-/* The gRPC pieces come from the consumer's install, as loose shapes. */
-interface GrpcServer {
-  addService(service: unknown, impl: Record<string, unknown>): void;
-  bindAsync(addr: string, creds: unknown, cb: (err: Error | null, port: number) => void): void;
-  forceShutdown(): void;
-}
-interface Grpc {
-  Server: new () => GrpcServer;
-  ServerCredentials: { createInsecure(): unknown };
-  credentials: { createInsecure(): unknown };
-}
-interface SchemaClient {
-  getSchema(req: unknown, opts: { deadline: number }, cb: (err: Error | null, res: { getSchema(): string }) => void): void;
-  close(): void;
-}
-
 describe("the installed Pulumi plugin", () => {
-  let plugin: ChildProcess | undefined;
-  let engine: GrpcServer | undefined;
-  let client: SchemaClient | undefined;
-  afterAll(() => {
-    client?.close();
-    if (plugin && plugin.exitCode === null) plugin.kill("SIGKILL");
-    engine?.forceShutdown();
-  });
+  const engine = new PluginEngine();
+  afterAll(() => engine.stop());
 
   test(
-    "serves GetSchema over the plugin protocol: the ParavirtDomain component, equal to the shipped schema.json",
+    "serves GetSchema and Check over the plugin protocol: the component and the Domain resource, equal to the shipped schema.json",
     async () => {
-      const pulumiDir = path.dirname(createRequire(path.join(installed, "package.json")).resolve("@pulumi/pulumi/package.json"));
-      const fromPulumi = createRequire(path.join(pulumiDir, "package.json"));
-      const grpc = fromPulumi("@grpc/grpc-js") as Grpc;
-      const engineRpc = fromPulumi("./proto/engine_grpc_pb") as { EngineService: Record<string, { responseType: new () => unknown }> };
-      const providerRpc = fromPulumi("./proto/provider_grpc_pb") as {
-        ResourceProviderClient: new (addr: string, creds: unknown) => SchemaClient;
-      };
-      const providerPb = fromPulumi("./proto/provider_pb") as { GetSchemaRequest: new () => unknown };
-
-      // a minimal engine for the plugin to log to: every Engine call answers an empty response
-      engine = new grpc.Server();
-      const impl: Record<string, unknown> = {};
-      for (const [name, def] of Object.entries(engineRpc.EngineService))
-        impl[name] = (_call: unknown, cb: (e: null, r: unknown) => void) => cb(null, new def.responseType());
-      engine.addService(engineRpc.EngineService, impl);
-      const enginePort = await new Promise<number>((resolve, reject) =>
-        engine!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-      );
-
       // as pulumi-language-nodejs runs a source plugin: node <run-plugin> <plugin dir> <engine address>,
       // in the Pulumi project's directory (the engine passes its own working directory)
-      const runPlugin = path.join(pulumiDir, "cmd", "run-plugin");
-      log(`starting the plugin: node ${path.relative(consumer, runPlugin)} ${path.relative(consumer, installed)} 127.0.0.1:${enginePort}`);
       const t = Date.now();
-      const child = spawn(process.execPath, [runPlugin, installed, `127.0.0.1:${enginePort}`], {
-        cwd: consumer,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      plugin = child;
-      let stdout = "";
-      let stderr = "";
-      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`the plugin printed no port within 60 s\n--- stderr ---\n${tail(stderr)}`)),
-          60_000,
-        );
-        child.stdout!.on("data", (d: Buffer) => {
-          stdout += d.toString();
-          const line = /^(.*)\n/.exec(stdout);
-          if (!line) return;
-          clearTimeout(timer);
-          if (/^\d+$/.test(line[1].trim())) resolve(Number(line[1].trim()));
-          else
-            reject(new Error(`the plugin's first stdout line is not a port: ${JSON.stringify(line[1])}\n--- stderr ---\n${tail(stderr)}`));
-        });
-        child.on("exit", (code, signal) => {
-          clearTimeout(timer);
-          reject(
-            new Error(
-              `the plugin exited (${code ?? signal}) before printing its port\n--- stderr ---\n${tail(stderr)}\n--- stdout ---\n${tail(stdout)}`,
-            ),
-          );
-        });
-      });
-      log(`plugin listening on ${port} (${Date.now() - t} ms); GetSchema`);
-
-      client = new providerRpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-      const schemaText = await new Promise<string>((resolve, reject) =>
-        client!.getSchema(new providerPb.GetSchemaRequest(), { deadline: Date.now() + 120_000 }, (e, res) =>
-          e ? reject(new Error(`GetSchema failed: ${e.message}\n--- plugin stderr ---\n${tail(stderr)}`)) : resolve(res.getSchema()),
-        ),
-      );
-      log(`GetSchema answered (${Date.now() - t} ms since start)`);
-      const schema = JSON.parse(schemaText) as {
+      await engine.start(installed, process.env, consumer);
+      log(`plugin listening (${Date.now() - t} ms); GetSchema`);
+      const schema = (await engine.getSchema()) as {
         name: string;
         resources: Record<string, { isComponent?: boolean; inputProperties?: Record<string, unknown> }>;
       };
+      log(`GetSchema answered (${Date.now() - t} ms since start)`);
       expect(schema.name).toBe("kvm-paravirt");
       expect(Object.keys(schema.resources).sort()).toEqual(["kvm-paravirt:index:Domain", "kvm-paravirt:index:ParavirtDomain"]);
       expect(schema.resources["kvm-paravirt:index:ParavirtDomain"].isComponent).toBe(true);
@@ -412,7 +333,14 @@ describe("the installed Pulumi plugin", () => {
       // what the installed plugin infers from its shipped sources (without dev dependencies, so with
       // the TypeScript that @pulumi/pulumi vendors) is what the repository commits
       expect(schema).toEqual(JSON.parse(fs.readFileSync(path.join(installed, "schema.json"), "utf8")));
-      expect(child.exitCode).toBeNull(); // still serving
+      // the Domain provider runs from the install (its core, live and system code shipped)
+      const profile = fs.readFileSync(path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json"), "utf8");
+      const check = await engine.check(urnOf("kvm-paravirt:index:Domain", "p"), {}, { paravirt: { pvIpi: true }, hostProfile: profile });
+      expect(check.failures).toEqual([]);
+      expect(check.inputs).toEqual(
+        expect.objectContaining({ name: "p", effectiveFeatures: expect.objectContaining({ "kvm-pv-ipi": true }) }),
+      );
+      expect(engine.running).toBe(true);
     },
     SLOW,
   );
