@@ -80,11 +80,14 @@ function applySizing(live: XNode, want: XNode): void {
     );
 }
 
-/** The live definition with the spec-owned parts taken from the rendered one. */
-export function mergeDefinition(liveXml: string, desiredXml: string): string {
-  const doc = parseDocument(liveXml);
+/**
+ * The live definition with the spec-owned parts taken from the rendered one. Either may be
+ * given parsed (the document form); a parsed live document is edited in place.
+ */
+export function mergeDefinition(liveXml: string | XNode[], desiredXml: string | XNode): string {
+  const doc = typeof liveXml === "string" ? parseDocument(liveXml) : liveXml;
   const live = domainElement(doc);
-  const want = domainElement(parseDocument(desiredXml));
+  const want = typeof desiredXml === "string" ? domainElement(parseDocument(desiredXml)) : desiredXml;
   for (const { path, attr } of OWNED_ATTRS) {
     const target = path.length ? at(live, path) : live;
     const source = path.length ? at(want, path) : want;

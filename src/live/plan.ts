@@ -13,6 +13,8 @@ import { VirshSession } from "../system/virsh-session";
 import { mergeDefinition } from "./merge";
 import type { DomainPlan, FeatureChange, FleetOptions, HostPlan, Target } from "./model";
 import { readDomainXml } from "./read-domain";
+import { domainElement, parseDocument } from "../libvirt/document";
+import type { XNode } from "../util/ordered-xml";
 
 /**
  * plan against live libvirt hosts. Each host gets one
@@ -25,7 +27,7 @@ export const canon = (v: unknown): string =>
   );
 
 /** The spec-owned settings of a definition as written, normalised for comparison. */
-function written(xml: string, host: HostProfile): Record<string, unknown> {
+function written(xml: string | XNode, host: HostProfile): Record<string, unknown> {
   const d = { ...readDomainXml(xml, { asWritten: true }).domain };
   delete d.name;
   if (typeof d.machine === "string") {
@@ -40,7 +42,7 @@ function written(xml: string, host: HostProfile): Record<string, unknown> {
 
 /** Effective features of a live definition, as QEMU will realize them. */
 function liveResolution(
-  xml: string,
+  xml: string | XNode,
   host?: HostProfile,
 ): { resolution: Resolution | null; reason?: string; recorded: Record<string, boolean> | null } {
   const read = readDomainXml(xml);
@@ -104,10 +106,13 @@ export async function planDomain(
   const dump = await session.run(["dumpxml", "--inactive", "--security-info", "--domain", uuid]);
   if (dump.code !== 0) return { ...base, action: "unchanged", error: dump.stderr.trim() };
   const state = (await session.run(["domstate", "--domain", uuid])).stdout.trim() || "unknown";
-  const liveXml = dump.stdout;
+  // each definition is parsed once: read as written, read as QEMU sees it, then merged into (last: it edits the tree)
+  const liveDoc = parseDocument(dump.stdout);
+  const liveXml = domainElement(liveDoc);
+  const desiredXml = domainElement(parseDocument(rendered.domainXml));
   const hostForNames = want.host ?? ASSUMED_HOST;
   const cur = written(liveXml, hostForNames);
-  const des = written(rendered.domainXml, hostForNames);
+  const des = written(desiredXml, hostForNames);
   const fields = new Set([...Object.keys(cur), ...Object.keys(des)]);
   const fieldChanges = [...fields]
     .filter((f) => canon(cur[f]) !== canon(des[f]))
@@ -154,7 +159,7 @@ export async function planDomain(
     pendingRestart,
     restartNeeded: running && (changed || pendingRestart.length > 0),
     ...(live.reason ? { error: `the live definition does not read as a spec: ${live.reason}` } : {}),
-    desiredXml: changed ? mergeDefinition(liveXml, rendered.domainXml) : rendered.domainXml,
+    desiredXml: changed ? mergeDefinition(liveDoc, desiredXml) : rendered.domainXml,
   };
 }
 

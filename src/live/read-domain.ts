@@ -1,7 +1,8 @@
-import { XMLParser } from "fast-xml-parser";
 import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
+import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "../libvirt/document";
 import { pvGlobal } from "../libvirt/owned";
+import type { XNode } from "../util/ordered-xml";
 
 /**
  * A libvirt domain definition (virsh dumpxml) read back into a spec domain: the
@@ -30,19 +31,6 @@ export interface ReadOptions {
   asWritten?: boolean;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (name) => ["timer", "feature", "qemu:arg"].includes(name),
-});
-
-type Node = Record<string, unknown>;
-const attr = (n: unknown, a: string): string | undefined =>
-  n && typeof n === "object" ? ((n as Node)[`@_${a}`] as string | undefined) : undefined;
-const text = (n: unknown): string | undefined =>
-  typeof n === "string" ? n : n && typeof n === "object" ? ((n as Node)["#text"] as string | undefined) : undefined;
 const ON = (s: string | undefined) => s === "on" || s === "yes";
 
 const MIB_PER: Record<string, number> = {
@@ -61,28 +49,27 @@ const MIB_PER: Record<string, number> = {
   tib: 1048576,
 };
 
-export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
+/** Reads a definition: its text, or its <domain> element in the document form (src/libvirt/document.ts). */
+export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): ReadDomain {
   const notes: Diagnostic[] = [];
   const note = (message: string, path = "") => notes.push({ severity: "info", code: "import-not-carried", message, path });
-  const root = (parser.parse(xml) as { domain?: Node }).domain;
-  if (!root) throw new Error("not a libvirt domain definition (no <domain> element)");
-  const domain: Record<string, unknown> = { name: text(root.name) };
+  const root = typeof xml === "string" ? domainElement(parseDocument(xml)) : xml;
+  const domain: Record<string, unknown> = { name: textOf(child(root, "name")) };
   const paravirt: Record<string, boolean> = {};
-  const vcpu = Number(text(root.vcpu));
+  const vcpu = Number(textOf(child(root, "vcpu")));
   if (Number.isInteger(vcpu) && vcpu > 0) domain.vcpus = vcpu;
-  const mem = root.memory;
+  const mem = child(root, "memory");
   if (mem !== undefined) {
-    const unit = (attr(mem, "unit") ?? "KiB").toLowerCase();
-    const mib = Number(text(mem)) * (MIB_PER[unit] ?? 1 / 1024);
+    const unit = (attrOf(mem, "unit") ?? "KiB").toLowerCase();
+    const mib = Number(textOf(mem)) * (MIB_PER[unit] ?? 1 / 1024);
     if (Number.isFinite(mib)) domain.memoryMiB = Math.round(mib);
   }
-  if (attr(root, "type") === "qemu") domain.accel = "tcg";
-  const machine = attr((root.os as Node | undefined)?.type, "machine");
+  if (attrOf(root, "type") === "qemu") domain.accel = "tcg";
+  const machine = attrOf(at(root, ["os", "type"]), "machine");
   if (machine) domain.machine = machine;
 
   // -global entries first: a libvirt element emits on -cpu, which QEMU applies after -global
-  const args = ((root["qemu:commandline"] as Node | undefined)?.["qemu:arg"] as Node[] | undefined) ?? [];
-  const values = args.map((a) => attr(a, "value") ?? "");
+  const values = childrenNamed(child(root, "qemu:commandline"), "qemu:arg").map((a) => attrOf(a, "value") ?? "");
   for (let i = 0; i < values.length; i++) {
     const [flag, value] = [values[i], values[i + 1] ?? ""];
     if (flag === "-global") {
@@ -102,15 +89,12 @@ export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
     if (flag.startsWith("-")) note(`<qemu:commandline> ${flag} ${value} is not a PV setting and is not carried over`, "qemu:commandline");
   }
 
-  const feats = (root.features as Node | undefined) ?? {};
   for (const f of FEATURES) {
     const lc = f.libvirt;
     if (!lc) continue;
-    let node: unknown = root;
-    for (const p of lc.parent) node = node && typeof node === "object" ? (node as Node)[p] : undefined;
-    let el: unknown = node && typeof node === "object" ? (node as Node)[lc.element] : undefined;
-    if (Array.isArray(el)) el = el.find((e) => Object.entries(lc.match ?? {}).every(([k, v]) => attr(e, k) === v));
-    const v = attr(el, lc.attr);
+    const parent = at(root, lc.parent);
+    const el = childrenNamed(parent, lc.element).find((e) => Object.entries(lc.match ?? {}).every(([k, v]) => attrOf(e, k) === v));
+    const v = attrOf(el, lc.attr);
     if (v === undefined) continue;
     const property = v === lc.values.true ? true : v === lc.values.false ? false : undefined;
     if (property === undefined) continue;
@@ -119,21 +103,20 @@ export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
     else if (paravirt[f.specKey] === undefined)
       note(`<${lc.element} ${lc.attr}='${v}'/> is kept by libvirt but emits nothing: ignored`, `features.${lc.element}`);
   }
-  const ioapic = attr(feats.ioapic, "driver");
-  if (ioapic === "qemu") domain.irqchip = "split";
+  if (attrOf(at(root, ["features", "ioapic"]), "driver") === "qemu") domain.irqchip = "split";
 
-  const cpu = root.cpu as Node | undefined;
+  const cpu = child(root, "cpu");
   if (cpu) {
-    const mode = attr(cpu, "mode") ?? "custom";
+    const mode = attrOf(cpu, "mode") ?? "custom";
     const c: Record<string, unknown> = { mode };
-    const model = text(cpu.model);
+    const model = textOf(child(cpu, "model"));
     if (mode === "custom" && model) c.model = model;
-    const check = attr(cpu, "check");
+    const check = attrOf(cpu, "check");
     if (check && ["none", "partial", "full"].includes(check)) c.check = check;
     const features: Record<string, boolean> = {};
-    for (const fe of (cpu.feature as Node[] | undefined) ?? []) {
-      const name = attr(fe, "name");
-      const policy = attr(fe, "policy") ?? "require";
+    for (const fe of childrenNamed(cpu, "feature")) {
+      const name = attrOf(fe, "name");
+      const policy = attrOf(fe, "policy") ?? "require";
       if (!name || policy === "optional") continue;
       const on = policy === "require" || policy === "force";
       if (name === "x2apic") domain.x2apic = on;
@@ -143,13 +126,13 @@ export function readDomainXml(xml: string, opts: ReadOptions = {}): ReadDomain {
     domain.cpu = c;
   }
   if (Object.keys(paravirt).length) domain.paravirt = paravirt;
-  const eff = ((root.metadata as Node | undefined)?.["kpv:paravirt"] as Node | undefined)?.["kpv:effective"];
+  const eff = at(root, ["metadata", "kpv:paravirt", "kpv:effective"]);
   let recorded: Record<string, boolean> | null = null;
   if (eff !== undefined) {
     recorded = {};
-    for (const n of (attr(eff, "on") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = true;
-    for (const n of (attr(eff, "off") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = false;
+    for (const n of (attrOf(eff, "on") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = true;
+    for (const n of (attrOf(eff, "off") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = false;
   }
-  const uuid = text(root.uuid);
+  const uuid = textOf(child(root, "uuid"));
   return { domain, notes, recorded, ...(uuid ? { uuid } : {}) };
 }

@@ -1,10 +1,11 @@
-import { XMLBuilder } from "fast-xml-parser";
 import type { Resolution } from "../analyze";
+import { buildIndented, child, el, escapeXml, setAttr } from "../libvirt/document";
 import type { LibvirtPlan } from "../libvirt/plan";
+import { kids, type XNode } from "../util/ordered-xml";
 
 /**
- * A complete libvirt domain definition built as a tree and serialised by a real
- * XML builder (which escapes every text and attribute value).
+ * A complete libvirt domain definition built in the one document form (src/libvirt/document.ts)
+ * and serialised by its builder; every text and attribute value is escaped as it enters the tree.
  */
 
 export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
@@ -18,94 +19,89 @@ export function effectiveFeatureMap(r: Resolution): Record<string, boolean> {
   return out;
 }
 
-type Node = Record<string, unknown>;
+/** An element of the document form, its attribute values and text escaped here (they come from the spec). */
+function E(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
+  const escaped: Record<string, string> = {};
+  for (const k in a) escaped[k] = escapeXml(a[k]);
+  return el(name, escaped, children);
+}
+const T = (text: string): XNode[] => [{ "#text": escapeXml(text) }];
 
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  format: true,
-  indentBy: "  ",
-  suppressEmptyNode: true,
-  processEntities: true,
-  // no path strings for callbacks we do not use: a third faster (an option the typings lack)
-  ...({ jPath: false } as object),
-});
-
-function child(parent: Node, name: string): Node {
-  const existing = parent[name];
-  if (existing && typeof existing === "object" && !Array.isArray(existing)) return existing as Node;
-  const created: Node = {};
-  parent[name] = created;
-  return created;
+/** The child element `name` of `parent`, created (last) when missing. */
+function childOf(parent: XNode, name: string): XNode {
+  return child(parent, name) ?? (kids(parent).push(E(name)), kids(parent)[kids(parent).length - 1]);
 }
 
 /** Writes one catalog-described libvirt setting into the tree. */
-function applyElement(domain: Node, plan: LibvirtPlan["elements"][number]): void {
+function applyElement(domain: XNode, plan: LibvirtPlan["elements"][number]): void {
   const lc = plan.feature.libvirt!;
   let node = domain;
-  for (const p of lc.parent) node = child(node, p);
-  const attrs: Node = {};
-  for (const [k, v] of Object.entries(lc.match ?? {})) attrs[`@_${k}`] = v;
-  attrs[`@_${lc.attr}`] = lc.values[`${plan.value}`];
+  for (const p of lc.parent) node = childOf(node, p);
+  const value = lc.values[`${plan.value}`];
   if (lc.match) {
-    const list = (node[lc.element] as Node[] | undefined) ?? [];
-    list.push(attrs);
-    node[lc.element] = list;
-  } else {
-    node[lc.element] = { ...((node[lc.element] as Node) ?? {}), ...attrs };
+    kids(node).push(E(lc.element, { ...lc.match, [lc.attr]: value }));
+    return;
   }
+  const existing = child(node, lc.element);
+  if (existing) setAttr(existing, lc.attr, escapeXml(value));
+  else kids(node).push(E(lc.element, { [lc.attr]: value }));
 }
 
-function cpuNode(r: Resolution): Node {
+function cpuNode(r: Resolution): XNode {
   const d = r.domain;
-  const cpu: Node = { "@_mode": d.cpu.mode };
-  if (d.cpu.mode === "custom") cpu["@_match"] = "exact";
-  cpu["@_check"] = d.cpu.check;
-  if (d.cpu.mode === "custom") cpu.model = { "@_fallback": "forbid", "#text": d.cpu.model };
-  const feats: Node[] = [];
-  if (d.x2apic !== undefined) feats.push({ "@_policy": d.x2apic ? "require" : "disable", "@_name": "x2apic" });
-  for (const [name, v] of Object.entries(d.cpu.features)) feats.push({ "@_policy": v ? "require" : "disable", "@_name": name });
-  if (feats.length) cpu.feature = feats;
-  return cpu;
+  const a: Record<string, string> = { mode: d.cpu.mode };
+  if (d.cpu.mode === "custom") a.match = "exact";
+  a.check = d.cpu.check;
+  const children: XNode[] = [];
+  if (d.cpu.mode === "custom") children.push(E("model", { fallback: "forbid" }, T(d.cpu.model!)));
+  if (d.x2apic !== undefined) children.push(E("feature", { policy: d.x2apic ? "require" : "disable", name: "x2apic" }));
+  for (const [name, v] of Object.entries(d.cpu.features)) children.push(E("feature", { policy: v ? "require" : "disable", name }));
+  return E("cpu", a, children);
 }
 
-export function buildDomainTree(r: Resolution, opts: { uuid?: string } = {}): Node {
+/** The definition as a <domain> element of the document form (src/libvirt/document.ts). */
+export function domainNode(r: Resolution, opts: { uuid?: string } = {}): XNode {
   const plan = r.libvirt;
   const d = r.domain;
-  const domain: Node = { "@_type": d.accel === "kvm" ? "kvm" : "qemu" };
   const customArgs: string[] = [
     ...plan.globals.flatMap((g) => ["-global", `x86_64-cpu.${g.feature.qemu}=${g.value ? "on" : "off"}`]),
     ...plan.machineOptions.flatMap((m) => ["-machine", m]),
   ];
-  if (customArgs.length) domain["@_xmlns:qemu"] = QEMU_NS;
-  domain.name = d.name;
+  const domain = E("domain", { type: d.accel === "kvm" ? "kvm" : "qemu", ...(customArgs.length ? { "xmlns:qemu": QEMU_NS } : {}) });
+  const add = (n: XNode) => kids(domain).push(n);
+  add(E("name", {}, T(d.name)));
   // a new domain gets its UUID from us, so that it is addressed by UUID from the start
-  if (opts.uuid) domain.uuid = opts.uuid;
+  if (opts.uuid) add(E("uuid", {}, T(opts.uuid)));
   let on = "";
   let off = "";
   for (const [name, x] of r.features) {
     if (x.enabled) on = on ? `${on} ${name}` : name;
     else off = off ? `${off} ${name}` : name;
   }
-  domain.metadata = { "kpv:paravirt": { "@_xmlns:kpv": KPV_NS, "kpv:effective": { "@_on": on, "@_off": off } } };
-  domain.memory = { "@_unit": "MiB", "#text": String(d.memoryMiB) };
-  domain.vcpu = { "@_placement": "static", "#text": String(d.vcpus) };
-  domain.os = {
-    type: { "@_arch": "x86_64", "@_machine": r.machine.rendered, "#text": "hvm" },
-  };
-  domain.features = { acpi: "", apic: {} };
-  domain.cpu = cpuNode(r);
-  domain.clock = { "@_offset": "utc" };
+  add(E("metadata", {}, [E("kpv:paravirt", { "xmlns:kpv": KPV_NS }, [E("kpv:effective", { on, off })])]));
+  add(E("memory", { unit: "MiB" }, T(String(d.memoryMiB))));
+  add(E("vcpu", { placement: "static" }, T(String(d.vcpus))));
+  add(E("os", {}, [E("type", { arch: "x86_64", machine: r.machine.rendered }, T("hvm"))]));
+  add(E("features", {}, [E("acpi"), E("apic")]));
+  add(cpuNode(r));
+  add(E("clock", { offset: "utc" }));
   for (const e of plan.elements) applyElement(domain, e);
-  if (plan.ioapic) child(domain, "features").ioapic = { "@_driver": plan.ioapic };
-  domain.on_poweroff = "destroy";
-  domain.on_reboot = "restart";
-  domain.on_crash = "destroy";
-  domain.devices = "";
-  if (customArgs.length) domain["qemu:commandline"] = { "qemu:arg": customArgs.map((v) => ({ "@_value": v })) };
-  return { domain };
+  if (plan.ioapic) kids(childOf(domain, "features")).push(E("ioapic", { driver: plan.ioapic }));
+  add(E("on_poweroff", {}, T("destroy")));
+  add(E("on_reboot", {}, T("restart")));
+  add(E("on_crash", {}, T("destroy")));
+  add(E("devices"));
+  if (customArgs.length)
+    add(
+      E(
+        "qemu:commandline",
+        {},
+        customArgs.map((v) => E("qemu:arg", { value: v })),
+      ),
+    );
+  return domain;
 }
 
 export function renderDomainXml(r: Resolution, opts: { uuid?: string } = {}): string {
-  return builder.build(buildDomainTree(r, opts)) as string;
+  return `${buildIndented([domainNode(r, opts)])}\n`;
 }

@@ -1,8 +1,8 @@
 import type { Resolution } from "../analyze";
-import { at, buildIndented, child, domainElement, el, isElement, parseDocument, withoutIndentation } from "../libvirt/document";
+import { at, buildIndented, child, el, isElement } from "../libvirt/document";
 import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
-import { KPV_NS, QEMU_NS, renderDomainXml } from "./domain-xml";
+import { KPV_NS, QEMU_NS, domainNode } from "./domain-xml";
 
 /**
  * An XSLT 1.0 stylesheet that applies one domain's settings to any libvirt domain XML:
@@ -34,7 +34,7 @@ export interface XsltOptions {
 }
 
 export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
-  const want = domainElement(withoutIndentation(parseDocument(renderDomainXml(r))));
+  const want = domainNode(r);
   const path = (p: readonly string[]) => `/domain${p.map((t) => `/${t}`).join("")}`;
   const ownedKids = (slot: ChildSlot) => kids(at(want, slot.parent)).filter((c) => isElement(c) && slot.owns(c));
 

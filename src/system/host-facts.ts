@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { XMLParser } from "fast-xml-parser";
 import { FEATURES } from "../catalog/features";
 import { HostProfileSchema, type HostProfile } from "../host/profile";
+import { attrOf, child, childrenNamed, parseDocument, textOf } from "../libvirt/document";
+import { tagOf } from "../util/ordered-xml";
 import { redactSecrets } from "../util/secrets";
 import { runVirsh, type VirshResult } from "./virsh";
 import { VirshSession, defaultTimeoutMs } from "./virsh-session";
@@ -39,26 +40,6 @@ const KVM_BITS = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => f.qemu)
 const IDENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_CPU_MODELS = 4096;
 
-const parser = (arrays: readonly string[]) =>
-  new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: "@_",
-    // element text stays text: a CPU model "486" or a machine "7.2" is not a number
-    parseTagValue: false,
-    parseAttributeValue: false,
-    isArray: (name) => arrays.includes(name),
-  });
-
-type XmlNode = { "#text"?: string } & Record<string, unknown>;
-const text = (n: unknown): string | undefined => {
-  const t = typeof n === "string" ? n : typeof n === "object" && n !== null ? (n as XmlNode)["#text"] : undefined;
-  return typeof t === "string" ? t.trim() : undefined;
-};
-const attr = (n: unknown, name: string): string | undefined => {
-  const v = typeof n === "object" && n !== null ? (n as Record<string, unknown>)[`@_${name}`] : undefined;
-  return typeof v === "string" ? v : undefined;
-};
-
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name, "en", { numeric: true });
 
 /** `virsh version --daemon`: the daemon's libvirt (else the client library's) and the hypervisor's QEMU version. */
@@ -84,21 +65,21 @@ export interface CapabilityFacts {
  * (what QMP query-machines reports as {name: "pc-q35-7.2", alias: "q35"}).
  */
 export function parseCapabilities(xml: string): CapabilityFacts {
-  const doc = parser(["guest", "machine", "domain"]).parse(xml) as {
-    capabilities?: { guest?: { os_type?: unknown; arch?: { domain?: unknown[]; machine?: unknown[] } & XmlNode }[] };
-  };
-  const guests = (doc.capabilities?.guest ?? []).filter((g) => text(g.os_type) === "hvm" && attr(g.arch, "name") === "x86_64");
+  const root = parseDocument(xml).find((n) => tagOf(n) === "capabilities");
+  const guests = childrenNamed(root, "guest").filter(
+    (g) => textOf(child(g, "os_type")) === "hvm" && attrOf(child(g, "arch"), "name") === "x86_64",
+  );
   const aliases = new Map<string, string>();
   const names = new Set<string>();
   let kvm = false;
   for (const g of guests) {
-    const domains = (g.arch?.domain ?? []) as XmlNode[];
-    if (domains.some((d) => attr(d, "type") === "kvm")) kvm = true;
+    const arch = child(g, "arch");
+    if (childrenNamed(arch, "domain").some((d) => attrOf(d, "type") === "kvm")) kvm = true;
     // machines listed under a <domain> apply to that domain type only (another emulator); the arch's own are QEMU's
-    for (const m of g.arch?.machine ?? []) {
-      const name = text(m);
+    for (const m of childrenNamed(arch, "machine")) {
+      const name = textOf(m);
       if (!name) continue;
-      const canonical = attr(m, "canonical");
+      const canonical = attrOf(m, "canonical");
       if (canonical) {
         names.add(canonical);
         if (!aliases.has(canonical)) aliases.set(canonical, name);
@@ -117,24 +98,22 @@ export function parseCapabilities(xml: string): CapabilityFacts {
 
 /** `virsh domcapabilities`: the model libvirt uses for host-model, and the custom-mode models with their usable verdict. */
 export function parseDomCapabilities(xml: string): { hostModel?: string; cpuModels?: CpuModel[] } {
-  const doc = parser(["mode", "model"]).parse(xml) as {
-    domainCapabilities?: { cpu?: { mode?: ({ model?: unknown[] } & XmlNode)[] } };
-  };
-  const modes = doc.domainCapabilities?.cpu?.mode ?? [];
+  const root = parseDocument(xml).find((n) => tagOf(n) === "domainCapabilities");
+  const modes = childrenNamed(child(root, "cpu"), "mode");
   const out: { hostModel?: string; cpuModels?: CpuModel[] } = {};
-  const hm = modes.find((m) => attr(m, "name") === "host-model" && attr(m, "supported") !== "no");
-  const hostModel = text(hm?.model?.[0]);
+  const hm = modes.find((m) => attrOf(m, "name") === "host-model" && attrOf(m, "supported") !== "no");
+  const hostModel = textOf(child(hm, "model"));
   if (hostModel && IDENT.test(hostModel)) out.hostModel = hostModel;
-  const custom = modes.find((m) => attr(m, "name") === "custom");
-  if (custom && attr(custom, "supported") !== "no") {
+  const custom = modes.find((m) => attrOf(m, "name") === "custom");
+  if (custom && attrOf(custom, "supported") !== "no") {
     const seen = new Set<string>();
     const models: CpuModel[] = [];
-    for (const m of custom.model ?? []) {
-      const name = text(m);
+    for (const m of childrenNamed(custom, "model")) {
+      const name = textOf(m);
       if (!name || !IDENT.test(name) || seen.has(name)) continue;
       seen.add(name);
       // usable='unknown' (libvirt could not tell) counts as usable: only a 'no' is a verdict
-      models.push({ name, usable: attr(m, "usable") !== "no" });
+      models.push({ name, usable: attrOf(m, "usable") !== "no" });
     }
     out.cpuModels = models.slice(0, MAX_CPU_MODELS);
   }

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
-import { XMLParser } from "fast-xml-parser";
 import { FEATURES } from "../catalog/features";
 import type { HostProfile } from "../host/profile";
 import { qemuBinary, startPausedQemu } from "./qemu";
-import { runVirsh } from "./virsh";
+import { parseDomCapabilities, parseVirshVersion } from "./host-facts";
+import { VirshSession } from "./virsh-session";
 
 /**
  * `kvm-paravirt probe`: a host profile read from the real programs.
@@ -76,26 +76,24 @@ async function probeEnforceCpuid(progress: (s: string) => void): Promise<boolean
   }
 }
 
+/** libvirt's version and host-model CPU, asked through one session (as `probe --connect` asks for everything). */
 async function probeLibvirt(uri: string, progress: (s: string) => void): Promise<Pick<HostProfile, "libvirt" | "hostModel">> {
   progress(`libvirt: version and host-model CPU (${uri})`);
   const out: Pick<HostProfile, "libvirt" | "hostModel"> = {};
-  const ver = await runVirsh(uri, ["version"]);
-  const m = /Using library: libvirt (\d+\.\d+\.\d+)/.exec(ver.stdout);
-  if (m) out.libvirt = m[1];
-  else {
-    const local = spawnSync("libvirtd", ["--version"], { encoding: "utf8" });
-    const lm = /(\d+\.\d+\.\d+)/.exec(local.stdout ?? "");
-    if (lm) out.libvirt = lm[1];
-  }
-  const caps = await runVirsh(uri, ["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"]);
-  if (caps.code === 0) {
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", isArray: (n) => n === "mode" }).parse(caps.stdout) as {
-      domainCapabilities?: { cpu?: { mode?: { "@_name": string; model?: unknown }[] } };
-    };
-    const hm = doc.domainCapabilities?.cpu?.mode?.find((x) => x["@_name"] === "host-model");
-    const model = hm?.model;
-    const name = typeof model === "string" ? model : (model as { "#text"?: string } | undefined)?.["#text"];
-    if (name) out.hostModel = name;
+  const session = new VirshSession(uri);
+  try {
+    const ver = parseVirshVersion((await session.run(["version", "--daemon"])).stdout);
+    if (ver.libvirt) out.libvirt = ver.libvirt;
+    else {
+      const local = spawnSync("libvirtd", ["--version"], { encoding: "utf8" });
+      const lm = /(\d+\.\d+\.\d+)/.exec(local.stdout ?? "");
+      if (lm) out.libvirt = lm[1];
+    }
+    const caps = await session.run(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"]);
+    const hostModel = caps.code === 0 ? parseDomCapabilities(caps.stdout).hostModel : undefined;
+    if (hostModel) out.hostModel = hostModel;
+  } finally {
+    session.close();
   }
   return out;
 }

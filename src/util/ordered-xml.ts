@@ -4,6 +4,9 @@
  */
 export type XNode = Record<string, unknown>;
 
-export const tagOf = (n: XNode): string => Object.keys(n).find((k) => k !== ":@")!;
+export function tagOf(n: XNode): string {
+  for (const k in n) if (k !== ":@") return k;
+  throw new Error("a document node without a tag");
+}
 export const kids = (n: XNode | undefined): XNode[] => (n ? ((n[tagOf(n)] as XNode[]) ?? []) : []);
 export const attrs = (n: XNode): Record<string, string> => (n[":@"] as Record<string, string>) ?? {};
