@@ -30,6 +30,30 @@ export function isMachineSyntax(text: string): boolean {
   return ALIASES.has(text) || VERSIONED_RE.test(text);
 }
 
+/**
+ * Machine compat as data (QEMU's hw_compat/pc_compat arrays): the property defaults an older
+ * machine type sets on every vCPU. A spec's explicit value wins over them.
+ */
+export interface MachineCompat {
+  /** the newest machine version the row applies to (it applies to this one and older) */
+  upTo: string;
+  property: string;
+  value: boolean;
+  reason: string;
+  /** where QEMU says so */
+  source: string;
+}
+
+export const MACHINE_COMPAT: readonly MachineCompat[] = [
+  {
+    upTo: "5.1",
+    property: "kvm-msi-ext-dest-id",
+    value: false,
+    reason: "machine types 5.1 and older force it off (pc_compat_5_1)",
+    source: 'hw/i386/pc.c pc_compat_5_1[]: { TYPE_X86_CPU, "kvm-msi-ext-dest-id", "off" }',
+  },
+];
+
 export interface ResolvedMachine {
   requested: string;
   /** the versioned type QEMU will use */
@@ -39,8 +63,8 @@ export interface ResolvedMachine {
   family: MachineFamily;
   /** "7.2" */
   version: string;
-  /** pc_compat_5_1: kvm-msi-ext-dest-id forced off, kvmclock device only with the CPUID bit */
-  compat51: boolean;
+  /** the compat property defaults of this machine type, by QEMU property name */
+  compat: ReadonlyMap<string, MachineCompat>;
   /** null when fine, else why the host's QEMU lacks this type */
   problem: string | null;
 }
@@ -79,7 +103,7 @@ export function resolveMachine(requested: string, host: HostProfile): ResolvedMa
     rendered: host.source === "assumed" ? requested : resolved,
     family,
     version,
-    compat51: compareVersions(v, [5, 1]) <= 0,
+    compat: new Map(MACHINE_COMPAT.filter((c) => compareVersions(v, parseVersion(c.upTo)!) <= 0).map((c) => [c.property, c])),
     problem,
   };
 }

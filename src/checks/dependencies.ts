@@ -120,7 +120,7 @@ export const DEPENDENCY_RULES: readonly Rule[] = [
     summary: "Split irqchip on a 5.1-or-older machine type: kvm-msi-ext-dest-id stays off.",
     check: (r) => {
       const m = res(r, "msiExtDestId");
-      return r.domain.irqchip === "split" && r.machine.compat51 && m && m.requested === undefined && kvmVisible(r)
+      return r.domain.irqchip === "split" && r.machine.compat.has("kvm-msi-ext-dest-id") && m && m.requested === undefined && kvmVisible(r)
         ? [
             {
               path: "machine",

@@ -2,6 +2,7 @@ import { FEATURES, specValue, type FeatureRow } from "../catalog/features";
 import { resolveMachine, type ResolvedMachine } from "../catalog/machines";
 import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
 import type { DomainSpec } from "../input/schema";
+import { fixupAgainst, supportedUnder } from "./fixups";
 import { atLeast } from "../util/version";
 
 /**
@@ -54,7 +55,8 @@ interface Ctx {
   tcg: boolean;
   passthrough: boolean;
   irqchip: DomainSpec["irqchip"];
-  compat51: boolean;
+  /** the machine type's compat property defaults */
+  compat: ResolvedMachine["compat"];
   /** FEAT_KVM bits QEMU may keep under KVM for this machine/irqchip */
   supported: ReadonlySet<string>;
 }
@@ -69,7 +71,6 @@ interface Outcome {
 const MSI = "kvm-msi-ext-dest-id";
 const FEATURE_INDEX: ReadonlyMap<string, number> = new Map(FEATURES.map((f, i) => [f.specKey, i]));
 const SIGNATURE_INDEX = FEATURES.findIndex((f) => f.kind === "signature");
-const UNHALT = "kvm-pv-unhalt";
 
 /** Host profile for one domain: the given profile, overridden by the domain's own `host:` versions. */
 export function effectiveHost(profile: HostProfile | undefined, domain: DomainSpec): HostProfile {
@@ -114,9 +115,7 @@ function dropReason(f: FeatureRow, cause: DropCause, host: HostProfile): string 
 
 function unsupportedCause(f: FeatureRow, ctx: Ctx): DropCause {
   if (f.qemu === "kvm-mmu") return "never-supported";
-  if (f.qemu === UNHALT && ctx.irqchip === "off") return "needs-kernel-irqchip";
-  if (f.qemu === MSI) return "needs-split-irqchip";
-  return "host-kvm";
+  return fixupAgainst(f.qemu, ctx.irqchip)?.cause ?? "host-kvm";
 }
 
 function resolveKvmBit(f: FeatureRow, req: boolean | undefined, ctx: Ctx, hidden: boolean, host: HostProfile): Outcome {
@@ -137,20 +136,20 @@ function resolveKvmBit(f: FeatureRow, req: boolean | undefined, ctx: Ctx, hidden
     value = req;
     source = "explicit";
     reason = req ? "set on" : "set off";
-  } else if (f.qemu === MSI && ctx.compat51) {
-    value = false;
+  } else if (ctx.compat.has(f.qemu)) {
+    const c = ctx.compat.get(f.qemu)!;
+    value = c.value;
     source = "default";
-    reason = "machine types 5.1 and older force it off (pc_compat_5_1)";
+    reason = c.reason;
   } else if (ctx.passthrough) {
     value = f.passthrough && ctx.supported.has(f.qemu);
     source = "host-passthrough";
+    const fix = fixupAgainst(f.qemu, ctx.irqchip);
     reason = value
       ? "host passthrough turns on every PV feature the host offers"
-      : f.qemu === MSI
-        ? "host passthrough: QEMU offers it only with irqchip: split"
-        : f.qemu === UNHALT && ctx.irqchip === "off"
-          ? "host passthrough: QEMU offers it only with the in-kernel irqchip"
-          : "host passthrough: the host's KVM does not offer it";
+      : fix
+        ? `host passthrough: QEMU offers it only with ${fix.cause === "needs-split-irqchip" ? "irqchip: split" : "the in-kernel irqchip"}`
+        : "host passthrough: the host's KVM does not offer it";
   } else if (f.qemu === MSI) {
     value = ctx.irqchip === "split";
     source = value ? "implied" : "default";
@@ -225,10 +224,9 @@ function hostFacts(host: HostProfile): HostFacts {
   let facts = hostFactsCache.get(host);
   if (!facts) {
     const base = kvmSupportedSet(host);
-    const off = new Set([...base].filter((n) => n !== UNHALT));
     facts = {
       qemuHas: new Set(FEATURES.filter((f) => atLeast(host.qemu, f.qemuSince))),
-      supported: { kernel: base, split: new Set([...base, MSI]), off },
+      supported: { kernel: supportedUnder(base, "kernel"), split: supportedUnder(base, "split"), off: supportedUnder(base, "off") },
       machines: new Map(),
       enforceCpuid: hostHasEnforceCpuid(host),
     };
@@ -244,7 +242,7 @@ export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Reso
   if (!machine) facts.machines.set(domain.machine, (machine = resolveMachine(domain.machine, host)));
   const tcg = domain.accel === "tcg";
   const passthrough = domain.cpu.mode === "host-passthrough" || domain.cpu.mode === "maximum";
-  const ctx: Ctx = { tcg, passthrough, irqchip: domain.irqchip, compat51: machine.compat51, supported: facts.supported[domain.irqchip] };
+  const ctx: Ctx = { tcg, passthrough, irqchip: domain.irqchip, compat: machine.compat, supported: facts.supported[domain.irqchip] };
 
   // the requested QEMU property values, by catalog index (the spec map has few keys: walk it once)
   const requested: (boolean | undefined)[] = new Array(FEATURES.length);
@@ -278,9 +276,9 @@ export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Reso
     features.set(f.qemu, x);
   }
 
-  // x2apic: named models under KVM default it on unless the APIC is in userspace (kvm_default_props);
-  // it is dropped when requested without an in-kernel irqchip (observed on QEMU 7.2).
-  const x2apicSupported = !tcg && domain.irqchip !== "off";
+  // x2apic: named models under KVM default it on (kvm_default_props); without an in-kernel
+  // irqchip QEMU's fix-up takes it away, also when requested (observed on QEMU 7.2)
+  const x2apicSupported = !tcg && !fixupAgainst("x2apic", domain.irqchip);
   const x2apicReq = domain.x2apic;
   const x2apic =
     x2apicReq === undefined
