@@ -28,7 +28,7 @@ module.exports = {
       displayName: "oracle",
       testMatch: ["<rootDir>/test/oracle/**/*.test.ts"],
       // starts libvirtd (as root) for the libvirt oracles; runs only when an oracle suite does
-      globalSetup: "<rootDir>/test/helpers/global-setup.js",
+      globalSetup: "<rootDir>/test/helpers/global-setup.ts",
     },
     {
       ...shared,

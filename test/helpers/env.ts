@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { answers, ensureSecondHost } from "./second-host";
 
 /**
  * Oracle suites ask the real QEMU/libvirt. When they cannot run they say so
@@ -46,11 +47,8 @@ function missing(need: Need): string | null {
         ? null
         : `libvirtd does not answer on qemu:///system (${(r.stderr || r.error?.message || "").trim().split("\n")[0]}); start virtlogd -d && libvirtd -d`;
     }
-    case "second-host": {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { answers, ensureSecondHost } = require("./second-host") as { answers(): boolean; ensureSecondHost(): string | null };
+    case "second-host":
       return answers() ? null : ensureSecondHost();
-    }
     case "xsltproc": {
       const r = spawnSync("xsltproc", ["--version"], { encoding: "utf8" });
       return r.error ? "xsltproc is not installed (apt-get install xsltproc)" : null;

@@ -7,12 +7,7 @@ import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { virshOn } from "../helpers/virsh";
 import { ROOT } from "../helpers/specs";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SECOND_URI, ensureSecondHost, stopSecondHost } = require("../helpers/second-host") as {
-  SECOND_URI: string;
-  ensureSecondHost(): string | null;
-  stopSecondHost(): void;
-};
+import { SECOND_URI, ensureSecondHost, stopSecondHost } from "../helpers/second-host";
 
 /**
  * plan / apply / drift against two real libvirt hosts: qemu:///system and a second,

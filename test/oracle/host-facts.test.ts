@@ -12,8 +12,8 @@ import { VirshSession } from "../../src/system/virsh-session";
 import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { virshOn } from "../helpers/virsh";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SECOND_URI } = require("../helpers/second-host") as { SECOND_URI: string };
+ 
+import { SECOND_URI } from "../helpers/second-host";
 
 /**
  * Host facts read over a libvirt connection, against the real libvirtd: they must agree with

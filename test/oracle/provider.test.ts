@@ -338,7 +338,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       const created = await engine.create(urn, (await engine.check(urn, {}, news)).inputs);
       const before = dumpxml(created.id);
       const dying = new PluginEngine();
-      await dying.start(ROOT, { ...process.env, KVM_PARAVIRT_VIRSH: path.join(ROOT, "test/helpers/dying-virsh.js") });
+      await dying.start(ROOT, { ...process.env, KVM_PARAVIRT_VIRSH: path.join(ROOT, "test/fixtures/bin/dying-virsh.js") });
       try {
         const v2 = (await dying.check(urn, created.properties, { ...news, vcpus: 4 })).inputs;
         await expect(dying.update(created.id, urn, created.properties, v2)).rejects.toThrow(

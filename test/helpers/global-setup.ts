@@ -1,15 +1,14 @@
-// Jest global setup: the libvirt oracles need libvirtd. As root, start virtlogd and
-// libvirtd when they are installed but not answering (these machines have no systemd).
-const { spawnSync } = require("node:child_process");
+import { spawnSync } from "node:child_process";
+import { ensureSecondHost } from "./second-host";
 
-function answers() {
-  return spawnSync("virsh", ["-c", "qemu:///system", "version"], { encoding: "utf8", timeout: 10000 }).status === 0;
-}
-const installed = (bin) => spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).status === 0;
+/**
+ * Jest global setup: the libvirt oracles need libvirtd. As root, start virtlogd and
+ * libvirtd when they are installed but not answering (these machines have no systemd).
+ */
+const answers = (): boolean => spawnSync("virsh", ["-c", "qemu:///system", "version"], { encoding: "utf8", timeout: 10000 }).status === 0;
+const installed = (bin: string): boolean => spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).status === 0;
 
-const { ensureSecondHost } = require("./second-host");
-
-module.exports = async () => {
+export default async function globalSetup(): Promise<void> {
   if (process.getuid?.() === 0 && installed("libvirtd")) {
     const why = ensureSecondHost();
     process.stderr.write(why ? `\nglobal setup: ${why}\n` : "");
@@ -20,4 +19,4 @@ module.exports = async () => {
   if (spawnSync("pgrep", ["-x", "libvirtd"]).status !== 0) spawnSync("libvirtd", ["-d"]);
   for (let i = 0; i < 40 && !answers(); i++) await new Promise((r) => setTimeout(r, 500));
   process.stderr.write(answers() ? "global setup: libvirtd answers on qemu:///system\n" : "global setup: libvirtd did not come up\n");
-};
+}

@@ -1,16 +1,18 @@
-// A second, independent libvirt host for the fleet tests: the session libvirtd of an
-// unprivileged user (its own state), reached by root through its socket.
-const { spawnSync } = require("node:child_process");
-const fs = require("node:fs");
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 
+/**
+ * A second, independent libvirt host for the fleet and host-facts tests: the session
+ * libvirtd of an unprivileged user (its own state), reached by root through its socket.
+ */
 const USER = "kpvfleet";
 const RUN = "/tmp/kpvfleet-run";
-const SECOND_URI = `qemu+unix:///session?socket=${RUN}/libvirt/libvirt-sock`;
+export const SECOND_URI = `qemu+unix:///session?socket=${RUN}/libvirt/libvirt-sock`;
 
-const answers = () => spawnSync("virsh", ["-c", SECOND_URI, "version"], { encoding: "utf8", timeout: 10000 }).status === 0;
+export const answers = (): boolean => spawnSync("virsh", ["-c", SECOND_URI, "version"], { encoding: "utf8", timeout: 10000 }).status === 0;
 
 /** Starts the second host when it is not up (root only). Returns null, or why it cannot run. */
-function ensureSecondHost() {
+export function ensureSecondHost(): string | null {
   if (answers()) return null;
   if (process.getuid?.() !== 0) return "the second libvirt host needs root to start (user kpvfleet's session libvirtd)";
   if (spawnSync("id", [USER]).status !== 0) spawnSync("useradd", ["-m", "-s", "/bin/sh", USER]);
@@ -30,10 +32,8 @@ function ensureSecondHost() {
 }
 
 /** Stops it (for the fault test). */
-function stopSecondHost() {
+export function stopSecondHost(): void {
   spawnSync("pkill", ["-KILL", "-u", USER, "-x", "libvirtd"]);
   for (let i = 0; i < 20 && answers(); i++) spawnSync("sleep", ["0.1"]);
   fs.rmSync(`${RUN}/libvirt/libvirtd.pid`, { force: true });
 }
-
-module.exports = { SECOND_URI, ensureSecondHost, stopSecondHost, answers };
