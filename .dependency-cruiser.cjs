@@ -2,7 +2,7 @@
  * The dependency rule (npm test runs it): no import cycles, type-only imports included,
  * and the layers import one way:
  *   util, catalog, host, input -> resolve -> libvirt -> checks -> analyze -> render, qemu args
- *   -> pipeline -> policy, live, pulumi, cli
+ *   -> render-spec -> policy, live, pulumi, cli
  * Only live, policy (its host audit), pulumi and cli reach the system (src/system).
  */
 const layer = (from, forbidden, comment) => ({
@@ -18,23 +18,23 @@ module.exports = {
     { name: "no-circular", severity: "error", comment: "import cycles, type-only imports included", from: {}, to: { circular: true } },
     layer(
       "resolve/",
-      ["libvirt/", "checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
+      ["libvirt/", "checks/", "analyze", "render/", "render-spec", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "the resolver knows QEMU only",
     ),
     layer(
       "libvirt/",
-      ["checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
+      ["checks/", "analyze", "render/", "render-spec", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "the libvirt document model and plan come before checks and rendering",
     ),
     layer(
       "checks/",
-      ["analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
+      ["analyze", "render/", "render-spec", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "checks run on the resolution and the libvirt plan",
     ),
-    layer("render/", ["pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"], "renderers are pure"),
+    layer("render/", ["render-spec", "policy/", "live/", "pulumi/", "cli/", "system/"], "renderers are pure"),
     layer(
       "(catalog|input|util)/",
-      ["resolve/", "libvirt/", "checks/", "analyze", "render/", "pipeline", "policy/", "live/", "pulumi/", "cli/", "system/"],
+      ["resolve/", "libvirt/", "checks/", "analyze", "render/", "render-spec", "policy/", "live/", "pulumi/", "cli/", "system/"],
       "facts and input come first",
     ),
     {
@@ -44,7 +44,7 @@ module.exports = {
       from: { path: "^src/", pathNot: "^src/(system|live|policy/audit|pulumi|cli)" },
       to: { path: "^src/system/" },
     },
-    layer("(analyze|pipeline)", ["policy/", "live/", "pulumi/", "cli/", "system/"], "the pure pipeline"),
+    layer("(analyze|render-spec)", ["policy/", "live/", "pulumi/", "cli/", "system/"], "the pure pipeline"),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { renderDomain } from "../src/pipeline";
+import { renderDomain } from "../src/render-spec";
 import { liveBench } from "./live-bench";
 import { providerBench } from "./provider-bench";
 import { validateSpecObject } from "../src/input/load";

@@ -1,5 +1,5 @@
 import YAML from "yaml";
-import { renderSpec } from "../src/pipeline";
+import { renderSpec } from "../src/render-spec";
 import { LIMITS, parseSpecText } from "../src/input/load";
 import type { HostProfile } from "../src/host/profile";
 import debian12 from "../examples/host-profiles/debian12-qemu7.2.json";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { applyFleet } from "../src/live/apply";
 import { planFleet } from "../src/live/plan";
 import { targets } from "../src/live/targets";
-import { renderDomain } from "../src/pipeline";
+import { renderDomain } from "../src/render-spec";
 import { validateSpecObject } from "../src/input/load";
 import type { HostProfile } from "../src/host/profile";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ParavirtDomain } from "../src/pulumi/paravirt-domain";
-import { renderDomain } from "../src/pipeline";
+import { renderDomain } from "../src/render-spec";
 import { validateSpecObject } from "../src/input/load";
 
 /**

@@ -1,7 +1,7 @@
 /**
  * kvm-paravirt/core: the public API, an explicit list (nothing is exported by accident).
  * In data-flow order: the catalog, the input, resolve, the libvirt plan, the checks, the
- * renderers and the pipeline; then policies, reading live definitions, and the pure
+ * renderers and render-spec; then policies, reading live definitions, and the pure
  * evaluation behind the Pulumi component.
  */
 export {
@@ -82,7 +82,7 @@ export {
   type FeatureReport,
   type RenderedDomain,
   type RenderedSpec,
-} from "./pipeline";
+} from "./render-spec";
 export {
   ENFORCEMENTS,
   POLICIES,

@@ -1,7 +1,7 @@
 import { FEATURES } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import type { HostProfile } from "../host/profile";
-import type { RenderedDomain } from "../pipeline";
+import type { RenderedDomain } from "../render-spec";
 
 /** Plain-text rendering of CLI results (tables padded to the widest cell). */
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { FEATURES } from "../catalog/features";
 import { resolveMachine } from "../catalog/machines";
 import { ASSUMED_HOST, type HostProfile } from "../host/profile";
-import { renderDomain } from "../pipeline";
+import { renderDomain } from "../render-spec";
 import { renderDomainXml } from "../render/domain-xml";
 import { resolveDomain, type Resolution } from "../analyze";
 import { validateSpecObject } from "../input/load";

@@ -1,6 +1,6 @@
 import type { Diagnostic } from "../diagnostics";
 import { parseHostProfileJson, type HostProfile } from "../host/profile";
-import { renderDomain, type FeatureReport } from "../pipeline";
+import { renderDomain, type FeatureReport } from "../render-spec";
 import type { Resolution } from "../analyze";
 import { DOMAIN_FIELD_NAMES, libvirtUri } from "../input/schema";
 import { validateSpecObject } from "../input/load";

@@ -3,7 +3,7 @@ import { QemuStartError, realizeVcpu } from "../../src/system/qemu";
 import { readVcpuProperties } from "../../src/system/qmp";
 import { defineXml, monitorExec, runVirsh, virsh } from "../../src/system/virsh";
 import type { HostProfile } from "../../src/host/profile";
-import { renderDomain } from "../../src/pipeline";
+import { renderDomain } from "../../src/render-spec";
 import type { Resolution } from "../../src/analyze";
 import { validateSpecObject } from "../../src/input/load";
 import type { OracleConfig } from "./oracle-configs";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { HostProfile } from "../../src/host/profile";
-import { renderSpec, type RenderedSpec } from "../../src/pipeline";
+import { renderSpec, type RenderedSpec } from "../../src/render-spec";
 import { parseSpecText } from "../../src/input/load";
 import debian12 from "../../examples/host-profiles/debian12-qemu7.2.json";
 

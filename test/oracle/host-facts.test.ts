@@ -12,7 +12,7 @@ import { VirshSession } from "../../src/system/virsh-session";
 import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { virshOn } from "../helpers/virsh";
- 
+
 import { SECOND_URI } from "../helpers/second-host";
 
 /**

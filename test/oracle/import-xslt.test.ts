@@ -5,7 +5,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { readVcpuProperties } from "../../src/system/qmp";
 import { monitorExec } from "../../src/system/virsh";
-import { renderDomain } from "../../src/pipeline";
+import { renderDomain } from "../../src/render-spec";
 import { validateSpecObject, mergeDefaults } from "../../src/input/load";
 import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";

@@ -7,7 +7,7 @@ import { XMLValidator } from "fast-xml-parser";
 import YAML from "yaml";
 import { FEATURES } from "../../src/catalog/features";
 import { parseHostProfileJson } from "../../src/host/profile";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { xmlInvalidChar } from "../../src/input/schema";
 import { DEBIAN12, ROOT } from "../helpers/specs";

@@ -5,7 +5,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { XMLParser } from "fast-xml-parser";
 import { SPEC_KEYS } from "../../src/catalog/features";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { parseSpecText, validateSpecObject } from "../../src/input/load";
 import { whyNot } from "../helpers/env";
 import { DEBIAN12 } from "../helpers/specs";

@@ -6,7 +6,7 @@ const registered = installMocks();
 import { ParavirtDomain, PARAVIRT_DOMAIN_TYPE } from "../../src/pulumi/paravirt-domain";
 import { DOMAIN_TYPE } from "../../src/pulumi/evaluate";
 import { diffDomain } from "../../src/pulumi/domain-provider";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { spawnSync } from "node:child_process";
 import path from "node:path";

@@ -4,7 +4,7 @@ import { installMocks, settle, valueOf } from "../helpers/pulumi-mocks";
 const registered = installMocks();
 
 import { componentProvider } from "../../src/pulumi/schema";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { ROOT } from "../helpers/specs";
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { main, type Io } from "../../src/cli/main";
 import { parseHostProfileJson } from "../../src/host/profile";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { parseSpecText } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { ROOT } from "../helpers/specs";

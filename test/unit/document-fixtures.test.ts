@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { mergeDefinition } from "../../src/live/merge";
-import { renderDomain } from "../../src/pipeline";
+import { renderDomain } from "../../src/render-spec";
 import { renderXslt } from "../../src/render/xslt";
 import { parseSpecText } from "../../src/input/load";
 import { describeWith } from "../helpers/env";

@@ -3,7 +3,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { XMLBuilder } from "fast-xml-parser";
 import { buildDocument, buildIndented, escapeXml, parseDocument, withoutIndentation } from "../../src/libvirt/document";
-import { renderDomain } from "../../src/pipeline";
+import { renderDomain } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { DEBIAN12, ROOT } from "../helpers/specs";
 

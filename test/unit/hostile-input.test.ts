@@ -3,7 +3,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { FEATURES } from "../../src/catalog/features";
 import { parseHostProfileJson } from "../../src/host/profile";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { formatPath, LIMITS, parseSpecText, validateSpecObject } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { DEBIAN12, ROOT } from "../helpers/specs";

@@ -1,7 +1,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { readDomainXml } from "../../src/live/read-domain";
 import { mergeDefinition } from "../../src/live/merge";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { virshQuote } from "../../src/system/virsh-session";
 import { DEBIAN12 } from "../helpers/specs";

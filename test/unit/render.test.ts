@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { qemuOptValue } from "../../src/render/qemu-args";
-import { renderSpec } from "../../src/pipeline";
+import { renderSpec } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { whyNot } from "../helpers/env";
 import { DEBIAN12, exampleSpecs, renderFile } from "../helpers/specs";

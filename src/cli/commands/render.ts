@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { renderSpec, specHasErrors, type RenderedSpec } from "../../pipeline";
+import { renderSpec, specHasErrors, type RenderedSpec } from "../../render-spec";
 import { parseSpecText } from "../../input/load";
 import { formatDiagnostics, formatDomain } from "../format";
 import { loadProfile, readText } from "../io";

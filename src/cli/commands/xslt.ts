@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { hasErrors } from "../../diagnostics";
-import { renderDomain } from "../../pipeline";
+import { renderDomain } from "../../render-spec";
 import { renderXslt } from "../../render/xslt";
 import { parseSpecText } from "../../input/load";
 import { formatDiagnostics } from "../format";
