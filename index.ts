@@ -1,6 +1,7 @@
 /**
- * The Pulumi package entry point: at run time it exports only the component (the
- * plugin host and its schema analyzer look here); the rest are types. The core
+ * The library entry (`exports["."]`): at run time it exports only the component and the
+ * Domain resource (Pulumi's schema analyzer reads this file); the rest are types. The
+ * provider plugin's entry is package.json `main` (src/pulumi/plugin.ts). The core
  * API (resolver, renderers, policies) is `kvm-paravirt/core`.
  */
 export { ParavirtDomain } from "./src/pulumi/paravirt-domain";
