@@ -106,6 +106,103 @@ export const guestSchema = z.strictObject({ kernel: kernelRelease.optional() });
 
 const machine = z.string().refine(isMachineSyntax, { message: `a machine type: ${MACHINE_PATTERN_HELP}` });
 
+// ---- devices: what a domain made by this tool needs to boot ----
+
+export const DISK_BUSES = ["virtio", "sata", "scsi", "ide"] as const;
+export const DISK_DEVICES = ["disk", "cdrom"] as const;
+export const DISK_FORMATS = ["qcow2", "raw"] as const;
+export const DISK_CACHES = ["default", "none", "writethrough", "writeback", "directsync", "unsafe"] as const;
+export const DISK_IOS = ["native", "threads", "io_uring"] as const;
+export const NIC_MODELS = ["virtio", "e1000e", "e1000", "rtl8139"] as const;
+export const GRAPHICS_TYPES = ["none", "vnc", "spice"] as const;
+export const RUN_STATES = ["defined", "running", "paused"] as const;
+
+/** An absolute host path: no quotes, no '<>&', no control characters, no '..' component (it reaches XML and libvirt). */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
+const PATH_FORBIDDEN = /["'<>&\\\x00-\x1f\x7f]/;
+export const hostPath = z.string().superRefine((s, ctx) => {
+  let problem: string | null = null;
+  if (!s.startsWith("/")) problem = "is not absolute (it must start with /)";
+  else if (Buffer.byteLength(s) > 4096) problem = "is longer than 4096 bytes";
+  else if (PATH_FORBIDDEN.test(s)) problem = `contains ${JSON.stringify(PATH_FORBIDDEN.exec(s)![0])}`;
+  else if (s.split("/").includes("..")) problem = "has a '..' component";
+  if (problem)
+    ctx.addIssue({
+      code: "custom",
+      message: `path ${problem}; allowed: an absolute path without quotes, < > & backslashes or control characters`,
+    });
+});
+const poolName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a storage pool name (letters, digits, . _ -)");
+const volumeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, "a volume name (letters, digits, . _ + -)");
+
+export const diskSchema = z
+  .strictObject({
+    /** the guest device: vda, vdb (virtio), sda (sata/scsi), hda (ide) */
+    target: z.string().regex(/^(vd|sd|hd)[a-z]{1,2}$/, "a target device such as vda, vdb, sda or hda"),
+    /** an image file on the host */
+    file: hostPath.optional(),
+    /** or a libvirt storage pool volume */
+    pool: poolName.optional(),
+    volume: volumeName.optional(),
+    device: z.enum(DISK_DEVICES).optional(),
+    /** default: from the target (vd: virtio, sd: sata, hd: ide) */
+    bus: z.enum(DISK_BUSES).optional(),
+    /** default: qcow2 for a disk, raw for a cdrom */
+    format: z.enum(DISK_FORMATS).optional(),
+    readonly: z.boolean().optional(),
+    /** boot order, 1 first */
+    boot: z.number().int().min(1).max(64).optional(),
+    cache: z.enum(DISK_CACHES).optional(),
+    io: z.enum(DISK_IOS).optional(),
+  })
+  .superRefine((d, ctx) => {
+    const sources = [d.file !== undefined, d.pool !== undefined || d.volume !== undefined].filter(Boolean).length;
+    if (sources > 1) ctx.addIssue({ code: "custom", message: "give either file or pool and volume, not both" });
+    if ((d.pool === undefined) !== (d.volume === undefined))
+      ctx.addIssue({ code: "custom", path: [d.pool === undefined ? "pool" : "volume"], message: "pool and volume go together" });
+    if (sources === 0 && (d.device ?? "disk") === "disk")
+      ctx.addIssue({ code: "custom", message: "a disk needs a source: file, or pool and volume (only a cdrom may be empty)" });
+  });
+
+/** A unicast MAC address (the low bit of the first octet clear), colon-separated hex. */
+const macAddress = z
+  .string()
+  .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, "a MAC address such as 52:54:00:12:34:56")
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "a unicast MAC address (the first octet even), such as 52:54:00:12:34:56")
+  .refine((m) => m !== "00:00:00:00:00:00", "a MAC address other than all zeros");
+
+export const nicSchema = z
+  .strictObject({
+    /** a libvirt network, e.g. default */
+    network: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a libvirt network name (letters, digits, . _ -)")
+      .optional(),
+    /** or a host bridge, e.g. br0 */
+    bridge: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,14}$/, "a bridge name of at most 15 characters (letters, digits, . _ : -)")
+      .optional(),
+    /** or user-mode networking (no host setup, outbound only) */
+    user: z.literal(true).optional(),
+    /** default virtio */
+    model: z.enum(NIC_MODELS).optional(),
+    /** default: the one libvirt generates at creation, kept across updates */
+    mac: macAddress.optional(),
+    boot: z.number().int().min(1).max(64).optional(),
+  })
+  .superRefine((n, ctx) => {
+    const kinds = [n.network, n.bridge, n.user].filter((x) => x !== undefined).length;
+    if (kinds !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of network, bridge or user: true" });
+  });
+
+const listenAddress = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]{2,39})$/, "an IP address such as 127.0.0.1, 0.0.0.0 or ::1");
+export const graphicsSchema = z.strictObject({
+  type: z.enum(GRAPHICS_TYPES),
+  /** default 127.0.0.1 (this host only) */
+  listen: listenAddress.optional(),
+});
+
 /** Fields shared by `defaults` and each domain. */
 const domainFields = {
   vcpus: z.number().int().min(1).max(4096).optional(),
@@ -125,6 +222,17 @@ const domainFields = {
   paravirt: paravirtSchema.optional(),
   host: hostSchema.optional(),
   guest: guestSchema.optional(),
+  /** disks and cdroms, each identified by its target */
+  disks: z.array(diskSchema).max(64).optional(),
+  /** network interfaces, each identified by its MAC (or, without one, by its source and order) */
+  nics: z.array(nicSchema).max(32).optional(),
+  /** a serial console (virsh console) */
+  serialConsole: z.boolean().optional(),
+  graphics: graphicsSchema.optional(),
+  /** after the define: leave it as it is (defined, the default), or make it run, or run paused */
+  runState: z.enum(RUN_STATES).optional(),
+  /** start with the host */
+  autostart: z.boolean().optional(),
 };
 /** The field names every domain (and `defaults`) may have, besides `name`: one list for messages and the Pulumi args. */
 export const DOMAIN_FIELD_NAMES: readonly string[] = Object.keys(domainFields);
@@ -185,6 +293,65 @@ export interface DomainSpec {
   paravirt: ParavirtSettings;
   host?: { qemu?: string; libvirt?: string; kernel?: string };
   guest?: { kernel?: string };
+  disks?: DiskSpec[];
+  nics?: NicSpec[];
+  serialConsole?: boolean;
+  graphics?: { type: (typeof GRAPHICS_TYPES)[number]; listen?: string };
+  runState?: (typeof RUN_STATES)[number];
+  autostart?: boolean;
+}
+
+/** A disk with its defaults filled in. */
+export interface DiskSpec {
+  target: string;
+  device: (typeof DISK_DEVICES)[number];
+  bus: (typeof DISK_BUSES)[number];
+  format: (typeof DISK_FORMATS)[number];
+  file?: string;
+  pool?: string;
+  volume?: string;
+  readonly: boolean;
+  boot?: number;
+  cache?: (typeof DISK_CACHES)[number];
+  io?: (typeof DISK_IOS)[number];
+}
+
+/** A network interface with its defaults filled in (the MAC lower-cased). */
+export interface NicSpec {
+  type: "network" | "bridge" | "user";
+  source?: string;
+  model: (typeof NIC_MODELS)[number];
+  mac?: string;
+  boot?: number;
+}
+
+const BUS_OF_TARGET: Record<string, DiskSpec["bus"]> = { vd: "virtio", sd: "sata", hd: "ide" };
+
+function normalizeDisk(d: z.infer<typeof diskSchema>): DiskSpec {
+  const device = d.device ?? "disk";
+  return {
+    target: d.target,
+    device,
+    bus: d.bus ?? BUS_OF_TARGET[d.target.slice(0, 2)],
+    format: d.format ?? (device === "cdrom" ? "raw" : "qcow2"),
+    ...(d.file !== undefined ? { file: d.file } : {}),
+    ...(d.pool !== undefined ? { pool: d.pool, volume: d.volume } : {}),
+    readonly: d.readonly ?? device === "cdrom",
+    ...(d.boot !== undefined ? { boot: d.boot } : {}),
+    ...(d.cache !== undefined ? { cache: d.cache } : {}),
+    ...(d.io !== undefined ? { io: d.io } : {}),
+  };
+}
+
+function normalizeNic(n: z.infer<typeof nicSchema>): NicSpec {
+  const type = n.network !== undefined ? "network" : n.bridge !== undefined ? "bridge" : "user";
+  return {
+    type,
+    ...(type !== "user" ? { source: n.network ?? n.bridge } : {}),
+    model: n.model ?? "virtio",
+    ...(n.mac !== undefined ? { mac: n.mac.toLowerCase() } : {}),
+    ...(n.boot !== undefined ? { boot: n.boot } : {}),
+  };
 }
 
 export const DEFAULT_MODEL = "qemu64";
@@ -209,5 +376,11 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
     paravirt: { ...(d.paravirt ?? {}) },
     ...(d.host ? { host: { ...d.host } } : {}),
     ...(d.guest ? { guest: { ...d.guest } } : {}),
+    ...(d.disks ? { disks: d.disks.map(normalizeDisk) } : {}),
+    ...(d.nics ? { nics: d.nics.map(normalizeNic) } : {}),
+    ...(d.serialConsole !== undefined ? { serialConsole: d.serialConsole } : {}),
+    ...(d.graphics ? { graphics: { ...d.graphics } } : {}),
+    ...(d.runState !== undefined ? { runState: d.runState } : {}),
+    ...(d.autostart !== undefined ? { autostart: d.autostart } : {}),
   };
 }

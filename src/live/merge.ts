@@ -1,5 +1,6 @@
 import { QEMU_NS } from "../render/domain-xml";
 import { at, buildDocument, child, domainElement, el, isElement, parseDocument, setAttr } from "../libvirt/document";
+import { carriedOver, deviceIds, recordedDevices } from "../libvirt/devices";
 import { OWNED_ATTRS, ownedArgIndexes, SIZING, SLOTS, topologyFits, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
@@ -59,6 +60,51 @@ function applyCommandline(live: XNode, want: XNode): void {
     );
 }
 
+/**
+ * The devices: each desired one replaces the live device with its identity (keeping libvirt's
+ * address, and the MAC of an interface the spec gives none), or joins at the end; a live
+ * device the spec owned before (recorded in our metadata) and no longer declares goes;
+ * every other device stays. `recorded` is read before the metadata is replaced. A spec
+ * that declares no devices leaves them alone.
+ */
+function applyDevices(live: XNode, want: XNode, recorded: readonly string[]): void {
+  const desired = kids(child(want, "devices")).filter(isElement);
+  // a spec that declares no devices does not manage them (its record is dropped with the metadata)
+  if (!desired.length) return;
+  let devices = child(live, "devices");
+  if (!devices) kids(live).push((devices = el("devices")));
+  const wantIds = deviceIds(desired);
+  const owned = new Set([...recorded, ...wantIds.flat()]);
+  const placed = new Set<number>();
+  const liveKids = kids(devices);
+  const liveIds = deviceIds(liveKids);
+  const out: XNode[] = [];
+  liveKids.forEach((c, i) => {
+    const ids = liveIds[i];
+    if (!ids.some((id) => owned.has(id))) return void out.push(c);
+    const j = desired.findIndex((_d, k) => !placed.has(k) && wantIds[k].some((id) => ids.includes(id)));
+    if (j < 0) return; // owned before, not declared now: it goes
+    placed.add(j);
+    const d = desired[j];
+    out.push({ ...d, [tagOf(d)]: [...carriedOver(c, d), ...kids(d)] });
+  });
+  const added = desired.filter((_d, k) => !placed.has(k));
+  // new devices go after the last element (before the closing indentation)
+  let end = out.length;
+  while (end > 0 && !isElement(out[end - 1])) end--;
+  out.splice(end, 0, ...added);
+  setKids(devices, out);
+  // libvirt refuses <os><boot dev> next to per-device boot orders
+  if (desired.some((d) => child(d, "boot"))) {
+    const os = child(live, "os");
+    if (os)
+      setKids(
+        os,
+        kids(os).filter((c) => tagOf(c) !== "boot"),
+      );
+  }
+}
+
 function applySizing(live: XNode, want: XNode): void {
   const list = kids(live);
   const memory = child(want, SIZING.memory);
@@ -94,7 +140,9 @@ export function mergeDefinition(liveXml: string | XNode[], desiredXml: string | 
     if (target && source) setAttr(target, attr, attrs(source)[`@_${attr}`]);
   }
   applySizing(live, want);
+  const recorded = recordedDevices(at(live, ["metadata", "kpv:paravirt"]));
   for (const slot of SLOTS) applySlot(live, want, slot);
+  applyDevices(live, want, recorded);
   applyCommandline(live, want);
   if (child(live, "qemu:commandline")) setAttr(live, "xmlns:qemu", QEMU_NS);
   return buildDocument(doc).trimStart();

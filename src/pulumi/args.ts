@@ -74,6 +74,88 @@ export const Irqchip = {
 export type Irqchip = (typeof Irqchip)[keyof typeof Irqchip];
 
 /** The vCPU model. */
+/** Bus of a disk. */
+export const DiskBus = { Virtio: "virtio", Sata: "sata", Scsi: "scsi", Ide: "ide" } as const;
+export type DiskBus = (typeof DiskBus)[keyof typeof DiskBus];
+/** What the guest sees: a disk or a cdrom drive. */
+export const DiskDevice = { Disk: "disk", Cdrom: "cdrom" } as const;
+export type DiskDevice = (typeof DiskDevice)[keyof typeof DiskDevice];
+/** Image format. */
+export const DiskFormat = { Qcow2: "qcow2", Raw: "raw" } as const;
+export type DiskFormat = (typeof DiskFormat)[keyof typeof DiskFormat];
+/** Host page cache mode. */
+export const DiskCache = {
+  Default: "default",
+  None: "none",
+  Writethrough: "writethrough",
+  Writeback: "writeback",
+  Directsync: "directsync",
+  Unsafe: "unsafe",
+} as const;
+export type DiskCache = (typeof DiskCache)[keyof typeof DiskCache];
+/** I/O mode. */
+export const DiskIo = { Native: "native", Threads: "threads", IoUring: "io_uring" } as const;
+export type DiskIo = (typeof DiskIo)[keyof typeof DiskIo];
+/** NIC model. */
+export const NicModel = { Virtio: "virtio", E1000e: "e1000e", E1000: "e1000", Rtl8139: "rtl8139" } as const;
+export type NicModel = (typeof NicModel)[keyof typeof NicModel];
+/** Graphics device. */
+export const GraphicsType = { None: "none", Vnc: "vnc", Spice: "spice" } as const;
+export type GraphicsType = (typeof GraphicsType)[keyof typeof GraphicsType];
+/** What the domain does after its definition is applied. */
+export const RunState = { Defined: "defined", Running: "running", Paused: "paused" } as const;
+export type RunState = (typeof RunState)[keyof typeof RunState];
+
+/** A disk or cdrom, identified by its target. */
+export interface DiskArgs {
+  /** The guest device: vda, vdb (virtio), sda (sata/scsi), hda (ide). */
+  target: string;
+  /** An absolute path of an image file on the host. */
+  file?: string;
+  /** A libvirt storage pool (with volume). */
+  pool?: string;
+  /** A volume of the pool. */
+  volume?: string;
+  /** disk (default) or cdrom. */
+  device?: DiskDevice;
+  /** Default: from the target (vd: virtio, sd: sata, hd: ide). */
+  bus?: DiskBus;
+  /** Default: qcow2 for a disk, raw for a cdrom. */
+  format?: DiskFormat;
+  /** Read-only (a cdrom always is). */
+  readonly?: boolean;
+  /** Boot order, 1 first. */
+  boot?: number;
+  /** Host page cache mode. */
+  cache?: DiskCache;
+  /** I/O mode. */
+  io?: DiskIo;
+}
+
+/** A network interface: exactly one of network, bridge or user. */
+export interface NicArgs {
+  /** A libvirt network, e.g. default. */
+  network?: string;
+  /** A host bridge, e.g. br0. */
+  bridge?: string;
+  /** User-mode networking (no host setup). */
+  user?: boolean;
+  /** Default virtio. */
+  model?: NicModel;
+  /** A unicast MAC; default: the one libvirt generates at creation, kept across updates. */
+  mac?: string;
+  /** Boot order, 1 first. */
+  boot?: number;
+}
+
+/** A graphics device. */
+export interface GraphicsArgs {
+  /** none, vnc or spice. */
+  type: GraphicsType;
+  /** Listen address, default 127.0.0.1. */
+  listen?: string;
+}
+
 /** When a changed definition of a running domain takes effect. */
 export const Restart = {
   /** never restart: the change waits for the next restart (restartRequired says so) */
@@ -176,6 +258,18 @@ export interface ParavirtDomainArgs {
   host?: pulumi.Input<HostVersionsArgs>;
   /** The guest, for warnings about features it cannot use. */
   guest?: pulumi.Input<GuestArgs>;
+  /** Disks and cdroms; each identified by its target (the spec owns those it declares, others stay). */
+  disks?: pulumi.Input<pulumi.Input<DiskArgs>[]>;
+  /** Network interfaces; each identified by its MAC, or by its source and order. */
+  nics?: pulumi.Input<pulumi.Input<NicArgs>[]>;
+  /** A serial console (virsh console). */
+  serialConsole?: pulumi.Input<boolean>;
+  /** A graphics device. */
+  graphics?: pulumi.Input<GraphicsArgs>;
+  /** After the define: defined (default, left as it is), running or paused. */
+  runState?: pulumi.Input<RunState>;
+  /** Start the domain with the host. */
+  autostart?: pulumi.Input<boolean>;
   /** The JSON written by `kvm-paravirt probe --json` on the target host: the preview then fails on a host that lacks a feature. */
   hostProfile?: pulumi.Input<string>;
   /** libvirt connection URI (default qemu:///system); kept secret when it carries a password. */

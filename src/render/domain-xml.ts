@@ -1,4 +1,5 @@
 import type { Resolution } from "../analyze";
+import { desiredDevices } from "../libvirt/devices";
 import { buildIndented, child, el, escapeXml, setAttr } from "../libvirt/document";
 import type { LibvirtPlan } from "../libvirt/plan";
 import { kids, type XNode } from "../util/ordered-xml";
@@ -78,7 +79,10 @@ export function domainNode(r: Resolution, opts: { uuid?: string } = {}): XNode {
     if (x.enabled) on = on ? `${on} ${name}` : name;
     else off = off ? `${off} ${name}` : name;
   }
-  add(E("metadata", {}, [E("kpv:paravirt", { "xmlns:kpv": KPV_NS }, [E("kpv:effective", { on, off })])]));
+  const devices = desiredDevices(d);
+  // the devices the spec owns are recorded, so that one it drops later is removed (and no other)
+  const owned = devices.length ? [E("kpv:devices", { owned: devices.map((x) => x.id).join(" ") })] : [];
+  add(E("metadata", {}, [E("kpv:paravirt", { "xmlns:kpv": KPV_NS }, [E("kpv:effective", { on, off }), ...owned])]));
   add(E("memory", { unit: "MiB" }, T(String(d.memoryMiB))));
   add(E("vcpu", { placement: "static" }, T(String(d.vcpus))));
   add(E("os", {}, [E("type", { arch: "x86_64", machine: r.machine.rendered }, T("hvm"))]));
@@ -90,7 +94,13 @@ export function domainNode(r: Resolution, opts: { uuid?: string } = {}): XNode {
   add(E("on_poweroff", {}, T("destroy")));
   add(E("on_reboot", {}, T("restart")));
   add(E("on_crash", {}, T("destroy")));
-  add(E("devices"));
+  add(
+    E(
+      "devices",
+      {},
+      devices.map((x) => x.node),
+    ),
+  );
   if (customArgs.length)
     add(
       E(

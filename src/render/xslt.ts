@@ -1,5 +1,6 @@
 import type { Resolution } from "../analyze";
 import { at, buildIndented, child, el, isElement } from "../libvirt/document";
+import { carriedOverXPath, desiredDevices, deviceTestXPath, RECORDED_XPATH } from "../libvirt/devices";
 import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 import { KPV_NS, QEMU_NS, domainNode } from "./domain-xml";
@@ -59,6 +60,7 @@ export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
         el("xsl:attribute", { name: "type" }, [{ "#text": attrs(want)["@_type"] }]),
         apply("node()"),
         ...topLevel.flatMap((s) => ifNot(s.parent[0], created(s))),
+        ...ifNot("devices", kids(child(want, "devices")).length ? [el("devices", {}, kids(child(want, "devices")))] : []),
         ...ifNot("qemu:commandline", wantArgs.length ? [el("qemu:commandline", {}, wantArgs)] : []),
       ]),
     ]),
@@ -99,6 +101,34 @@ export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
     );
     // a parent this slot empties goes (an empty <kvm/> is noise)
     if (!slot.createWhole && desired.length === 0) templates.push(template(`${base}[${owned} and not(*[not(${slot.xpath})])]`, [], 3));
+  }
+
+  // devices: each declared one replaces the live one with its identity (keeping libvirt's address
+  // and an interface's MAC) or joins at the end; one the record says we owned goes; others stay
+  const devices = desiredDevices(r.domain);
+  if (devices.length) {
+    const replace = devices.map((d) => {
+      const keep = carriedOverXPath(d.node);
+      const t = tagOf(d.node);
+      return el("xsl:when", { test: deviceTestXPath(d.id) }, [
+        { [t]: [...(keep ? [el("xsl:copy-of", { select: keep })] : []), ...kids(d.node)], ...(d.node[":@"] ? { ":@": d.node[":@"] } : {}) },
+      ]);
+    });
+    const add = devices.flatMap((d) => [el("xsl:if", { test: `not(*[${deviceTestXPath(d.id)}])` }, [d.node])]);
+    templates.push(
+      template("/domain/devices", [
+        copy([
+          apply("@*"),
+          el("xsl:variable", { name: "recorded", select: "concat(' ', /domain/metadata/kpv:paravirt/kpv:devices/@owned, ' ')" }),
+          el("xsl:for-each", { select: "node()" }, [
+            el("xsl:choose", {}, [...replace, el("xsl:when", { test: RECORDED_XPATH }), el("xsl:otherwise", {}, [apply(".")])]),
+          ]),
+          ...add,
+        ]),
+      ]),
+    );
+    // libvirt refuses <os><boot dev> next to per-device boot orders
+    if (devices.some((d) => child(d.node, "boot"))) templates.push(template("/domain/os/boot", [], 1));
   }
 
   // our QEMU-namespace arguments are replaced (appended); <qemu:env> and other arguments stay

@@ -1,0 +1,171 @@
+import type { DiskSpec, DomainSpec, NicSpec } from "../input/schema";
+import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
+import { attrOf, child, el, escapeXml, isElement } from "./document";
+
+/**
+ * The devices a spec declares, as libvirt <devices> children, and how a device is
+ * identified in a live document: a disk by its target, an interface by its MAC (or, when
+ * the spec gives none, by its source and its order among interfaces of that source), the
+ * serial console by its port, graphics by type. The spec owns exactly the devices it
+ * declares (recorded in our metadata, so that one it drops goes too); every other device
+ * of the live domain stays.
+ */
+
+/** Device kinds the spec can own. */
+export const DEVICE_TAGS = ["disk", "interface", "serial", "console", "graphics"] as const;
+
+export interface DesiredDevice {
+  /** e.g. disk:vda, interface:mac:52:54:00:00:00:01, interface:network:default#0, serial:0, console:0, graphics:vnc */
+  id: string;
+  node: XNode;
+  /** can libvirt attach/detach it to/from a running domain (virsh attach-device --live) */
+  hotplug: boolean;
+}
+
+function E(name: string, a: Record<string, string | undefined> = {}, children: XNode[] = []): XNode {
+  const escaped: Record<string, string> = {};
+  for (const k in a) if (a[k] !== undefined) escaped[k] = escapeXml(a[k]);
+  return el(name, escaped, children);
+}
+
+function diskNode(d: DiskSpec): XNode {
+  const source =
+    d.file !== undefined
+      ? E("source", { file: d.file })
+      : d.pool !== undefined
+        ? E("source", { pool: d.pool, volume: d.volume })
+        : undefined;
+  return E("disk", { type: d.file !== undefined ? "file" : d.pool !== undefined ? "volume" : "file", device: d.device }, [
+    E("driver", { name: "qemu", type: d.format, cache: d.cache, io: d.io }),
+    ...(source ? [source] : []),
+    E("target", { dev: d.target, bus: d.bus }),
+    ...(d.readonly ? [E("readonly")] : []),
+    ...(d.boot !== undefined ? [E("boot", { order: String(d.boot) })] : []),
+  ]);
+}
+
+function nicNode(n: NicSpec): XNode {
+  const source =
+    n.type === "network" ? E("source", { network: n.source }) : n.type === "bridge" ? E("source", { bridge: n.source }) : undefined;
+  return E("interface", { type: n.type }, [
+    ...(n.mac ? [E("mac", { address: n.mac })] : []),
+    ...(source ? [source] : []),
+    E("model", { type: n.model }),
+    ...(n.boot !== undefined ? [E("boot", { order: String(n.boot) })] : []),
+  ]);
+}
+
+/** The identity of an interface: its MAC when the spec gives one, else its source and order. */
+const nicKey = (type: string, source: string | undefined) => `interface:${type}:${source ?? ""}`;
+
+export function desiredDevices(d: DomainSpec): DesiredDevice[] {
+  const out: DesiredDevice[] = [];
+  for (const disk of d.disks ?? [])
+    out.push({ id: `disk:${disk.target}`, node: diskNode(disk), hotplug: disk.bus !== "ide" && disk.bus !== "sata" });
+  const seen = new Map<string, number>();
+  for (const nic of d.nics ?? []) {
+    const key = nicKey(nic.type, nic.source);
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    out.push({ id: nic.mac ? `interface:mac:${nic.mac}` : `${key}#${n}`, node: nicNode(nic), hotplug: true });
+  }
+  if (d.serialConsole) {
+    out.push({ id: "serial:0", node: E("serial", { type: "pty" }, [E("target", { port: "0" })]), hotplug: false });
+    out.push({ id: "console:0", node: E("console", { type: "pty" }, [E("target", { type: "serial", port: "0" })]), hotplug: false });
+  }
+  if (d.graphics && d.graphics.type !== "none")
+    out.push({
+      id: `graphics:${d.graphics.type}`,
+      node: E("graphics", { type: d.graphics.type, autoport: "yes", listen: d.graphics.listen ?? "127.0.0.1" }),
+      hotplug: false,
+    });
+  return out;
+}
+
+/**
+ * The identities each of `children` (a live or desired <devices>) answers to, by index:
+ * none for what the spec cannot own; an interface answers to its MAC and to its source
+ * and order alike.
+ */
+export function deviceIds(children: readonly XNode[]): string[][] {
+  const seen = new Map<string, number>();
+  return children.map((c) => {
+    if (!isElement(c)) return [];
+    const tag = tagOf(c);
+    if (tag === "disk") {
+      const dev = attrOf(child(c, "target"), "dev");
+      return dev ? [`disk:${dev}`] : [];
+    }
+    if (tag === "interface") {
+      const type = attrOf(c, "type") ?? "";
+      const src = child(c, "source");
+      const key = nicKey(type, type === "network" ? attrOf(src, "network") : type === "bridge" ? attrOf(src, "bridge") : undefined);
+      const n = seen.get(key) ?? 0;
+      seen.set(key, n + 1);
+      const mac = attrOf(child(c, "mac"), "address");
+      return [`${key}#${n}`, ...(mac ? [`interface:mac:${mac.toLowerCase()}`] : [])];
+    }
+    if (tag === "serial" || tag === "console") return [`${tag}:${attrOf(child(c, "target"), "port") ?? "0"}`];
+    if (tag === "graphics") return [`graphics:${attrOf(c, "type") ?? ""}`];
+    return [];
+  });
+}
+
+/** Children of a replaced live device that the desired one keeps: libvirt's address (and, for an interface without a MAC, its MAC). */
+export function carriedOver(live: XNode, desired: XNode): XNode[] {
+  const keep: XNode[] = [];
+  const has = (tag: string) => kids(desired).some((c) => tagOf(c) === tag);
+  // a disk moved to another bus cannot keep its address (a PCI slot is no SATA drive)
+  const sameBus = tagOf(live) !== "disk" || attrOf(child(live, "target"), "bus") === attrOf(child(desired, "target"), "bus");
+  for (const c of kids(live)) {
+    const t = tagOf(c);
+    if (((t === "address" && sameBus) || (t === "mac" && tagOf(live) === "interface")) && !has(t)) keep.push(c);
+  }
+  return keep;
+}
+
+/** The owned-device record in our metadata: <kpv:devices owned="disk:vda serial:0 ..."/>. */
+export const recordedDevices = (metadataParavirt: XNode | undefined): string[] =>
+  (attrs(child(metadataParavirt, "kpv:devices") ?? {})["@_owned"] ?? "").split(/\s+/).filter(Boolean);
+
+// ---- the same identities in XPath 1.0, for the exported XSLT ----
+
+const LOWER = "translate(mac/@address, 'ABCDEF', 'abcdef')";
+/** The source part of an interface's identity (network or bridge name; empty for user). */
+const NIC_SOURCE = "concat(@type, ':', source/@network, source/@bridge)";
+/** A port that defaults to 0 when absent. */
+const PORT = "concat(substring('0', 1, 1 - count(target/@port)), target/@port)";
+
+/** A test that the context node (a child of <devices>) has this identity. */
+export function deviceTestXPath(id: string): string {
+  const [kind, ...rest] = id.split(":");
+  const value = rest.join(":");
+  if (kind === "disk") return `self::disk[target/@dev='${value}']`;
+  if (kind === "serial" || kind === "console") return `self::${kind}[${PORT}='${value}']`;
+  if (kind === "graphics") return `self::graphics[@type='${value}']`;
+  if (value.startsWith("mac:")) return `self::interface[${LOWER}='${value.slice(4)}']`;
+  const [source, n] = value.split("#");
+  return `self::interface[${NIC_SOURCE}='${source}' and count(preceding-sibling::interface[${NIC_SOURCE}='${source}'])=${n}]`;
+}
+
+/**
+ * A test that the context node (a child of <devices>, inside xsl:for-each) is a device the
+ * live document's record says the spec owned: `$recorded` is " id id ... ".
+ */
+export const RECORDED_XPATH = [
+  "(self::disk and contains($recorded, concat(' disk:', target/@dev, ' ')))",
+  `(self::interface and (contains($recorded, concat(' interface:mac:', ${LOWER}, ' ')) or contains($recorded, concat(' interface:', ${NIC_SOURCE}, '#', count(preceding-sibling::interface[${NIC_SOURCE}=concat(current()/@type, ':', current()/source/@network, current()/source/@bridge)]), ' '))))`,
+  `((self::serial or self::console) and contains($recorded, concat(' ', local-name(), ':', ${PORT}, ' ')))`,
+  "(self::graphics and contains($recorded, concat(' graphics:', @type, ' ')))",
+].join(" or ");
+
+/** What a replaced live device keeps, as an xsl:copy-of select (the same as carriedOver). */
+export function carriedOverXPath(desired: XNode): string | null {
+  const tag = tagOf(desired);
+  const has = (t: string) => kids(desired).some((c) => tagOf(c) === t);
+  const parts: string[] = [];
+  if (!has("address"))
+    parts.push(tag === "disk" ? `address[../target/@bus='${attrOf(child(desired, "target"), "bus") ?? ""}']` : "address");
+  if (tag === "interface" && !has("mac")) parts.push("mac");
+  return parts.length ? parts.join(" | ") : null;
+}
