@@ -1,6 +1,6 @@
 import type { Diagnostic } from "./diagnostics";
 import type { HostProfile } from "./host/profile";
-import { runRules } from "./checks/rules";
+import { runRules, type RuleEnv } from "./checks/rules";
 import { planLibvirt, type Planned } from "./libvirt/plan";
 import { resolveFeatures } from "./resolve/resolve";
 import type { DomainSpec } from "./input/schema";
@@ -14,12 +14,16 @@ export interface Resolution extends Planned {
   diagnostics: Diagnostic[];
 }
 
-export function resolveDomain(domain: DomainSpec, profile?: HostProfile): Resolution {
+/** What an edge that can see the host adds for the checks (a local host's file system). */
+export type HostAccess = Pick<RuleEnv, "pathExists">;
+
+export function resolveDomain(domain: DomainSpec, profile?: HostProfile, access: HostAccess = {}): Resolution {
   const resolved = resolveFeatures(domain, profile);
   const planned: Planned = { ...resolved, libvirt: planLibvirt(resolved) };
   const diagnostics = runRules(planned, {
     enforceCpuid: resolved.enforceCpuid,
     hadProfile: profile !== undefined,
+    ...access,
   });
   return { ...planned, diagnostics };
 }

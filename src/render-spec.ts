@@ -3,7 +3,7 @@ import type { HostProfile } from "./host/profile";
 import { renderDomainXml } from "./render/domain-xml";
 import { renderQemuArgs } from "./render/qemu-args";
 import { type FeatureSource } from "./resolve/resolve";
-import { resolveDomain, type Resolution } from "./analyze";
+import { resolveDomain, type HostAccess, type Resolution } from "./analyze";
 import type { LoadedSpec } from "./input/load";
 import type { DomainSpec } from "./input/schema";
 
@@ -40,8 +40,13 @@ const prefixed = (ds: readonly Diagnostic[], prefix: string): Diagnostic[] =>
   ds.map((d) => ({ ...d, path: d.path ? `${prefix}.${d.path}` : prefix }));
 
 /** Resolves and renders one valid domain. */
-export function renderDomain(spec: DomainSpec, host?: HostProfile, pathPrefix = ""): { resolution: Resolution; rendered: RenderedDomain } {
-  const resolution = resolveDomain(spec, host);
+export function renderDomain(
+  spec: DomainSpec,
+  host?: HostProfile,
+  pathPrefix = "",
+  access: HostAccess = {},
+): { resolution: Resolution; rendered: RenderedDomain } {
+  const resolution = resolveDomain(spec, host, access);
   const rendered: RenderedDomain = {
     name: spec.name,
     domainXml: renderDomainXml(resolution),

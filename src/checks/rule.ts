@@ -17,6 +17,8 @@ export interface Finding {
 export interface RuleEnv {
   enforceCpuid: boolean;
   hadProfile: boolean;
+  /** whether a host path exists, when the domain goes to this machine (a local connection); unknown otherwise */
+  pathExists?: (path: string) => boolean;
 }
 
 export interface Rule {

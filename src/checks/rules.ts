@@ -1,6 +1,7 @@
 import type { Diagnostic } from "../diagnostics";
 import type { Planned } from "../libvirt/plan";
 import { DEPENDENCY_RULES } from "./dependencies";
+import { DEVICE_RULES } from "./devices";
 import { GUEST_RULES } from "./guest";
 import { HOST_RULES } from "./host";
 import { LIBVIRT_RULES } from "./libvirt";
@@ -9,7 +10,7 @@ import type { Rule, RuleEnv } from "./rule";
 export type { Finding, Rule, RuleEnv } from "./rule";
 
 /** Every rule, by topic. */
-export const RULES: readonly Rule[] = [...HOST_RULES, ...DEPENDENCY_RULES, ...GUEST_RULES, ...LIBVIRT_RULES];
+export const RULES: readonly Rule[] = [...HOST_RULES, ...DEPENDENCY_RULES, ...GUEST_RULES, ...LIBVIRT_RULES, ...DEVICE_RULES];
 
 export const RULE_BY_CODE: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.code, r]));
 

@@ -39,6 +39,11 @@ export const HostProfileSchema = z.strictObject({
     .array(z.strictObject({ name: ident("a machine type such as pc-q35-7.2"), alias: ident("a machine alias such as q35").optional() }))
     .max(4096)
     .optional(),
+  /** the libvirt networks the host defines (virsh net-list --all), read over a connection */
+  networks: z
+    .array(z.strictObject({ name: ident("a libvirt network name such as default"), active: z.boolean() }))
+    .max(4096)
+    .optional(),
   /** the CPU model libvirt uses for host-model (virsh domcapabilities) */
   hostModel: ident("a CPU model name such as Skylake-Server-IBRS").optional(),
   /**

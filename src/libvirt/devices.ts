@@ -1,6 +1,6 @@
 import type { DiskSpec, DomainSpec, NicSpec } from "../input/schema";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
-import { attrOf, child, el, escapeXml, isElement } from "./document";
+import { attrOf, child, decodeXml, el, escapeXml, isElement } from "./document";
 
 /**
  * The devices a spec declares, as libvirt <devices> children, and how a device is
@@ -168,4 +168,52 @@ export function carriedOverXPath(desired: XNode): string | null {
     parts.push(tag === "disk" ? `address[../target/@bus='${attrOf(child(desired, "target"), "bus") ?? ""}']` : "address");
   if (tag === "interface" && !has("mac")) parts.push("mac");
   return parts.length ? parts.join(" | ") : null;
+}
+
+export interface DeviceChange {
+  /** the device's identity, e.g. disk:vda */
+  device: string;
+  change: "add" | "remove" | "change";
+  /** libvirt can attach/detach/update it on a running domain; otherwise it takes effect at the next start */
+  hotplug: boolean;
+}
+
+/** The live element says at least what the desired one says (attributes, child elements, text; libvirt adds defaults). */
+function covers(live: XNode, want: XNode): boolean {
+  for (const [k, v] of Object.entries(attrs(want))) if (attrOf(live, k.slice(2)) !== decodeXml(v)) return false;
+  const liveKids = kids(live).filter(isElement);
+  for (const w of kids(want)) {
+    if (!isElement(w)) continue;
+    if (!liveKids.some((l) => tagOf(l) === tagOf(w) && covers(l, w))) return false;
+  }
+  return true;
+}
+
+const HOTPLUG_TAGS = new Set(["disk", "interface"]);
+
+/** What applying the desired devices does to the live ones (by identity): added, removed (owned before), changed. */
+export function deviceChanges(
+  liveDevices: readonly XNode[],
+  desired: readonly DesiredDevice[],
+  recorded: readonly string[],
+): DeviceChange[] {
+  if (!desired.length) return [];
+  const liveIds = deviceIds(liveDevices);
+  const byId = (id: string) => liveDevices.find((_c, i) => liveIds[i].includes(id));
+  const out: DeviceChange[] = [];
+  const matched = new Set<XNode>();
+  for (const d of desired) {
+    const live = byId(d.id);
+    if (live) matched.add(live);
+    if (!live) out.push({ device: d.id, change: "add", hotplug: d.hotplug });
+    else if (!covers(live, d.node)) out.push({ device: d.id, change: "change", hotplug: d.hotplug });
+  }
+  for (const id of recorded) {
+    const live = byId(id);
+    if (live && !matched.has(live)) {
+      matched.add(live);
+      out.push({ device: id, change: "remove", hotplug: HOTPLUG_TAGS.has(tagOf(live)) });
+    }
+  }
+  return out;
 }

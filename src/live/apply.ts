@@ -47,8 +47,40 @@ const result = (
   ...more,
 });
 
+/** The run state and autostart the plan asks for, after the define: by UUID. */
+async function reconcileRun(session: VirshSession, d: DomainPlan): Promise<{ ok: true } | { ok: false; error: string }> {
+  if (!d.runChange && d.autostart === undefined) return { ok: true };
+  const uuid = d.uuid ?? (await session.domains().then((l) => ("byName" in l ? l.byName.get(d.domain) : undefined)));
+  if (!uuid) return { ok: false, error: `${d.domain} is not listed after its define` };
+  const steps: string[][] = [];
+  if (d.runChange === "start") steps.push(["start", "--domain", uuid]);
+  if (d.runChange === "start-paused") steps.push(["start", "--paused", "--domain", uuid]);
+  if (d.runChange === "resume") steps.push(["resume", "--domain", uuid]);
+  if (d.runChange === "pause") steps.push(["suspend", "--domain", uuid]);
+  if (d.autostart !== undefined) steps.push(["autostart", ...(d.autostart ? [] : ["--disable"]), "--domain", uuid]);
+  for (const step of steps) {
+    const r = await session.run(step);
+    if (r.code !== 0) return { ok: false, error: `${step[0]} failed: ${virshError(r.stderr)}` };
+  }
+  return { ok: true };
+}
+
 /** Applies one planned domain on its host's session (the CLI's apply and the Pulumi Domain resource alike). */
 export async function applyDomain(
+  session: VirshSession,
+  d: DomainPlan,
+  spec: DomainSpec,
+  restart: RestartPolicy,
+  host?: HostProfile,
+): Promise<ApplyResult> {
+  const defined = await defineDomain(session, d, spec, restart, host);
+  if (defined.outcome === "failed") return defined;
+  const run = await reconcileRun(session, d);
+  return run.ok ? defined : { ...defined, outcome: "failed", error: `${defined.outcome === "defined" ? "defined, but " : ""}${run.error}` };
+}
+
+/** The definition part of applyDomain: define (or not), restart on request. */
+async function defineDomain(
   session: VirshSession,
   d: DomainPlan,
   spec: DomainSpec,

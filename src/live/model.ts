@@ -1,3 +1,4 @@
+import type { DeviceChange } from "../libvirt/devices";
 import type { FeatureSource } from "../resolve/resolve";
 import type { HostProfile } from "../host/profile";
 import type { DomainSpec } from "../input/schema";
@@ -28,6 +29,12 @@ export interface DomainPlan {
   pendingRestart: { feature: string; running: boolean; defined: boolean }[];
   /** the domain runs (or is paused) and the change takes effect only after a restart */
   restartNeeded: boolean;
+  /** devices the spec declares that are added, removed (owned before) or changed, by identity */
+  deviceChanges: DeviceChange[];
+  /** what apply does to the run state (runState) afterwards: start, start paused, resume or pause */
+  runChange?: "start" | "start-paused" | "resume" | "pause";
+  /** autostart to set (when it differs) */
+  autostart?: boolean;
   /** the existing domain's UUID: every libvirt call addresses it by this, never by name */
   uuid?: string;
   /** why this domain could not be planned */

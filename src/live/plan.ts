@@ -13,8 +13,11 @@ import { VirshSession } from "../system/virsh-session";
 import { mergeDefinition } from "./merge";
 import type { DomainPlan, FeatureChange, FleetOptions, HostPlan, Target } from "./model";
 import { readDomainXml } from "./read-domain";
-import { domainElement, parseDocument } from "../libvirt/document";
-import type { XNode } from "../util/ordered-xml";
+import { at, child, domainElement, parseDocument } from "../libvirt/document";
+import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
+import type { HostAccess } from "../analyze";
+import fs from "node:fs";
+import { kids, type XNode } from "../util/ordered-xml";
 
 /**
  * plan against live libvirt hosts. Each host gets one
@@ -79,7 +82,7 @@ export async function planDomain(
   uuid: string | undefined,
   host?: HostProfile,
 ): Promise<DomainPlan> {
-  const { resolution: want, rendered } = renderDomain(spec, host);
+  const { resolution: want, rendered } = renderDomain(spec, host, "", accessFor(uri));
   const base: DomainPlan = {
     uri,
     domain: spec.name,
@@ -90,9 +93,16 @@ export async function planDomain(
     drift: [],
     pendingRestart: [],
     restartNeeded: false,
+    deviceChanges: [],
     desiredXml: rendered.domainXml,
   };
+  // what the host's facts (or a local file system) say cannot work stops this domain here, before any define
+  const errors = want.diagnostics.filter((x) => x.severity === "error");
+  if (errors.length) base.error = errors.map((x) => `${x.path ? `${x.path}: ` : ""}[${x.code}] ${x.message}`).join("; ");
+  const devices = desiredDevices(want.domain);
   if (!uuid) {
+    base.deviceChanges = devices.map((d) => ({ device: d.id, change: "add", hotplug: d.hotplug }));
+    Object.assign(base, runStateChange(spec, "absent", false));
     // a UUID of our own: a define that races another one for the name fails instead of replacing it
     base.desiredXml = renderDomainXml(want, { uuid: randomUUID() });
     base.featureChanges = [...want.features.values()].map((x) => ({
@@ -106,6 +116,7 @@ export async function planDomain(
   const dump = await session.run(["dumpxml", "--inactive", "--security-info", "--domain", uuid]);
   if (dump.code !== 0) return { ...base, action: "unchanged", error: dump.stderr.trim() };
   const state = (await session.run(["domstate", "--domain", uuid])).stdout.trim() || "unknown";
+  const autostart = /^Autostart:\s+enable/m.test((await session.run(["dominfo", "--domain", uuid])).stdout);
   // each definition is parsed once: read as written, read as QEMU sees it, then merged into (last: it edits the tree)
   const liveDoc = parseDocument(dump.stdout);
   const liveXml = domainElement(liveDoc);
@@ -148,9 +159,13 @@ export async function planDomain(
         if (realized[p] !== live.resolution.features.get(p)!.enabled)
           pendingRestart.push({ feature: p, running: realized[p], defined: live.resolution.features.get(p)!.enabled });
   }
-  const changed = fieldChanges.length > 0 || drift.length > 0 || recorded === null;
+  const recordedIds = recordedDevices(at(liveXml, ["metadata", "kpv:paravirt"]));
+  const deviceChangeList = deviceChanges(kids(child(liveXml, "devices")), devices, recordedIds);
+  const changed = fieldChanges.length > 0 || drift.length > 0 || recorded === null || deviceChangeList.length > 0;
   return {
     ...base,
+    deviceChanges: deviceChangeList,
+    ...runStateChange(spec, state, autostart),
     action: changed ? "update" : "unchanged",
     state,
     fieldChanges,
@@ -161,6 +176,25 @@ export async function planDomain(
     ...(live.reason ? { error: `the live definition does not read as a spec: ${live.reason}` } : {}),
     desiredXml: changed ? mergeDefinition(liveDoc, desiredXml) : rendered.domainXml,
   };
+}
+
+/** A connection to this machine's libvirtd: a disk path can be checked here before the define. */
+export const isLocalUri = (uri: string): boolean => /^qemu(\+unix)?:\/\/\/(system|session)\b/.test(uri);
+const accessFor = (uri: string): HostAccess => (isLocalUri(uri) ? { pathExists: (p) => fs.existsSync(p) } : {});
+
+/** What apply does after the define to reach the spec's runState and autostart, from libvirt's state now. */
+function runStateChange(spec: DomainSpec, state: string, autostart: boolean): Pick<DomainPlan, "runChange" | "autostart"> {
+  const out: Pick<DomainPlan, "runChange" | "autostart"> = {};
+  const off = state === "absent" || state === "shut off" || state === "crashed";
+  if (spec.runState === "running") {
+    if (off) out.runChange = "start";
+    else if (state === "paused") out.runChange = "resume";
+  } else if (spec.runState === "paused") {
+    if (off) out.runChange = "start-paused";
+    else if (state === "running") out.runChange = "pause";
+  }
+  if (spec.autostart !== undefined && spec.autostart !== autostart) out.autostart = spec.autostart;
+  return out;
 }
 
 /** Runs `fn` for every host with at most `limit` hosts at a time. */
@@ -205,6 +239,7 @@ const deleteCandidate = (uri: string, domain: string, uuid: string): DomainPlan 
   drift: [],
   pendingRestart: [],
   restartNeeded: false,
+  deviceChanges: [],
 });
 
 export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}): Promise<HostPlan[]> {

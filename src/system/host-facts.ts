@@ -225,6 +225,24 @@ export async function measurePvFeatures(
   }
 }
 
+/** `virsh net-list --name` output: one network name per line. */
+export const parseNetworkNames = (stdout: string): string[] =>
+  stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => IDENT.test(l));
+
+/** The networks the host defines and whether each is active; undefined when the driver has none to list. */
+async function readNetworks(session: VirshSession): Promise<NonNullable<HostProfile["networks"]> | undefined> {
+  const all = await session.run(["net-list", "--all", "--name"]);
+  if (all.code !== 0) return undefined;
+  const active = await session.run(["net-list", "--name"]);
+  const on = new Set(active.code === 0 ? parseNetworkNames(active.stdout) : []);
+  return parseNetworkNames(all.stdout)
+    .slice(0, 4096)
+    .map((name) => ({ name, active: on.has(name) }));
+}
+
 /** A HostProfile read through the libvirt connection alone. Throws HostFactsError (message names the URI and what failed) when the host cannot be asked. */
 export async function probeConnection(uri: string, opts: HostFactsOptions = {}): Promise<HostProfile> {
   const progress = opts.progress ?? (() => undefined);
@@ -263,6 +281,9 @@ export async function probeConnection(uri: string, opts: HostFactsOptions = {}):
       kvm = { available: false };
     }
 
+    progress(`${where}: libvirt networks (virsh net-list)`);
+    const networks = await readNetworks(session);
+
     const profile: HostProfile = {
       qemu: versions.qemu,
       ...(versions.libvirt ? { libvirt: versions.libvirt } : {}),
@@ -270,6 +291,7 @@ export async function probeConnection(uri: string, opts: HostFactsOptions = {}):
       machines: caps.machines,
       ...(dom.hostModel ? { hostModel: dom.hostModel } : {}),
       ...(dom.cpuModels ? { cpuModels: dom.cpuModels } : {}),
+      ...(networks ? { networks } : {}),
       source: "probe",
       description: `probed over ${where} at ${new Date().toISOString()}`,
     };

@@ -37,6 +37,22 @@ function formatPlan(hosts: HostPlan[]): string {
         );
       for (const x of d.pendingRestart)
         out.push(`      restart pending: ${x.feature} runs ${x.running ? "on" : "off"}, defined ${x.defined ? "on" : "off"}`);
+      if (d.deviceChanges.length)
+        out.push(
+          table(
+            [
+              ["DEVICE", "CHANGE", "ON A RUNNING DOMAIN"],
+              ...d.deviceChanges.map((c) => [
+                c.device,
+                c.change,
+                c.hotplug ? "hot-pluggable (applied at the next start)" : "needs a restart",
+              ]),
+            ],
+            "      ",
+          ),
+        );
+      if (d.runChange) out.push(`      then: ${d.runChange.replace("-", " ")}`);
+      if (d.autostart !== undefined) out.push(`      autostart: ${d.autostart ? "on" : "off"}`);
     }
   }
   const all = hosts.flatMap((h) => h.domains);
@@ -56,7 +72,11 @@ const view: View<HostPlan[]> = {
 export const hasFailures = (hosts: HostPlan[]) => hosts.some((h) => h.error || h.domains.some((d) => d.error));
 // delete candidates are reported, not counted: apply never deletes
 const hasChanges = (hosts: HostPlan[]) =>
-  hosts.some((h) => h.domains.some((d) => d.action === "create" || d.action === "update" || d.pendingRestart.length > 0));
+  hosts.some((h) =>
+    h.domains.some(
+      (d) => d.action === "create" || d.action === "update" || d.pendingRestart.length > 0 || d.runChange || d.autostart !== undefined,
+    ),
+  );
 
 /** The spec's domains with their hosts, or null after printing why not (an error for plan and apply). */
 export function loadTargets(io: Io, file: string, connect: readonly string[]): Target[] | null {
