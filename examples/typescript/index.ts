@@ -40,3 +40,24 @@ const db = new Domain("db-ts", {
   connection,
 });
 export const dbFeatures = db.effectiveFeatures;
+
+// A complete VM (the same as examples/vm/vm.yaml): root disk from an image, seed cdrom, NIC,
+// serial console, VNC on localhost; started after the define. Create the images first (see vm.yaml).
+const vm = new ParavirtDomain("web-vm", {
+  vcpus: 2,
+  memoryMiB: 2048,
+  cpu: { mode: "host-passthrough" },
+  paravirt: { pvUnhalt: true, pvIpi: true },
+  disks: [
+    { target: "vda", file: "/var/lib/libvirt/images/web-1.qcow2", boot: 1, cache: "none", io: "native" },
+    { target: "sda", device: "cdrom", file: "/var/lib/libvirt/images/web-1-seed.iso" },
+  ],
+  nics: [{ network: "default" }],
+  serialConsole: true,
+  graphics: { type: "vnc", listen: "127.0.0.1" },
+  runState: "running",
+  autostart: true,
+  hostProfile,
+  connection,
+});
+export const vmXml = vm.domainXml;

@@ -12,8 +12,8 @@ export const DEBIAN12 = debian12 as HostProfile;
 export function exampleSpecs(): string[] {
   const dir = path.join(ROOT, "examples");
   return fs
-    .readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
+    .readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => /\.ya?ml$/.test(f) && !f.includes("node_modules"))
     .map((f) => path.join(dir, f))
     .filter((f) => /^domains:/m.test(fs.readFileSync(f, "utf8")));
 }
