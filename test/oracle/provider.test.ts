@@ -38,18 +38,22 @@ function handEdit(uuid: string, fn: (xml: string) => string): void {
   fs.rmSync(file);
   if (r.status !== 0) throw new Error(`virsh define: ${r.stderr}`);
 }
-const DEVICES = `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/kpv-prov.img'/><target dev='vda' bus='virtio'/></disk><interface type='user'><mac address='52:54:00:6b:70:76'/><model type='virtio'/></interface>`;
+const IMG = "/var/lib/libvirt/images/kpv-prov.img";
+const DEVICES = `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${IMG}'/><target dev='vda' bus='virtio'/></disk><interface type='user'><mac address='52:54:00:6b:70:76'/><model type='virtio'/></interface>`;
 const FOREIGN_META = `<metadata><app:owner xmlns:app="https://example.org/app">Jos&#xE9;</app:owner>`;
 
 describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engine) against the real libvirtd", () => {
   const engine = new PluginEngine();
   beforeAll(async () => {
     removeDomains(URI, ...NAMES);
+    fs.mkdirSync(path.dirname(IMG), { recursive: true });
+    fs.writeFileSync(IMG, Buffer.alloc(1 << 20));
     await engine.start(ROOT);
   }, SLOW);
   afterAll(() => {
     engine.stop();
     removeDomains(URI, ...NAMES);
+    fs.rmSync(IMG, { force: true });
   });
 
   test("GetSchema: the component and the Domain resource, whose inputs are the component's without deploy, plus restart", async () => {
@@ -245,7 +249,19 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     "the CLI's apply and the provider's Update turn the same live domain into byte-identical definitions",
     async () => {
       const urn = urnOf(DOMAIN, "parity");
-      const spec = { name: "kpv-prov-parity", accel: "tcg", vcpus: 3, memoryMiB: 256, irqchip: "split", connection: URI };
+      const spec = {
+        name: "kpv-prov-parity",
+        accel: "tcg",
+        vcpus: 3,
+        memoryMiB: 256,
+        irqchip: "split",
+        connection: URI,
+        // devices too: vda replaced in place, the user NIC keeps its MAC, a serial console and VNC join
+        disks: [{ target: "vda", file: IMG, format: "raw", cache: "none" }],
+        nics: [{ user: true }],
+        serialConsole: true,
+        graphics: { type: "vnc" },
+      };
       const live = `<domain type='qemu'><name>kpv-prov-parity</name><uuid>6b707600-0000-4000-8000-000000000001</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os>${FOREIGN_META}</metadata><features><apic eoi='off'/></features><devices>${DEVICES}</devices></domain>`;
       const file = path.join(os.tmpdir(), `kpv-parity-${process.pid}.xml`);
       const define = () => {
@@ -270,6 +286,9 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       expect(dumpxml(uuid)).toBe(byProvider);
       expect(byProvider).toContain("<vcpu placement='static'>3</vcpu>");
       expect(byProvider).toContain("<mac address='52:54:00:6b:70:76'/>");
+      expect(byProvider).toMatch(/<driver name='qemu' type='raw' cache='none'\/>/);
+      expect(byProvider).toMatch(/<graphics type='vnc'/);
+      expect(byProvider).toMatch(/<serial type='pty'>/);
     },
     SLOW,
   );
