@@ -1,3 +1,4 @@
+import { EXTRA_DEVICE_TAGS, parseExtraDevice } from "../libvirt/devices";
 import { atLeast } from "../util/version";
 import type { Rule } from "./rule";
 
@@ -114,6 +115,35 @@ export const DEVICE_RULES: readonly Rule[] = [
               : [],
           )
         : [],
+  },
+  {
+    code: "extra-device-invalid",
+    severity: "error",
+    summary: "An extraDevices entry that is not one libvirt device element (or names its own <alias>).",
+    check: (r) =>
+      (r.domain.extraDevices ?? []).flatMap((xml, i) => {
+        const x = parseExtraDevice(xml, i);
+        return "problem" in x
+          ? [{ path: `extraDevices[${i}]`, message: `${x.problem}; allowed: one of <${EXTRA_DEVICE_TAGS.join(">, <")}>` }]
+          : [];
+      }),
+  },
+  {
+    code: "extra-device-unchecked",
+    severity: "warning",
+    summary:
+      "An extraDevices entry is passed through unchecked by kvm-paravirt: only libvirt's schema (before a define) and libvirt itself judge it.",
+    check: (r) =>
+      (r.domain.extraDevices ?? []).flatMap((xml, i) =>
+        "node" in parseExtraDevice(xml, i)
+          ? [
+              {
+                path: `extraDevices[${i}]`,
+                message: `passed through unchecked: kvm-paravirt does not model this device; libvirt's schema (virt-xml-validate) checks it before a define, and libvirt decides whether it works`,
+              },
+            ]
+          : [],
+      ),
   },
   {
     code: "guest-lacks-virtio",

@@ -197,6 +197,9 @@ export const nicSchema = z
   });
 
 const listenAddress = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]{2,39})$/, "an IP address such as 127.0.0.1, 0.0.0.0 or ::1");
+/** One device as libvirt XML, passed through (src/libvirt/devices.ts parses it; libvirt's schema checks it before a define). */
+export const extraDevice = z.string().max(65536, "at most 64 KiB of XML");
+
 export const graphicsSchema = z.strictObject({
   type: z.enum(GRAPHICS_TYPES),
   /** default 127.0.0.1 (this host only) */
@@ -233,6 +236,8 @@ const domainFields = {
   runState: z.enum(RUN_STATES).optional(),
   /** start with the host */
   autostart: z.boolean().optional(),
+  /** any other device, as libvirt XML: passed through (checked by libvirt's schema before a define) */
+  extraDevices: z.array(extraDevice).max(16).optional(),
 };
 /** The field names every domain (and `defaults`) may have, besides `name`: one list for messages and the Pulumi args. */
 export const DOMAIN_FIELD_NAMES: readonly string[] = Object.keys(domainFields);
@@ -299,6 +304,7 @@ export interface DomainSpec {
   graphics?: { type: (typeof GRAPHICS_TYPES)[number]; listen?: string };
   runState?: (typeof RUN_STATES)[number];
   autostart?: boolean;
+  extraDevices?: string[];
 }
 
 /** A disk with its defaults filled in. */
@@ -382,5 +388,6 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
     ...(d.graphics ? { graphics: { ...d.graphics } } : {}),
     ...(d.runState !== undefined ? { runState: d.runState } : {}),
     ...(d.autostart !== undefined ? { autostart: d.autostart } : {}),
+    ...(d.extraDevices ? { extraDevices: [...d.extraDevices] } : {}),
   };
 }

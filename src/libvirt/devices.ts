@@ -1,6 +1,6 @@
 import type { DiskSpec, DomainSpec, NicSpec } from "../input/schema";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
-import { attrOf, child, decodeXml, el, escapeXml, isElement } from "./document";
+import { attrOf, child, decodeXml, el, escapeXml, isElement, notWellFormed, parseDocument } from "./document";
 
 /**
  * The devices a spec declares, as libvirt <devices> children, and how a device is
@@ -58,6 +58,59 @@ function nicNode(n: NicSpec): XNode {
 /** The identity of an interface: its MAC when the spec gives one, else its source and order. */
 const nicKey = (type: string, source: string | undefined) => `interface:${type}:${source ?? ""}`;
 
+/** The device elements libvirt's <devices> holds that extraDevices may add (libvirt's domain schema). */
+export const EXTRA_DEVICE_TAGS = [
+  "disk",
+  "interface",
+  "controller",
+  "hostdev",
+  "input",
+  "sound",
+  "video",
+  "watchdog",
+  "rng",
+  "memballoon",
+  "channel",
+  "filesystem",
+  "tpm",
+  "redirdev",
+  "smartcard",
+  "hub",
+  "panic",
+  "shmem",
+  "iommu",
+  "vsock",
+  "serial",
+  "console",
+  "parallel",
+  "graphics",
+  "memory",
+  "audio",
+  "crypto",
+  "pstore",
+] as const;
+
+/** The user alias an extra device gets, so that an update finds it again (libvirt keeps ua- aliases). */
+export const extraAlias = (i: number) => `ua-kpv-extra-${i}`;
+
+/**
+ * An extraDevices entry: one element of a device kind, without an <alias> (the tool names
+ * it), with the alias added; or why not.
+ */
+export function parseExtraDevice(xml: string, i: number): { node: XNode } | { problem: string } {
+  const bad = notWellFormed(xml);
+  if (bad) return { problem: `not well-formed XML: ${bad}` };
+  const doc = parseDocument(xml);
+  const elements = doc.filter(isElement);
+  if (elements.length !== 1 || doc.some((n) => tagOf(n) === "#text" && String(n["#text"]).trim() !== ""))
+    return { problem: "not exactly one element" };
+  const root = elements[0];
+  const tag = tagOf(root);
+  if (!(EXTRA_DEVICE_TAGS as readonly string[]).includes(tag)) return { problem: `<${tag}> is not a libvirt device element` };
+  if (child(root, "alias")) return { problem: "it has an <alias> (kvm-paravirt names it, to find it again)" };
+  return { node: { ...root, [tag]: [...kids(root), E("alias", { name: extraAlias(i) })] } };
+}
+
 export function desiredDevices(d: DomainSpec): DesiredDevice[] {
   const out: DesiredDevice[] = [];
   for (const disk of d.disks ?? [])
@@ -79,6 +132,10 @@ export function desiredDevices(d: DomainSpec): DesiredDevice[] {
       node: E("graphics", { type: d.graphics.type, autoport: "yes", listen: d.graphics.listen ?? "127.0.0.1" }),
       hotplug: false,
     });
+  (d.extraDevices ?? []).forEach((xml, i) => {
+    const x = parseExtraDevice(xml, i);
+    if ("node" in x) out.push({ id: `extra:${i}`, node: x.node, hotplug: false });
+  });
   return out;
 }
 
@@ -92,6 +149,9 @@ export function deviceIds(children: readonly XNode[]): string[][] {
   return children.map((c) => {
     if (!isElement(c)) return [];
     const tag = tagOf(c);
+    // an extra device is known by the alias the tool gave it, whatever its kind
+    const ua = attrOf(child(c, "alias"), "name");
+    if (ua?.startsWith("ua-kpv-extra-")) return [`extra:${ua.slice("ua-kpv-extra-".length)}`];
     if (tag === "disk") {
       const dev = attrOf(child(c, "target"), "dev");
       return dev ? [`disk:${dev}`] : [];
@@ -143,6 +203,7 @@ export function deviceTestXPath(id: string): string {
   if (kind === "disk") return `self::disk[target/@dev='${value}']`;
   if (kind === "serial" || kind === "console") return `self::${kind}[${PORT}='${value}']`;
   if (kind === "graphics") return `self::graphics[@type='${value}']`;
+  if (kind === "extra") return `self::*[alias/@name='${extraAlias(Number(value))}']`;
   if (value.startsWith("mac:")) return `self::interface[${LOWER}='${value.slice(4)}']`;
   const [source, n] = value.split("#");
   return `self::interface[${NIC_SOURCE}='${source}' and count(preceding-sibling::interface[${NIC_SOURCE}='${source}'])=${n}]`;
@@ -157,6 +218,7 @@ export const RECORDED_XPATH = [
   `(self::interface and (contains($recorded, concat(' interface:mac:', ${LOWER}, ' ')) or contains($recorded, concat(' interface:', ${NIC_SOURCE}, '#', count(preceding-sibling::interface[${NIC_SOURCE}=concat(current()/@type, ':', current()/source/@network, current()/source/@bridge)]), ' '))))`,
   `((self::serial or self::console) and contains($recorded, concat(' ', local-name(), ':', ${PORT}, ' ')))`,
   "(self::graphics and contains($recorded, concat(' graphics:', @type, ' ')))",
+  "(starts-with(alias/@name, 'ua-kpv-extra-') and contains($recorded, concat(' extra:', substring-after(alias/@name, 'ua-kpv-extra-'), ' ')))",
 ].join(" or ");
 
 /** What a replaced live device keeps, as an xsl:copy-of select (the same as carriedOver). */

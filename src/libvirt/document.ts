@@ -1,4 +1,4 @@
-import { XMLParser } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
 /**
@@ -23,6 +23,12 @@ const parser = new XMLParser(OPTIONS);
 
 export function parseDocument(xml: string): XNode[] {
   return parser.parse(xml) as XNode[];
+}
+
+/** Why the text is not well-formed XML, or null (the parser itself is lenient). */
+export function notWellFormed(xml: string): string | null {
+  const r = XMLValidator.validate(xml);
+  return r === true ? null : `${r.err.msg} (line ${r.err.line})`;
 }
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", apos: "'", quot: '"' };

@@ -9,6 +9,7 @@ import { validateSpecObject } from "../input/load";
 import type { DomainSpec } from "../input/schema";
 import { readVcpuProperties } from "../system/qmp";
 import { hostFor } from "../system/host-for";
+import { schemaProblem } from "../system/xml-validate";
 import { VirshSession } from "../system/virsh-session";
 import { mergeDefinition } from "./merge";
 import type { DomainPlan, FeatureChange, FleetOptions, HostPlan, Target } from "./model";
@@ -103,6 +104,8 @@ export async function planDomain(
   if (!uuid) {
     base.deviceChanges = devices.map((d) => ({ device: d.id, change: "add", hotplug: d.hotplug }));
     Object.assign(base, runStateChange(spec, "absent", false));
+    const schema = spec.extraDevices?.length ? schemaError(rendered.domainXml) : undefined;
+    if (schema && !base.error) base.error = schema;
     // a UUID of our own: a define that races another one for the name fails instead of replacing it
     base.desiredXml = renderDomainXml(want, { uuid: randomUUID() });
     base.featureChanges = [...want.features.values()].map((x) => ({
@@ -162,6 +165,8 @@ export async function planDomain(
   const recordedIds = recordedDevices(at(liveXml, ["metadata", "kpv:paravirt"]));
   const deviceChangeList = deviceChanges(kids(child(liveXml, "devices")), devices, recordedIds);
   const changed = fieldChanges.length > 0 || drift.length > 0 || recorded === null || deviceChangeList.length > 0;
+  const finalXml = changed ? mergeDefinition(liveDoc, desiredXml) : rendered.domainXml;
+  const schema = spec.extraDevices?.length && changed ? schemaError(finalXml) : undefined;
   return {
     ...base,
     deviceChanges: deviceChangeList,
@@ -174,8 +179,15 @@ export async function planDomain(
     pendingRestart,
     restartNeeded: running && (changed || pendingRestart.length > 0),
     ...(live.reason ? { error: `the live definition does not read as a spec: ${live.reason}` } : {}),
-    desiredXml: changed ? mergeDefinition(liveDoc, desiredXml) : rendered.domainXml,
+    ...(schema ? { error: schema } : {}),
+    desiredXml: finalXml,
   };
+}
+
+/** Passed-through devices meet libvirt's schema before any define. */
+function schemaError(xml: string): string | undefined {
+  const p = schemaProblem(xml);
+  return p ? `extraDevices: [extra-device-schema] libvirt's schema refuses the definition: ${p}` : undefined;
 }
 
 /** A connection to this machine's libvirtd: a disk path can be checked here before the define. */

@@ -270,6 +270,8 @@ export interface ParavirtDomainArgs {
   runState?: pulumi.Input<RunState>;
   /** Start the domain with the host. */
   autostart?: pulumi.Input<boolean>;
+  /** Any other device as libvirt XML (one element each), passed through unchecked by the resolver; libvirt's schema checks it before a define. */
+  extraDevices?: pulumi.Input<pulumi.Input<string>[]>;
   /** The JSON written by `kvm-paravirt probe --json` on the target host: the preview then fails on a host that lacks a feature. */
   hostProfile?: pulumi.Input<string>;
   /** libvirt connection URI (default qemu:///system); kept secret when it carries a password. */

@@ -52,6 +52,7 @@ const vm = (extra: Record<string, unknown> = {}) => ({
   serialConsole: true,
   graphics: { type: "vnc" },
   runState: "paused",
+  extraDevices: ["<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"],
   ...extra,
 });
 
@@ -80,7 +81,7 @@ describeWith(["qemu", "libvirt"], "a bootable VM: disks, NIC, console, graphics 
     const planned = (JSON.parse(plan.stdout) as { hosts: { domains: { deviceChanges: unknown[]; runChange?: string }[] }[] }).hosts[0]
       .domains[0];
     expect(planned.deviceChanges).toEqual(
-      ["disk:vda", "disk:sda", "interface:user:#0", "serial:0", "console:0", "graphics:vnc"].map((device) =>
+      ["disk:vda", "disk:sda", "interface:user:#0", "serial:0", "console:0", "graphics:vnc", "extra:0"].map((device) =>
         expect.objectContaining({ device, change: "add" }),
       ),
     );
@@ -109,6 +110,8 @@ describeWith(["qemu", "libvirt"], "a bootable VM: disks, NIC, console, graphics 
       "sata0-0-0": "child<ide-cd>",
       net0: "child<virtio-net-pci>",
       serial0: "child<isa-serial>",
+      // the passed-through device, under the alias the tool gave it
+      "ua-kpv-extra-0": "child<virtio-rng-pci>",
     });
     const chardevs = JSON.stringify(qmp("query-chardev"));
     expect(chardevs).toMatch(/"label":"charserial0"/);
@@ -171,6 +174,11 @@ describeWith(["qemu", "libvirt"], "a bootable VM: disks, NIC, console, graphics 
 
   test.each([
     ["a network the host does not define", { nics: [{ network: "kpv-no-such-net" }] }, /\[network-unknown-on-host\] .*kpv-no-such-net/],
+    [
+      "an extra device libvirt's schema refuses",
+      { extraDevices: ["<rng model='no-such-model'/>"] },
+      /\[extra-device-schema\] libvirt's schema refuses/,
+    ],
     ["a disk file that does not exist", { disks: [{ target: "vda", file: `${IMAGES}/kpv-no-such.qcow2` }] }, /\[disk-path-missing\]/],
   ])("what only the host can tell, %s: plan and apply stop with a coded error, nothing defined", async (_what, extra, message) => {
     const spec = specFile("bad-host", { name: BAD, accel: "tcg", ...extra });

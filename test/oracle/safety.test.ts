@@ -53,7 +53,7 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
 
   test("apply of spec domains named like the victim's ID and UUID, with --restart if-needed, leaves the victim alone", () => {
     remove(victimId, victimUuid);
-    const spec = writeSpec("ids.yaml", { domains: [tcg(victimId), tcg(victimUuid, { paravirt: { pvIpi: true } })] });
+    const spec = writeSpec("ids.yaml", { domains: [tcg(victimId), tcg(victimUuid, { paravirt: { pvIpi: false } })] });
     const r = kpv("apply", spec, "--connect", URI, "--host", PROFILE, "--restart", "if-needed");
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
     expect(r.stdout).toMatch(/apply: 2 defined, 0 unchanged, 0 failed/);
@@ -69,7 +69,7 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     expect(p.stdout).toMatch(new RegExp(`unchanged\\s+${victimId}\\n`));
     // an update with a restart touches only the domain named "<id>", itself running (paused) now
     expect(virsh("start", "--paused", "--domain", uuids().get(victimId)!).status).toBe(0);
-    const changed = writeSpec("ids2.yaml", { domains: [tcg(victimId, { vcpus: 2 }), tcg(victimUuid, { paravirt: { pvIpi: true } })] });
+    const changed = writeSpec("ids2.yaml", { domains: [tcg(victimId, { vcpus: 2 }), tcg(victimUuid, { paravirt: { pvIpi: false } })] });
     const restarted = kpv("apply", changed, "--connect", URI, "--host", PROFILE, "--restart", "if-needed");
     expect(restarted.stdout).toMatch(new RegExp(`defined\\s+${URI} ${victimId} \\(restarted\\)`));
     expect(restarted.status).toBe(0);
@@ -114,7 +114,7 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
   test("four applies of the same new spec at once all succeed and agree", async () => {
     const names = Array.from({ length: 12 }, (_, i) => `kpv-safety-race-${i + 1}`);
     remove(...names);
-    const spec = writeSpec("race.yaml", { domains: names.map((n, i) => tcg(n, { vcpus: (i % 4) + 1, paravirt: { pvIpi: true } })) });
+    const spec = writeSpec("race.yaml", { domains: names.map((n, i) => tcg(n, { vcpus: (i % 4) + 1, paravirt: { pvIpi: false } })) });
     const runs = await Promise.all(
       [1, 2, 3, 4].map(() =>
         runCliAsync("apply", spec, "--connect", URI, "--host", PROFILE).then((r) => ({ code: r.status, out: r.stdout, err: r.stderr })),
