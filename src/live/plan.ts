@@ -12,7 +12,7 @@ import { hostFor } from "../system/host-for";
 import { schemaProblem } from "../system/xml-validate";
 import { VirshSession } from "../system/virsh-session";
 import { mergeDefinition } from "./merge";
-import type { DomainPlan, FeatureChange, FleetOptions, HostPlan, Target } from "./model";
+import { isActive, isStartable, type DomainPlan, type FeatureChange, type FleetOptions, type HostPlan, type Target } from "./model";
 import { readDomainXml } from "./read-domain";
 import { at, child, domainElement, parseDocument } from "../libvirt/document";
 import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
@@ -152,7 +152,7 @@ export async function planDomain(
       const now = live.resolution.features.get(feature)?.enabled ?? null;
       if (now !== was) drift.push({ feature, recorded: was, current: now });
     }
-  const running = state === "running" || state === "paused";
+  const running = isActive(state);
   const pendingRestart: DomainPlan["pendingRestart"] = [];
   if (running && live.resolution) {
     const props = [...live.resolution.features.keys()];
@@ -197,7 +197,7 @@ const accessFor = (uri: string): HostAccess => (isLocalUri(uri) ? { pathExists: 
 /** What apply does after the define to reach the spec's runState and autostart, from libvirt's state now. */
 function runStateChange(spec: DomainSpec, state: string, autostart: boolean): Pick<DomainPlan, "runChange" | "autostart"> {
   const out: Pick<DomainPlan, "runChange" | "autostart"> = {};
-  const off = state === "absent" || state === "shut off" || state === "crashed";
+  const off = isStartable(state);
   if (spec.runState === "running") {
     if (off) out.runChange = "start";
     else if (state === "paused") out.runChange = "resume";
