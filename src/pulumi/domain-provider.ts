@@ -1,11 +1,14 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import type { HostProfile } from "../host/profile";
 import { validateSpecObject } from "../input/load";
-import type { DomainSpec } from "../input/schema";
+import { DOMAIN_FIELD_NAMES, type DomainSpec } from "../input/schema";
 import { canon } from "../live/plan";
 import { DeployError, deployDomain, findDomain, readLive, undefineDomain, type Deployed } from "../live/deploy";
 import type { RestartPolicy } from "../live/model";
 import { readDomainXml } from "../live/read-domain";
+import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
+import { at, child, domainElement, parseDocument } from "../libvirt/document";
+import { kids } from "../util/ordered-xml";
 import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import { redactSecrets, uriHasCredentials } from "../util/secrets";
@@ -45,24 +48,8 @@ function hasUnknown(v: unknown): boolean {
   return false;
 }
 
-/** The inputs a Domain takes (as its schema lists them); `effectiveFeatures` is added by check. */
-export const DOMAIN_INPUT_KEYS = [
-  "name",
-  "vcpus",
-  "memoryMiB",
-  "machine",
-  "accel",
-  "cpu",
-  "irqchip",
-  "x2apic",
-  "dedicatedVcpus",
-  "paravirt",
-  "host",
-  "guest",
-  "hostProfile",
-  "connection",
-  "restart",
-] as const;
+/** The inputs a Domain takes (as its schema lists them): the spec's domain fields and where and how to deploy; `effectiveFeatures` is added by check. */
+export const DOMAIN_INPUT_KEYS: readonly string[] = ["name", ...DOMAIN_FIELD_NAMES, "hostProfile", "connection", "restart"];
 /** Changing one of these is another domain: delete, then create. */
 const REPLACE_KEYS = ["name", "connection"];
 const RESTARTS = ["never", "if-needed"];
@@ -100,7 +87,7 @@ export async function checkDomain(urn: string, news: Json, facts: HostFacts = fa
   inputs.name ??= nameFromUrn(urn);
   const failures: provider.CheckFailure[] = [];
   for (const k of Object.keys(inputs))
-    if (!(DOMAIN_INPUT_KEYS as readonly string[]).includes(k))
+    if (!DOMAIN_INPUT_KEYS.includes(k))
       failures.push({ property: k, reason: `unknown property ${k}; a Domain takes ${DOMAIN_INPUT_KEYS.join(", ")}` });
   if (inputs.restart !== undefined && inputs.restart !== UNKNOWN && !RESTARTS.includes(reveal(inputs.restart) as string))
     failures.push({ property: "restart", reason: `restart must be one of ${RESTARTS.join(", ")}` });
@@ -200,8 +187,8 @@ export function parseImportId(id: string): { domain: string; uri: string } | nul
 }
 
 /** The spec fields a live definition reads back as (what `kvm-paravirt import` writes). */
-function liveInputs(xml: string): Json {
-  const read = readDomainXml(xml);
+function liveInputs(xml: string, devices: boolean): Json {
+  const read = readDomainXml(xml, { devices });
   const loaded = validateSpecObject({ domains: [read.domain] });
   const spec = loaded.domains[0].spec;
   if (!spec)
@@ -231,7 +218,9 @@ export async function readDomain(id: string, props: Json, facts: HostFacts = fac
     }
     const base: Json = importing ? { connection: uri } : {};
     if (!importing) for (const k of DOMAIN_INPUT_KEYS) if (props[k] !== undefined) base[k] = props[k];
-    const fromLive: Json = { ...liveInputs(live.xml) };
+    // devices are read back when the resource manages them (it declared some) or is being imported
+    const declaresDevices = ["disks", "nics", "serialConsole", "graphics", "extraDevices"].some((k) => base[k] !== undefined);
+    const fromLive: Json = { ...liveInputs(live.xml, importing || declaresDevices) };
     for (const k of ["hostProfile", "connection", "restart"]) if (base[k] !== undefined) fromLive[k] = base[k];
     if (importing) fromLive.connection = uri;
     const evLive = await evaluate(reveal(fromLive) as Json, facts);
@@ -240,11 +229,18 @@ export async function readDomain(id: string, props: Json, facts: HostFacts = fac
     let ev = evLive;
     if (!importing) {
       const evRecorded = await evaluate(reveal(base) as Json, facts);
+      const liveRoot = domainElement(parseDocument(live.xml));
       const same = (a: Evaluation, b: Evaluation) =>
         a.resolution &&
         b.resolution &&
         canon(effectiveFeatures(a)) === canon(effectiveFeatures(b)) &&
-        canon(summary(a)) === canon(summary(b));
+        canon(summary(a)) === canon(summary(b)) &&
+        // and the devices the recorded inputs declare are there as declared, none of them dropped
+        deviceChanges(
+          kids(child(liveRoot, "devices")),
+          desiredDevices(a.resolution.domain),
+          recordedDevices(at(liveRoot, ["metadata", "kpv:paravirt"])),
+        ).length === 0;
       if (same(evRecorded, evLive)) [inputs, ev] = [base, evRecorded];
     }
     if (!ev.resolution) throw invalid(ev);

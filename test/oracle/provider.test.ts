@@ -18,6 +18,10 @@ const URI = "qemu:///system";
 const DOMAIN = "kvm-paravirt:index:Domain";
 const COMPONENT = "kvm-paravirt:index:ParavirtDomain";
 const NAMES = [
+  "kpv-prov-devs",
+  "kpv-prov-secret",
+  "kpv-prov-run",
+  "kpv-prov-fault",
   "kpv-prov-life",
   "kpv-prov-exists",
   "kpv-prov-parity",
@@ -271,7 +275,8 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       };
       define();
       const uuid = domainUuids(URI).get("kpv-prov-parity")!;
-      const { inputs } = await engine.check(urn, {}, spec);
+      const { inputs, failures } = await engine.check(urn, {}, spec);
+      expect(failures).toEqual([]);
       await engine.update(uuid, urn, { uuid, connection: URI, name: spec.name }, inputs);
       const byProvider = dumpxml(uuid);
       removeDomains(URI, "kpv-prov-parity");
@@ -322,6 +327,46 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       );
       expect(err).toContain("admin:***@127.0.0.1:1");
       expect(err).not.toContain("s3cret-pw");
+    },
+    SLOW,
+  );
+
+  test(
+    "devices: refresh finds a disk removed by hand, the update puts it back, import reads the devices back",
+    async () => {
+      const urn = urnOf(DOMAIN, "devs");
+      const news = {
+        name: "kpv-prov-devs",
+        accel: "tcg",
+        memoryMiB: 64,
+        connection: URI,
+        disks: [{ target: "vda", file: IMG, format: "raw" }],
+        nics: [{ user: true }],
+        serialConsole: true,
+      };
+      const checked = (await engine.check(urn, {}, news)).inputs;
+      const created = await engine.create(urn, checked);
+      const clean = await engine.read(created.id, urn, created.properties);
+      expect(clean.inputs.disks).toEqual(news.disks); // as written: no drift
+      expect((await engine.diff(created.id, urn, clean.properties, checked)).changes).toBe("none");
+
+      handEdit(created.id, (x) => x.replace(/<disk type='file' device='disk'>[\s\S]*?<\/disk>/, ""));
+      const drift = await engine.read(created.id, urn, created.properties);
+      expect(drift.inputs.disks).toBeUndefined();
+      expect(drift.inputs.nics).toEqual([
+        expect.objectContaining({ user: true, model: "virtio", mac: expect.stringMatching(/^52:54:00/) }),
+      ]);
+      expect((await engine.diff(created.id, urn, drift.properties, checked)).changes).toBe("some");
+      await engine.update(created.id, urn, drift.properties, checked);
+      expect(dumpxml(created.id)).toContain(`<source file='${IMG}'/>`);
+
+      const imported = await engine.read(`kpv-prov-devs@${URI}`, urn, {});
+      expect(imported.inputs).toEqual(
+        expect.objectContaining({ disks: [expect.objectContaining({ target: "vda", file: IMG })], serialConsole: true }),
+      );
+      const again = (await engine.check(urn, {}, imported.inputs)).inputs;
+      expect((await engine.diff(imported.id, urn, imported.properties, again)).changes).toBe("none");
+      await engine.delete(created.id, urn, created.properties);
     },
     SLOW,
   );
