@@ -108,6 +108,9 @@ const machine = z.string().refine(isMachineSyntax, { message: `a machine type: $
 
 // ---- devices: what a domain made by this tool needs to boot ----
 
+export const DISK_TARGET_RE = /^(vd|sd|hd)[a-z]{1,2}$/;
+/** A listen address libvirt takes: an IPv4 or IPv6 literal. */
+export const LISTEN_RE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]{2,39})$/;
 export const DISK_BUSES = ["virtio", "sata", "scsi", "ide"] as const;
 export const DISK_DEVICES = ["disk", "cdrom"] as const;
 export const DISK_FORMATS = ["qcow2", "raw"] as const;
@@ -138,7 +141,7 @@ const volumeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, "a vo
 export const diskSchema = z
   .strictObject({
     /** the guest device: vda, vdb (virtio), sda (sata/scsi), hda (ide) */
-    target: z.string().regex(/^(vd|sd|hd)[a-z]{1,2}$/, "a target device such as vda, vdb, sda or hda"),
+    target: z.string().regex(DISK_TARGET_RE, "a target device such as vda, vdb, sda or hda"),
     /** an image file on the host */
     file: hostPath.optional(),
     /** or a libvirt storage pool volume */
@@ -196,7 +199,7 @@ export const nicSchema = z
     if (kinds !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of network, bridge or user: true" });
   });
 
-const listenAddress = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]{2,39})$/, "an IP address such as 127.0.0.1, 0.0.0.0 or ::1");
+const listenAddress = z.string().regex(LISTEN_RE, "an IP address such as 127.0.0.1, 0.0.0.0 or ::1");
 /** One device as libvirt XML, passed through (src/libvirt/devices.ts parses it; libvirt's schema checks it before a define). */
 export const extraDevice = z.string().max(65536, "at most 64 KiB of XML");
 

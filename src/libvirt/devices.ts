@@ -1,6 +1,6 @@
 import type { DiskSpec, DomainSpec, NicSpec } from "../input/schema";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
-import { attrOf, child, decodeXml, el, escapeXml, isElement, notWellFormed, parseDocument } from "./document";
+import { attrOf, child, decodeXml, isElement, newElement, notWellFormed, parseDocument } from "./document";
 
 /**
  * The devices a spec declares, as libvirt <devices> children, and how a device is
@@ -22,11 +22,7 @@ export interface DesiredDevice {
   hotplug: boolean;
 }
 
-function E(name: string, a: Record<string, string | undefined> = {}, children: XNode[] = []): XNode {
-  const escaped: Record<string, string> = {};
-  for (const k in a) if (a[k] !== undefined) escaped[k] = escapeXml(a[k]);
-  return el(name, escaped, children);
-}
+const E = newElement;
 
 function diskNode(d: DiskSpec): XNode {
   const source =

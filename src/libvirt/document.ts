@@ -7,7 +7,7 @@ import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
  * decoded or trimmed), so a document parsed and built again is the same document and
  * what an edit does not touch survives byte for byte.
  */
-const OPTIONS = {
+export const DOCUMENT_OPTIONS = {
   ignoreAttributes: false,
   attributeNamePrefix: "@_",
   preserveOrder: true,
@@ -19,7 +19,7 @@ const OPTIONS = {
   cdataPropName: "#cdata",
 } as const;
 
-const parser = new XMLParser(OPTIONS);
+const parser = new XMLParser(DOCUMENT_OPTIONS);
 
 export function parseDocument(xml: string): XNode[] {
   return parser.parse(xml) as XNode[];
@@ -168,6 +168,16 @@ export function setAttr(n: XNode, name: string, value: string | undefined): void
   if (Object.keys(a).length) n[":@"] = a;
   else delete n[":@"];
 }
+
+/** A new element from values as they mean (not as written): attribute values are escaped, undefined ones left out. */
+export function newElement(name: string, a: Record<string, string | undefined> = {}, children: XNode[] = []): XNode {
+  const escaped: Record<string, string> = {};
+  for (const k in a) if (a[k] !== undefined) escaped[k] = escapeXml(a[k]);
+  return el(name, escaped, children);
+}
+
+/** Text content from a value as it means (escaped). */
+export const newText = (text: string): XNode[] => [{ "#text": escapeXml(text) }];
 
 export function el(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
   const n: XNode = { [name]: children };

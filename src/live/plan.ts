@@ -75,6 +75,20 @@ async function realizedFeatures(session: VirshSession, uuid: string, props: stri
   }
 }
 
+/** A plan of one domain with nothing to change yet. */
+const noChanges = (uri: string, domain: string, action: DomainPlan["action"], state: string): DomainPlan => ({
+  uri,
+  domain,
+  action,
+  state,
+  fieldChanges: [],
+  featureChanges: [],
+  drift: [],
+  pendingRestart: [],
+  restartNeeded: false,
+  deviceChanges: [],
+});
+
 /** The plan for one spec domain; `uuid` is the existing domain's (by exact name), undefined when there is none. */
 export async function planDomain(
   session: VirshSession,
@@ -84,19 +98,7 @@ export async function planDomain(
   host?: HostProfile,
 ): Promise<DomainPlan> {
   const { resolution: want, rendered } = renderDomain(spec, host, "", accessFor(uri));
-  const base: DomainPlan = {
-    uri,
-    domain: spec.name,
-    action: "create",
-    state: "absent",
-    fieldChanges: [],
-    featureChanges: [],
-    drift: [],
-    pendingRestart: [],
-    restartNeeded: false,
-    deviceChanges: [],
-    desiredXml: rendered.domainXml,
-  };
+  const base: DomainPlan = { ...noChanges(uri, spec.name, "create", "absent"), desiredXml: rendered.domainXml };
   // what the host's facts (or a local file system) say cannot work stops this domain here, before any define
   const errors = want.diagnostics.filter((x) => x.severity === "error");
   if (errors.length) base.error = errors.map((x) => `${x.path ? `${x.path}: ` : ""}[${x.code}] ${x.message}`).join("; ");
@@ -241,17 +243,8 @@ async function withSession<T>(
 }
 
 const deleteCandidate = (uri: string, domain: string, uuid: string): DomainPlan => ({
-  uri,
-  domain,
+  ...noChanges(uri, domain, "delete-candidate", "defined"),
   uuid,
-  action: "delete-candidate",
-  state: "defined",
-  fieldChanges: [],
-  featureChanges: [],
-  drift: [],
-  pendingRestart: [],
-  restartNeeded: false,
-  deviceChanges: [],
 });
 
 export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}): Promise<HostPlan[]> {

@@ -2,6 +2,7 @@ import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "../libvirt/document";
 import { pvGlobal } from "../libvirt/owned";
+import { DISK_BUSES, DISK_CACHES, DISK_DEVICES, DISK_FORMATS, DISK_IOS, DISK_TARGET_RE, LISTEN_RE, NIC_MODELS } from "../input/schema";
 import type { XNode } from "../util/ordered-xml";
 
 /**
@@ -33,7 +34,6 @@ export interface ReadOptions {
   devices?: boolean;
 }
 
-const DISK_TARGET = /^(vd|sd|hd)[a-z]{1,2}$/;
 const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[]): T | undefined =>
   v !== undefined && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
 
@@ -46,12 +46,12 @@ export function readDevices(root: XNode, note: (message: string, path?: string) 
     const target = attrOf(child(d, "target"), "dev");
     const src = child(d, "source");
     const type = attrOf(d, "type");
-    const device = oneOf(attrOf(d, "device") ?? "disk", ["disk", "cdrom"] as const);
-    const bus = oneOf(attrOf(child(d, "target"), "bus"), ["virtio", "sata", "scsi", "ide"] as const);
-    const format = oneOf(attrOf(child(d, "driver"), "type") ?? "raw", ["qcow2", "raw"] as const);
+    const device = oneOf(attrOf(d, "device") ?? "disk", DISK_DEVICES);
+    const bus = oneOf(attrOf(child(d, "target"), "bus"), DISK_BUSES);
+    const format = oneOf(attrOf(child(d, "driver"), "type") ?? "raw", DISK_FORMATS);
     const file = type === "file" ? attrOf(src, "file") : undefined;
     const volume = type === "volume" ? { pool: attrOf(src, "pool"), volume: attrOf(src, "volume") } : undefined;
-    if (!target || !DISK_TARGET.test(target) || !device || !bus || !format || (type !== "file" && type !== "volume")) {
+    if (!target || !DISK_TARGET_RE.test(target) || !device || !bus || !format || (type !== "file" && type !== "volume")) {
       note(
         `disk ${target ?? "(no target)"} is not carried over (only file or volume disks and cdroms on virtio, sata, scsi or ide, qcow2 or raw)`,
         "devices",
@@ -68,12 +68,8 @@ export function readDevices(root: XNode, note: (message: string, path?: string) 
       format,
       ...(child(d, "readonly") ? { readonly: true } : {}),
       ...(Number.isInteger(boot) && boot > 0 ? { boot } : {}),
-      ...(oneOf(attrOf(child(d, "driver"), "cache"), ["default", "none", "writethrough", "writeback", "directsync", "unsafe"] as const)
-        ? { cache: attrOf(child(d, "driver"), "cache") }
-        : {}),
-      ...(oneOf(attrOf(child(d, "driver"), "io"), ["native", "threads", "io_uring"] as const)
-        ? { io: attrOf(child(d, "driver"), "io") }
-        : {}),
+      ...(oneOf(attrOf(child(d, "driver"), "cache"), DISK_CACHES) ? { cache: attrOf(child(d, "driver"), "cache") } : {}),
+      ...(oneOf(attrOf(child(d, "driver"), "io"), DISK_IOS) ? { io: attrOf(child(d, "driver"), "io") } : {}),
     });
   }
   if (disks.length) out.disks = disks;
@@ -81,7 +77,7 @@ export function readDevices(root: XNode, note: (message: string, path?: string) 
   for (const n of childrenNamed(devices, "interface")) {
     const type = attrOf(n, "type");
     const src = child(n, "source");
-    const model = oneOf(attrOf(child(n, "model"), "type") ?? "virtio", ["virtio", "e1000e", "e1000", "rtl8139"] as const);
+    const model = oneOf(attrOf(child(n, "model"), "type") ?? "virtio", NIC_MODELS);
     const kind =
       type === "network"
         ? { network: attrOf(src, "network") }
@@ -108,7 +104,7 @@ export function readDevices(root: XNode, note: (message: string, path?: string) 
     const listen = attrOf(g, "listen");
     out.graphics = {
       type: attrOf(g, "type"),
-      ...(listen && /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]{2,39})$/.test(listen) ? { listen } : {}),
+      ...(listen && LISTEN_RE.test(listen) ? { listen } : {}),
     };
   }
   return out;

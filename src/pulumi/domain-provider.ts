@@ -8,7 +8,7 @@ import type { RestartPolicy } from "../live/model";
 import { readDomainXml } from "../live/read-domain";
 import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
 import { at, child, domainElement, parseDocument } from "../libvirt/document";
-import { kids } from "../util/ordered-xml";
+import { kids, type XNode } from "../util/ordered-xml";
 import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import { redactSecrets, uriHasCredentials } from "../util/secrets";
@@ -187,8 +187,8 @@ export function parseImportId(id: string): { domain: string; uri: string } | nul
 }
 
 /** The spec fields a live definition reads back as (what `kvm-paravirt import` writes). */
-function liveInputs(xml: string, devices: boolean): Json {
-  const read = readDomainXml(xml, { devices });
+function liveInputs(root: XNode, devices: boolean): Json {
+  const read = readDomainXml(root, { devices });
   const loaded = validateSpecObject({ domains: [read.domain] });
   const spec = loaded.domains[0].spec;
   if (!spec)
@@ -220,7 +220,8 @@ export async function readDomain(id: string, props: Json, facts: HostFacts = fac
     if (!importing) for (const k of DOMAIN_INPUT_KEYS) if (props[k] !== undefined) base[k] = props[k];
     // devices are read back when the resource manages them (it declared some) or is being imported
     const declaresDevices = ["disks", "nics", "serialConsole", "graphics", "extraDevices"].some((k) => base[k] !== undefined);
-    const fromLive: Json = { ...liveInputs(live.xml, importing || declaresDevices) };
+    const liveRoot = domainElement(parseDocument(live.xml));
+    const fromLive: Json = { ...liveInputs(liveRoot, importing || declaresDevices) };
     for (const k of ["hostProfile", "connection", "restart"]) if (base[k] !== undefined) fromLive[k] = base[k];
     if (importing) fromLive.connection = uri;
     const evLive = await evaluate(reveal(fromLive) as Json, facts);
@@ -229,7 +230,6 @@ export async function readDomain(id: string, props: Json, facts: HostFacts = fac
     let ev = evLive;
     if (!importing) {
       const evRecorded = await evaluate(reveal(base) as Json, facts);
-      const liveRoot = domainElement(parseDocument(live.xml));
       const same = (a: Evaluation, b: Evaluation) =>
         a.resolution &&
         b.resolution &&

@@ -1,6 +1,6 @@
 import type { Resolution } from "../analyze";
 import { desiredDevices } from "../libvirt/devices";
-import { buildIndented, child, el, escapeXml, setAttr } from "../libvirt/document";
+import { buildIndented, child, escapeXml, newElement, newText, setAttr } from "../libvirt/document";
 import type { LibvirtPlan } from "../libvirt/plan";
 import { kids, type XNode } from "../util/ordered-xml";
 
@@ -20,13 +20,9 @@ export function effectiveFeatureMap(r: Resolution): Record<string, boolean> {
   return out;
 }
 
-/** An element of the document form, its attribute values and text escaped here (they come from the spec). */
-function E(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
-  const escaped: Record<string, string> = {};
-  for (const k in a) escaped[k] = escapeXml(a[k]);
-  return el(name, escaped, children);
-}
-const T = (text: string): XNode[] => [{ "#text": escapeXml(text) }];
+// elements and text of the document form, escaped as they enter it (the values come from the spec)
+const E = newElement;
+const T = newText;
 
 /** The child element `name` of `parent`, created (last) when missing. */
 function childOf(parent: XNode, name: string): XNode {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { XMLBuilder } from "fast-xml-parser";
-import { buildDocument, buildIndented, escapeXml, parseDocument, withoutIndentation } from "../../src/libvirt/document";
+import { DOCUMENT_OPTIONS, buildDocument, buildIndented, escapeXml, parseDocument, withoutIndentation } from "../../src/libvirt/document";
 import { renderDomain } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { DEBIAN12, ROOT } from "../helpers/specs";
@@ -12,18 +12,7 @@ import { DEBIAN12, ROOT } from "../helpers/specs";
  * the options the document form used before): the same text for every fixture, for every
  * rendered domain, and for generated documents; and a built document builds back to itself.
  */
-const OPTIONS = {
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  preserveOrder: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  processEntities: false,
-  commentPropName: "#comment",
-  cdataPropName: "#cdata",
-  suppressEmptyNode: true,
-} as const;
+const OPTIONS = { ...DOCUMENT_OPTIONS, suppressEmptyNode: true } as const;
 const flat = new XMLBuilder({ ...OPTIONS, format: false });
 const indented = new XMLBuilder({ ...OPTIONS, format: true, indentBy: "  " });
 
