@@ -80,44 +80,79 @@ function attrText(n: XNode): string {
 }
 
 /**
+ * Whether `serialize(nodes, indentation)` ends with ">" (the builder's test for "the content
+ * ends with markup"), from the nodes: asking the string would flatten each level's rope again.
+ */
+function endsWithMarkup(nodes: readonly XNode[], indentation: string): boolean {
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const tag = tagOf(nodes[i]);
+    if (tag !== "#text") return true;
+    const text = String(nodes[i][tag]);
+    if (text !== "") return text.endsWith(">");
+    // empty text writes the indentation when it follows markup
+    if (indentation !== "" && i > 0 && !["#text", "#cdata"].includes(tagOf(nodes[i - 1]))) return false;
+  }
+  return false;
+}
+
+/**
  * The serializer of this document form (what fast-xml-parser's builder writes for it, with
  * empty elements as `<x/>`, for 3-4x less time): text and attribute values are written
  * as the nodes hold them (already escaped). `indentation` "" writes the nodes as they are;
  * "\n" plus `indentBy` per level lays out a document without indentation text.
  */
 function serialize(nodes: readonly XNode[], indentation: string, indentBy: string): string {
-  let out = "";
+  const out = { s: "" };
+  serializeInto(out, nodes, indentation, indentBy);
+  return out.s;
+}
+
+/** Whether `nodes` write nothing at all (none, or only empty text): the element is written `<x/>`. */
+const writesNothing = (nodes: readonly XNode[]): boolean => nodes.every((c) => tagOf(c) === "#text" && String(c["#text"]) === "");
+
+/** Appends in document order to one string (building each level's string and nesting it was 2x slower). */
+function serializeInto(out: { s: string }, nodes: readonly XNode[], indentation: string, indentBy: string): void {
   let afterTag = false;
+  const inner = indentation === "" ? "" : indentation + indentBy;
   for (const n of nodes) {
     const tag = tagOf(n);
     if (tag === "#text") {
-      if (afterTag) out += indentation;
-      out += String(n[tag]);
+      if (afterTag) out.s += indentation;
+      out.s += String(n[tag]);
       afterTag = false;
       continue;
     }
     if (tag === "#cdata" || tag === "#comment") {
       const v = String(((n[tag] as XNode[])[0] ?? {})["#text"] ?? "");
-      if (tag === "#cdata") out += `${afterTag ? indentation : ""}<![CDATA[${v.replace(/\]\]>/g, "]]]]><![CDATA[>")}]]>`;
-      else out += `${indentation}<!--${safeComment(v)}-->`;
+      if (tag === "#cdata") out.s += `${afterTag ? indentation : ""}<![CDATA[${v.replace(/\]\]>/g, "]]]]><![CDATA[>")}]]>`;
+      else out.s += `${indentation}<!--${safeComment(v)}-->`;
       afterTag = tag === "#comment";
       continue;
     }
     if (tag[0] === "?") {
-      out += `${tag === "?xml" ? "" : indentation}<${tag}${attrText(n)}?>`;
+      out.s += `${tag === "?xml" ? "" : indentation}<${tag}${attrText(n)}?>`;
       afterTag = true;
       continue;
     }
-    const start = `${indentation}<${tag}${attrText(n)}`;
-    const inner = serialize((n[tag] as XNode[]) ?? [], indentation === "" ? "" : indentation + indentBy, indentBy);
-    if (inner.length === 0) out += `${start}/>`;
-    else if (inner.endsWith(">")) out += `${start}>${inner}${indentation}</${tag}>`;
-    else if (indentation !== "" && (inner.includes("/>") || inner.includes("</")))
-      out += `${start}>${indentation}${indentBy}${inner}${indentation}</${tag}>`;
-    else out += `${start}>${inner}</${tag}>`;
+    out.s += `${indentation}<${tag}${attrText(n)}`;
+    const children = (n[tag] as XNode[]) ?? [];
+    if (writesNothing(children)) out.s += "/>";
+    else if (endsWithMarkup(children, inner)) {
+      out.s += ">";
+      serializeInto(out, children, inner, indentBy);
+      out.s += `${indentation}</${tag}>`;
+    } else if (indentation === "") {
+      out.s += ">";
+      serializeInto(out, children, "", "");
+      out.s += `</${tag}>`;
+    } else {
+      // mixed content ending in text: the builder puts it on a new line only when it holds markup
+      const text = serialize(children, inner, indentBy);
+      out.s +=
+        text.includes("/>") || text.includes("</") ? `>${indentation}${indentBy}${text}${indentation}</${tag}>` : `>${text}</${tag}>`;
+    }
     afterTag = true;
   }
-  return out;
 }
 
 export function buildDocument(nodes: readonly XNode[]): string {
@@ -169,20 +204,36 @@ export function setAttr(n: XNode, name: string, value: string | undefined): void
   else delete n[":@"];
 }
 
+/** "@_name", the attribute's key in the document form; one interned string per name (keys built anew each time cost 3x). */
+const ATTR_KEYS = new Map<string, string>();
+function attrKey(name: string): string {
+  let k = ATTR_KEYS.get(name);
+  if (k === undefined) ATTR_KEYS.set(name, (k = `@_${name}`));
+  return k;
+}
+
 /** A new element from values as they mean (not as written): attribute values are escaped, undefined ones left out. */
 export function newElement(name: string, a: Record<string, string | undefined> = {}, children: XNode[] = []): XNode {
-  const escaped: Record<string, string> = {};
-  for (const k in a) if (a[k] !== undefined) escaped[k] = escapeXml(a[k]);
-  return el(name, escaped, children);
+  const n: XNode = {};
+  n[name] = children; // not `{ [name]: children }`: a computed key in a literal takes V8's slow path (3x)
+  let prefixed: Record<string, string> | undefined;
+  for (const k in a) {
+    const v = a[k];
+    if (v !== undefined) (prefixed ??= {})[attrKey(k)] = escapeXml(v);
+  }
+  if (prefixed) n[":@"] = prefixed;
+  return n;
 }
 
 /** Text content from a value as it means (escaped). */
 export const newText = (text: string): XNode[] => [{ "#text": escapeXml(text) }];
 
+/** A new element from attribute values as they are written (already escaped). */
 export function el(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
-  const n: XNode = { [name]: children };
+  const n: XNode = {};
+  n[name] = children;
   let prefixed: Record<string, string> | undefined;
-  for (const k in a) (prefixed ??= {})[`@_${k}`] = a[k];
+  for (const k in a) (prefixed ??= {})[attrKey(k)] = a[k];
   if (prefixed) n[":@"] = prefixed;
   return n;
 }

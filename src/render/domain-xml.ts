@@ -60,10 +60,10 @@ function cpuNode(r: Resolution): XNode {
 export function domainNode(r: Resolution, opts: { uuid?: string } = {}): XNode {
   const plan = r.libvirt;
   const d = r.domain;
-  const customArgs: string[] = [
-    ...plan.globals.flatMap((g) => ["-global", `x86_64-cpu.${g.feature.qemu}=${g.value ? "on" : "off"}`]),
-    ...plan.machineOptions.flatMap((m) => ["-machine", m]),
-  ];
+  // (plain loops: flatMap with spreads was a third of this function's time)
+  const customArgs: string[] = [];
+  for (const g of plan.globals) customArgs.push("-global", `x86_64-cpu.${g.feature.qemu}=${g.value ? "on" : "off"}`);
+  for (const m of plan.machineOptions) customArgs.push("-machine", m);
   const domain = E("domain", { type: d.accel === "kvm" ? "kvm" : "qemu", ...(customArgs.length ? { "xmlns:qemu": QEMU_NS } : {}) });
   const add = (n: XNode) => kids(domain).push(n);
   add(E("name", {}, T(d.name)));

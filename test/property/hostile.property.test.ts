@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
+import { runs } from "../helpers/runs";
 import { XMLValidator } from "fast-xml-parser";
 import YAML from "yaml";
 import { FEATURES } from "../../src/catalog/features";
@@ -60,7 +61,7 @@ describe("property: hostile input", () => {
           assertSafeOutput(d.domainXml, d.qemuArgs);
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 
@@ -101,7 +102,7 @@ describe("property: hostile input", () => {
         const spec = validateSpecObject({ domains: [{ name: "vm", cpu: { mode }, machine: "q35" }] });
         for (const d of renderSpec(spec, r.profile).domains) assertSafeOutput(d.domainXml, d.qemuArgs);
       }),
-      { numRuns: 1500 },
+      { numRuns: 1500 }, // full under mutation too: the count of accepted profiles below needs it
     );
     expect(accepted).toBeGreaterThan(10); // the property saw real renderings, not only refusals
   });
@@ -117,7 +118,7 @@ describe("property: hostile input", () => {
         expect(d.spec).toBeNull();
         expect(d.diagnostics.map((x) => x.message)).toContain(`${name} is a PV feature: set paravirt.${f.specKey} instead`);
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -145,7 +146,7 @@ describe("property: hostile input", () => {
         expect(doc.domains).toHaveLength(n);
         expect(doc.domains[n - 1].name).toBe(`vm-${n - 1}`);
       }),
-      { numRuns: 4 },
+      { numRuns: runs(4) },
     );
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
+import { runs } from "../helpers/runs";
 import { XMLParser } from "fast-xml-parser";
 import { SPEC_KEYS } from "../../src/catalog/features";
 import { renderSpec } from "../../src/render-spec";
@@ -67,7 +68,7 @@ describe("property: random specs", () => {
           for (const d of r.domains) for (const x of d.diagnostics) expect(["error", "warning", "info"]).toContain(x.severity);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -77,7 +78,7 @@ describe("property: random specs", () => {
         const l = parseSpecText(text);
         expect(l.unreadable || Array.isArray(l.domains)).toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -102,7 +103,7 @@ describe("property: random specs", () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -125,12 +126,12 @@ describe("property: random specs", () => {
               if (v.status !== 0) throw new Error(`virt-xml-validate rejected:\n${d.domainXml}\n${v.stdout}${v.stderr}`);
             }
           }),
-          { numRuns: 40 },
+          { numRuns: runs(40) },
         );
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
-      expect(checked).toBeGreaterThanOrEqual(40);
+      expect(checked).toBeGreaterThanOrEqual(runs(40));
     },
   );
 });
