@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { FEATURES, FEATURE_BY_QEMU_NAME, SPEC_KEY_NAMES } from "../../src/catalog/features";
+import { FEATURES, FEATURE_BY_QEMU_NAME, SPEC_KEY_NAMES, versionFacts } from "../../src/catalog/features";
 import { RULES } from "../../src/checks/rules";
 import { featuresDoc } from "../../src/docs";
 import { startPausedQemu } from "../../src/system/qemu";
@@ -67,6 +67,49 @@ describe("catalog", () => {
 
   test("docs/features.md is generated from the catalog (npm run gen:docs)", () => {
     expect(fs.readFileSync(path.join(ROOT, "docs/features.md"), "utf8")).toBe(featuresDoc());
+  });
+});
+
+describe("every version fact has a trail to the source line it comes from", () => {
+  const facts = FEATURES.flatMap((f) => versionFacts(f).map((v) => ({ specKey: f.specKey, ...v })));
+  const nonNull = facts.filter((v) => v.value !== null);
+  const confirmed = nonNull.filter((v) => !v.source?.startsWith("UNCONFIRMED"));
+
+  test("a non-null fact has a non-empty source, a null fact a null source", () => {
+    for (const v of facts) {
+      if (v.value === null) expect({ ...v, source: v.source }).toEqual({ ...v, source: null });
+      else expect(v.source?.trim().length ?? 0).toBeGreaterThan(40);
+    }
+    // the optional facts: guestKernelMax and the libvirt since have a source exactly when the row has them
+    for (const f of FEATURES) {
+      expect([f.specKey, "guestKernelMax" in f.sources]).toEqual([f.specKey, f.guestKernelMax !== undefined]);
+      expect([f.specKey, "libvirtSince" in f.sources]).toEqual([f.specKey, f.libvirt !== null]);
+    }
+  });
+
+  test("each source opens with the project and the release it read, which is the fact's (or a point release of it)", () => {
+    for (const v of confirmed) {
+      const m = /^(qemu|linux|libvirt) v?(\d+(?:\.\d+)*)\b/.exec(v.source!);
+      expect({ ...v, read: m && { project: m[1], version: m[2] } }).toEqual({
+        ...v,
+        read: { project: v.project, version: expect.any(String) },
+      });
+      const read = m![2];
+      expect({ ...v, read }).toEqual({ ...v, read: read === v.value || read.startsWith(`${v.value}.`) ? read : `${v.value}[.x]` });
+    }
+  });
+
+  test("each source names a file: a path with a file extension, or a known document", () => {
+    const file = /(?:^|[\s(])[\w.-]+(?:\/[\w.*-]+)+\.(?:c|h|rst|xml|html\.in|md)\b|\b(?:ChangeLog|NEWS|Makefile)\b/;
+    for (const v of nonNull) expect({ ...v, namesFile: file.test(v.source!) }).toEqual({ ...v, namesFile: true });
+  });
+
+  test("an UNCONFIRMED source says what was checked", () => {
+    for (const v of nonNull.filter((x) => x.source!.startsWith("UNCONFIRMED"))) expect(v.source).toMatch(/^UNCONFIRMED: .{40,}/);
+  });
+
+  test("the facts and their sources are pinned: changing one without the other fails here", () => {
+    expect(nonNull.map((v) => `${v.specKey} ${v.fact} ${v.value}: ${v.source}`)).toMatchSnapshot();
   });
 });
 
