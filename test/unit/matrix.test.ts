@@ -116,7 +116,7 @@ function summary(c: Case, texts: Texts): { lines: string[]; xml: string } {
   });
   const lines = [props.join(" ")];
   lines.push(
-    `x2apic ${r.x2apic.enabled ? "+" : "-"}${r.x2apic.requested === undefined ? "" : r.x2apic.requested ? "!1" : "!0"}${r.x2apic.dropped ? "x" : ""}; model ${r.qemuModel} (${r.cpuClass}); machine ${r.machine.requested} -> ${r.machine.rendered}; host ${r.host.qemu}/${r.host.kernel}/${r.host.libvirt} (${r.host.source})` +
+    `x2apic ${r.x2apic.enabled ? "+" : "-"}${r.x2apic.requested === undefined ? "" : r.x2apic.requested ? "!1" : "!0"}${r.x2apic.dropped ? "x" : ""}; model ${r.qemuModel} (${r.cpuClass}); machine ${r.machine.requested} -> ${r.machine.rendered}; host ${r.host.qemu}/${r.host.kernel}/${r.host.libvirt} (${r.host.source}${r.host.description ? ` ${texts.id(r.host.description)}` : ""})` +
       (r.missingInQemu.length ? `; missing in QEMU: ${r.missingInQemu.map((f) => f.qemu).join(" ")}` : ""),
   );
   lines.push(rendered.diagnostics.map((d) => `${d.severity[0]} ${d.code} ${d.path} ${texts.id(d.message)}`).join("; "));

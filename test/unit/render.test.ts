@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { qemuOptValue } from "../../src/render/qemu-args";
-import { renderSpec } from "../../src/render-spec";
+import { renderSpec, specHasErrors } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { whyNot } from "../helpers/env";
 import { DEBIAN12, exampleSpecs, renderFile } from "../helpers/specs";
@@ -114,4 +114,34 @@ describe("renderers", () => {
       expect(n).toBeGreaterThanOrEqual(5);
     },
   );
+});
+
+describe("renderSpec over a file", () => {
+  const file = validateSpecObject({
+    domains: [
+      { name: "good", paravirt: { pvEoi: true } },
+      { name: "bad", vcpus: 0 },
+      { name: "refused", accel: "tcg", paravirt: { pvIpi: true } },
+    ],
+  });
+
+  test("an invalid domain renders nothing and keeps its own diagnostics; the others render, paths prefixed by their index", () => {
+    const out = renderSpec(file, DEBIAN12);
+    const [good, bad, refused] = out.domains;
+    expect(bad).toMatchObject({ name: "bad", domainXml: "", qemuArgs: [], features: {} });
+    expect(bad.diagnostics.map((d) => d.path)).toEqual(["domains[1].vcpus"]);
+    expect(good.domainXml).toContain(`<apic eoi="on"/>`);
+    expect(good.diagnostics.every((d) => d.path.startsWith("domains[0]."))).toBe(true);
+    expect(refused.diagnostics.find((d) => d.code === "pv-features-under-tcg")?.path).toBe("domains[2].paravirt.pvIpi");
+  });
+
+  test("specHasErrors: one domain with an error is enough; warnings and infos are not", () => {
+    expect(specHasErrors(renderSpec(file, DEBIAN12))).toBe(true);
+    const fine = validateSpecObject({ domains: [{ name: "a" }, { name: "b", paravirt: { pvIpi: true } }] });
+    const rendered = renderSpec(fine, DEBIAN12);
+    expect(rendered.domains.flatMap((d) => d.diagnostics).some((d) => d.severity === "warning")).toBe(true);
+    expect(specHasErrors(rendered)).toBe(false);
+    const oneBad = validateSpecObject({ domains: [{ name: "a" }, { name: "b", accel: "tcg", paravirt: { pvIpi: true } }] });
+    expect(specHasErrors(renderSpec(oneBad, DEBIAN12))).toBe(true);
+  });
 });
