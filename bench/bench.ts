@@ -3,6 +3,7 @@ import path from "node:path";
 import { renderDomain } from "../src/render-spec";
 import { liveBench } from "./live-bench";
 import { providerBench } from "./provider-bench";
+import { benchDomains } from "./workload";
 import { validateSpecObject } from "../src/input/load";
 import type { DomainSpec } from "../src/input/schema";
 import { SPEC_KEYS } from "../src/catalog/features";
@@ -19,17 +20,7 @@ const N = 10_000;
 const host = debian12 as HostProfile;
 
 function makeSpecs(): DomainSpec[] {
-  let seed = 42;
-  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-  const domains = Array.from({ length: N }, (_, i) => ({
-    name: `bench-${i}`,
-    vcpus: 1 + Math.floor(rand() * 16),
-    machine: pick(["q35", "pc", "pc-q35-5.1", "pc-q35-7.2"]),
-    irqchip: pick(["kernel", "split", "off"]),
-    cpu: pick([{ mode: "custom", model: "qemu64" }, { mode: "host-passthrough" }, { mode: "host-model" }, { mode: "maximum" }]),
-    paravirt: Object.fromEntries(SPEC_KEYS.filter(() => rand() < 0.3).map((k) => [k, rand() < 0.5])),
-  }));
+  const domains = benchDomains(SPEC_KEYS, N);
   const loaded = validateSpecObject({ domains });
   return loaded.domains.map((d) => {
     if (!d.spec) throw new Error(`bench spec invalid: ${JSON.stringify(d.diagnostics)}`);

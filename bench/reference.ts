@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { benchDomains } from "./workload";
 
 /**
  * npm run bench:reference [-- COMMIT]: the core bench (resolve + render 10,000 domains) of
@@ -65,18 +66,7 @@ function prepare(side: Side, host: unknown): { render: Render; specs: unknown[] 
   };
   const { renderDomain } = require(moduleOf(side.dist, ["render-spec", "pipeline"])) as { renderDomain: Render };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  // the generator of bench/bench.ts
-  let seed = 42;
-  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-  const domains = Array.from({ length: N }, (_, i) => ({
-    name: `bench-${i}`,
-    vcpus: 1 + Math.floor(rand() * 16),
-    machine: pick(["q35", "pc", "pc-q35-5.1", "pc-q35-7.2"]),
-    irqchip: pick(["kernel", "split", "off"]),
-    cpu: pick([{ mode: "custom", model: "qemu64" }, { mode: "host-passthrough" }, { mode: "host-model" }, { mode: "maximum" }]),
-    paravirt: Object.fromEntries(SPEC_KEYS.filter(() => rand() < 0.3).map((k) => [k, rand() < 0.5])),
-  }));
+  const domains = benchDomains(SPEC_KEYS, N);
   const specs = validateSpecObject({ domains }).domains.map((d) => {
     if (!d.spec) throw new Error(`${side.label}: a bench spec is invalid`);
     return d.spec;
