@@ -154,7 +154,8 @@ export const DEVICE_RULES: readonly Rule[] = [
       if (!k || atLeast(k, VIRTIO_KERNEL)) return [];
       const virtio = [
         ...(r.domain.disks ?? []).filter((d) => d.bus === "virtio").map((d) => d.target),
-        ...(r.domain.nics ?? []).filter((n) => n.model === "virtio").map((n, i) => `nics[${i}]`),
+        // the NIC's own index (numbering after the filter named the wrong NIC)
+        ...(r.domain.nics ?? []).flatMap((n, i) => (n.model === "virtio" ? [`nics[${i}]`] : [])),
       ];
       return virtio.length
         ? [

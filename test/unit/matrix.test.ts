@@ -160,3 +160,94 @@ describe("the resolution matrix", () => {
     expect(ASSUMED_HOST.qemu).toMatch(/^10\.2/);
   });
 });
+
+describe("the device matrix", () => {
+  const disk = (d: Record<string, unknown>) => ({ target: "vda", file: "/var/lib/libvirt/images/a.qcow2", ...d });
+  const DEVICE_CASES: [string, Record<string, unknown>, { networks?: { name: string; active: boolean }[]; exists?: boolean }][] = [
+    [
+      "a bootable VM with every kind of device",
+      {
+        disks: [disk({ boot: 1, cache: "none", io: "native" }), { target: "sda", file: "/iso/d.iso", device: "cdrom", bus: "sata" }],
+        nics: [{ network: "default" }, { bridge: "br0", model: "e1000e", mac: "52:54:00:12:34:56" }, { user: true }],
+        serialConsole: true,
+        graphics: { type: "vnc", listen: "0.0.0.0" },
+        extraDevices: ["<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"],
+      },
+      { networks: [{ name: "default", active: true }], exists: true },
+    ],
+    [
+      "a pool volume, spice, a cdrom on IDE of an i440fx machine",
+      {
+        machine: "pc",
+        disks: [
+          { target: "vda", pool: "default", volume: "v.qcow2" },
+          { target: "hdc", file: "/i.iso", device: "cdrom", bus: "ide" },
+        ],
+        graphics: { type: "spice" },
+      },
+      {},
+    ],
+    [
+      "two disks on one target, two NICs with one MAC, one boot order twice",
+      {
+        disks: [disk({ boot: 1 }), disk({ file: "/b" })],
+        nics: [
+          { user: true, mac: "52:54:00:00:00:01", boot: 1 },
+          { user: true, mac: "52:54:00:00:00:01" },
+        ],
+      },
+      {},
+    ],
+    ["IDE on q35", { disks: [{ target: "hda", file: "/a", bus: "ide" }] }, {}],
+    [
+      "a network the host does not define",
+      { nics: [{ user: true }, { network: "lan" }] },
+      { networks: [{ name: "default", active: true }] },
+    ],
+    ["a host without networks", { nics: [{ network: "lan" }] }, { networks: [] }],
+    ["an inactive network", { nics: [{ network: "default" }] }, { networks: [{ name: "default", active: false }] }],
+    ["a missing file on a local host", { disks: [disk({}), { target: "vdb", pool: "p", volume: "v" }] }, { exists: false }],
+    ["a missing file, host not local", { disks: [disk({})] }, {}],
+    [
+      "extra devices: valid, two elements, an unknown element, its own alias",
+      {
+        extraDevices: [
+          "<watchdog model='i6300esb'/>",
+          "<rng model='virtio'/><rng model='virtio'/>",
+          "<domain/>",
+          "<rng model='virtio'><alias name='ua-x'/></rng>",
+        ],
+      },
+      {},
+    ],
+    [
+      "an old guest with virtio disks and a virtio NIC after another",
+      {
+        guest: { kernel: "2.6.18" },
+        disks: [disk({}), { target: "sda", file: "/b" }],
+        nics: [
+          { user: true, model: "e1000" },
+          { user: true, model: "virtio" },
+        ],
+      },
+      {},
+    ],
+    ["a guest new enough for virtio", { guest: { kernel: "2.6.25" }, disks: [disk({})] }, {}],
+  ];
+
+  test.each(DEVICE_CASES.map(([label, d, host]) => [label, d, host] as const))("%s: diagnostics and <devices>", (_label, d, host) => {
+    const loaded = validateSpecObject({ domains: [{ name: "dev", ...d }] });
+    const spec = loaded.domains[0].spec;
+    if (!spec) throw new Error(JSON.stringify(loaded.domains[0].diagnostics));
+    const profile = host.networks ? { ...DEBIAN12, networks: host.networks } : DEBIAN12;
+    const access = host.exists === undefined ? {} : { pathExists: () => host.exists! };
+    const { rendered } = renderDomain(spec, profile, "", access);
+    const devices = /<devices>[\s\S]*<\/devices>|<devices\/>/.exec(rendered.domainXml)?.[0];
+    expect({
+      diagnostics: rendered.diagnostics
+        .filter((x) => x.severity !== "info")
+        .map((x) => `${x.severity} [${x.code}] ${x.path}: ${x.message}`),
+      devices,
+    }).toMatchSnapshot();
+  });
+});
