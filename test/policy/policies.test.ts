@@ -232,3 +232,47 @@ describe("policies", () => {
     });
   });
 });
+
+describe("policy files: what a bad one is told", () => {
+  const bad = (text: string) => {
+    try {
+      parsePolicyText(text, "p.yaml");
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error("accepted");
+  };
+
+  test("not YAML, not a mapping, a bad `all`", () => {
+    expect(bad("a: [")).toMatch(/^p\.yaml is not valid YAML or JSON: \S/);
+    expect(bad("- a\n- b\n")).toBe("p.yaml must be a mapping of policy names to settings");
+    expect(bad("42\n")).toBe("p.yaml must be a mapping of policy names to settings");
+    expect(bad("all: sometimes\n")).toBe('p.yaml: all: must be one of advisory, mandatory, disabled, got "sometimes"');
+    expect(bad("all: [mandatory]\n")).toBe("p.yaml: all: must be one of advisory, mandatory, disabled, got a list");
+    expect(bad("all: {x: 1}\n")).toBe("p.yaml: all: must be one of advisory, mandatory, disabled, got a mapping");
+    expect(bad("all:\n")).toBe("p.yaml: all: must be one of advisory, mandatory, disabled, got null");
+  });
+
+  test("an empty file or an empty document is every policy at its default level", () => {
+    for (const text of ["", "# nothing\n", "~\n"]) {
+      const settings = parsePolicyText(text, "p.yaml");
+      expect([...settings.values()].every((s) => Object.keys(s.config).length === 0)).toBe(true);
+      expect(settings.size).toBeGreaterThan(3);
+    }
+  });
+
+  test("a policy's setting of the wrong type or value, with a hint", () => {
+    expect(bad("hidden-signature: 3\n")).toMatch(
+      /^p\.yaml: hidden-signature: must be an enforcement level \(advisory, mandatory, disabled\) or a mapping of enforcementLevel, allow, got 3$/,
+    );
+    expect(bad("hidden-signature: [1]\n")).toMatch(/^p\.yaml: hidden-signature: must be an enforcement level .*, got a list$/);
+    expect(bad("hidden-signature: mandatroy\n")).toBe(
+      'p.yaml: hidden-signature.enforcementLevel: must be equal to one of the allowed values (advisory, mandatory, disabled), got "mandatroy"; did you mean mandatory?',
+    );
+    expect(bad("hidden-signature: {enforcementLevel: 7}\n")).toMatch(
+      /^p\.yaml: hidden-signature\.enforcementLevel: must be equal to one of the allowed values \(.*\), got 7$/,
+    );
+    expect(bad("hidden-signature: {allow: 1}\n")).toBe("p.yaml: hidden-signature.allow: must be a boolean, got 1");
+    expect(bad("hidden-signature: {allow: {}}\n")).toBe("p.yaml: hidden-signature.allow: must be a boolean, got a mapping");
+  });
+});
