@@ -48,7 +48,7 @@ function changedRanges(ref) {
     const hunk = /^@@ [^+]*\+(\d+)(?:,(\d+))? @@/.exec(line);
     if (file && hunk && hunk[2] !== "0") {
       const start = Number(hunk[1]);
-      ranges.push(`${file}:${start}-${start + Math.max(1, Number(hunk[2] ?? 1)) - 1}`);
+      ranges.push(`${file}:${start}-${start + Number(hunk[2] ?? 1) - 1}`);
     }
   }
   return ranges;

@@ -212,17 +212,22 @@ function attrKey(name: string): string {
   return k;
 }
 
-/** A new element from values as they mean (not as written): attribute values are escaped, undefined ones left out. */
-export function newElement(name: string, a: Record<string, string | undefined> = {}, children: XNode[] = []): XNode {
+/** An element with attributes already keyed "@_name" (none: no ":@"). */
+function element(name: string, attributes: Record<string, string> | undefined, children: XNode[]): XNode {
   const n: XNode = {};
   n[name] = children; // not `{ [name]: children }`: a computed key in a literal takes V8's slow path (3x)
+  if (attributes) n[":@"] = attributes;
+  return n;
+}
+
+/** A new element from values as they mean (not as written): attribute values are escaped, undefined ones left out. */
+export function newElement(name: string, a: Record<string, string | undefined> = {}, children: XNode[] = []): XNode {
   let prefixed: Record<string, string> | undefined;
   for (const k in a) {
     const v = a[k];
     if (v !== undefined) (prefixed ??= {})[attrKey(k)] = escapeXml(v);
   }
-  if (prefixed) n[":@"] = prefixed;
-  return n;
+  return element(name, prefixed, children);
 }
 
 /** Text content from a value as it means (escaped). */
@@ -230,10 +235,7 @@ export const newText = (text: string): XNode[] => [{ "#text": escapeXml(text) }]
 
 /** A new element from attribute values as they are written (already escaped). */
 export function el(name: string, a: Record<string, string> = {}, children: XNode[] = []): XNode {
-  const n: XNode = {};
-  n[name] = children;
   let prefixed: Record<string, string> | undefined;
   for (const k in a) (prefixed ??= {})[attrKey(k)] = a[k];
-  if (prefixed) n[":@"] = prefixed;
-  return n;
+  return element(name, prefixed, children);
 }
