@@ -12,6 +12,8 @@ const shared = {
   testTimeout: 120000,
   // examples/typescript imports the package by name, as a user program does
   moduleNameMapper: { "^kvm-paravirt$": "<rootDir>/index.ts", "^kvm-paravirt/core$": "<rootDir>/src/index.ts" },
+  // a Stryker run's sandboxes are copies of the project: their package.json would be a second `kvm-paravirt`
+  modulePathIgnorePatterns: ["<rootDir>/.stryker-tmp/"],
 };
 
 module.exports = {

@@ -107,13 +107,15 @@ export const GUEST_RULES: readonly Rule[] = [
         .filter(
           (x) =>
             !atLeast(gk, x.feature.guestKernelMin) ||
+            // Stryker disable next-line ConditionalExpression,StringLiteral: unreachable today: the one row with a guestKernelMax (kvm-mmu) is never visible (KVM never offers it)
             (x.feature.guestKernelMax !== undefined && atLeast(gk, `${x.feature.guestKernelMax}.999`)),
         )
         .map((x) => ({
           path: fpath(x.feature),
           message: !atLeast(gk, x.feature.guestKernelMin)
             ? `${x.feature.qemu} is on but the guest kernel ${gk} is older than ${x.feature.guestKernelMin}, the first to use it`
-            : `${x.feature.qemu} is on but guest kernels after ${x.feature.guestKernelMax} no longer use it (guest: ${gk})`,
+            : // Stryker disable next-line StringLiteral: unreachable today (see above)
+              `${x.feature.qemu} is on but guest kernels after ${x.feature.guestKernelMax} no longer use it (guest: ${gk})`,
         }));
     },
   },

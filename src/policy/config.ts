@@ -95,7 +95,6 @@ function issueText(issue: z.core.$ZodIssue, policy: PolicyDef): string {
 }
 
 function show(value: unknown): string {
-  if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "a list";
   if (value !== null && typeof value === "object") return "a mapping";
   return JSON.stringify(value);

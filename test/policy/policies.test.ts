@@ -1,5 +1,5 @@
 import { FEATURES } from "../../src/catalog/features";
-import { checkAll, checkPolicy, POLICIES, POLICY_BY_NAME, type Enforcement } from "../../src/policy/policies";
+import { checkAll, checkPolicy, POLICIES, POLICY_BY_NAME, violationText, type Enforcement } from "../../src/policy/policies";
 import { parsePolicyText } from "../../src/policy/config";
 import { resolveDomain } from "../../src/analyze";
 import { validateSpecObject } from "../../src/input/load";
@@ -253,6 +253,13 @@ describe("policy files: what a bad one is told", () => {
     expect(bad("all:\n")).toBe("p.yaml: all: must be one of advisory, mandatory, disabled, got null");
   });
 
+  test("a file without a name is called `policy`; a key given twice is refused, not last-wins", () => {
+    expect(() => parsePolicyText("a: [")).toThrow(/^policy is not valid YAML or JSON: /);
+    expect(() => parsePolicyText("hidden-signature: advisory\nhidden-signature: disabled\n", "p.yaml")).toThrow(
+      /^p\.yaml is not valid YAML or JSON: Map keys must be unique/,
+    );
+  });
+
   test("an empty file or an empty document is every policy at its default level", () => {
     for (const text of ["", "# nothing\n", "~\n"]) {
       const settings = parsePolicyText(text, "p.yaml");
@@ -275,4 +282,10 @@ describe("policy files: what a bad one is told", () => {
     expect(bad("hidden-signature: {allow: 1}\n")).toBe("p.yaml: hidden-signature.allow: must be a boolean, got 1");
     expect(bad("hidden-signature: {allow: {}}\n")).toBe("p.yaml: hidden-signature.allow: must be a boolean, got a mapping");
   });
+});
+
+test("a violation's text, as the pack and `check` both print it", () => {
+  expect(
+    violationText({ policy: "hidden-signature", domain: "web-1", message: "the KVM signature is hidden", fix: "remove paravirt.hidden" }),
+  ).toBe("[hidden-signature] web-1: the KVM signature is hidden. Fix: remove paravirt.hidden");
 });

@@ -96,6 +96,35 @@ describe("resolver", () => {
     expect(codes(r)).toEqual(expect.arrayContaining(["pv-features-while-hidden", "hint-while-hidden"]));
   });
 
+  test("a hint set on while hidden says why the guest cannot see it", () => {
+    const r = resolve({ paravirt: { hidden: true, hintDedicated: true } });
+    expect(r.features.get("kvm-hint-dedicated")).toMatchObject({
+      enabled: true,
+      source: "explicit",
+      guestVisible: false,
+      reason: "set on, but invisible to the guest: the KVM leaves are hidden",
+    });
+    expect(resolve({ paravirt: { hintDedicated: true } }).features.get("kvm-hint-dedicated")!.reason).toBe("set on");
+    expect(resolve({ paravirt: { hidden: true, hintDedicated: false } }).features.get("kvm-hint-dedicated")!.reason).toBe("set off");
+  });
+
+  test("a domain's host override keeps what the profile measured when it names the same versions", () => {
+    const measured: HostProfile = { ...HOST, cpuModels: [{ name: "qemu64", usable: true }] };
+    const same = resolve({ cpu: { mode: "host-model" }, host: { qemu: HOST.qemu, kernel: HOST.kernel } }, measured);
+    expect(same.qemuModel).toBe("kvm64"); // the profile's host model
+    expect(same.host.cpuModels).toEqual([{ name: "qemu64", usable: true }]);
+    expect(same.host.kvm).toEqual(HOST.kvm);
+    // another QEMU: the profile's QEMU-specific facts are gone; another kernel: its KVM facts are
+    const otherQemu = resolve({ cpu: { mode: "host-model" }, host: { qemu: "8.2.0" } }, measured);
+    expect(otherQemu.qemuModel).toBe("qemu64");
+    expect(otherQemu.host.cpuModels).toBeUndefined();
+    expect(otherQemu.host.machines).toBeUndefined();
+    const otherKernel = resolve({ host: { kernel: "6.1.0" } }, measured);
+    expect(otherKernel.host.kvm).toEqual({ available: true });
+    expect(otherKernel.host.cpuModels).toBeUndefined();
+    expect(otherKernel.host.hostModel).toBe("kvm64");
+  });
+
   test("TCG clears every PV bit and drops hints", () => {
     const r = resolve({ accel: "tcg", cpu: { mode: "maximum" }, paravirt: { pvIpi: true, hintDedicated: true } });
     expect(onSet(r)).toEqual(["kvm"]);

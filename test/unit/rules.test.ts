@@ -1,0 +1,225 @@
+import { RULES } from "../../src/checks/rules";
+import type { HostProfile } from "../../src/host/profile";
+import { validateSpecObject } from "../../src/input/load";
+import { renderDomain } from "../../src/render-spec";
+import { DEBIAN12 } from "../helpers/specs";
+
+/**
+ * Every rule, on domains made to fire it (and, where a condition has an edge, one made not
+ * to): each case pins all the findings of its rule, path and whole message, as a snapshot.
+ * The resolution matrix shows which rules fire across many domains; this shows each rule's
+ * every wording, the hints included. The libvirt and QEMU texts the messages quote were
+ * read from the real programs (the oracles check them when they refuse).
+ */
+
+/** A host older than most features: QEMU 5.0, kernel 4.15, KVM offering the early bits only. */
+const OLD: HostProfile = {
+  qemu: "5.0.0",
+  libvirt: "6.0.0",
+  kernel: "4.15.0",
+  kvm: {
+    available: true,
+    supported: ["kvmclock", "kvm-nopiodelay", "kvm-asyncpf", "kvm-steal-time", "kvm-pv-unhalt"],
+    enforceCpuid: false,
+  },
+  source: "file",
+};
+const MODELS = ["qemu64", "kvm64", "Nehalem", "Westmere", "SandyBridge", "IvyBridge", "Haswell-noTSX", "Broadwell-noTSX"];
+const WITH_MODELS: HostProfile = {
+  ...DEBIAN12,
+  cpuModels: [...MODELS.map((name) => ({ name, usable: true })), { name: "Skylake-Server", usable: false }],
+};
+const FEW_MODELS: HostProfile = {
+  ...DEBIAN12,
+  cpuModels: [
+    { name: "qemu64", usable: true },
+    { name: "Haswell", usable: false },
+  ],
+};
+const NO_USABLE_MODEL: HostProfile = { ...DEBIAN12, cpuModels: [{ name: "Haswell", usable: false }] };
+const NO_KVM: HostProfile = { ...DEBIAN12, kvm: { available: false }, cpuModels: [{ name: "qemu64", usable: true }] };
+const NO_ENFORCE: HostProfile = { ...DEBIAN12, kvm: { ...DEBIAN12.kvm!, enforceCpuid: false } };
+const NETWORKS: HostProfile = {
+  ...DEBIAN12,
+  networks: [
+    { name: "default", active: true },
+    { name: "lab", active: false },
+  ],
+};
+
+type Case = [label: string, domain: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean];
+
+const CASES: Record<string, Case[]> = {
+  "host-qemu-too-old": [["a QEMU 9.0 property on QEMU 7.2", { paravirt: { asyncpfVmexit: true, pvIpi: true } }, DEBIAN12]],
+  "host-kernel-too-old": [["kvm-pv-ipi and kvm-pv-eoi on a 4.15 host", { paravirt: { pvIpi: true, pvEoi: true } }, OLD]],
+  "default-dropped-by-host": [["kvm-pv-eoi by default on a host without it", {}, OLD]],
+  "pv-enforce-cpuid-unsupported": [
+    ["on a host without the capability", { paravirt: { pvEnforceCpuid: true } }, NO_ENFORCE],
+    ["a host without a kernel release", { paravirt: { pvEnforceCpuid: true } }, { ...NO_ENFORCE, kernel: undefined }],
+    ["under TCG: nothing", { accel: "tcg", paravirt: { pvEnforceCpuid: true } }, NO_ENFORCE],
+  ],
+  "host-passthrough-needs-kvm": [["host-passthrough under TCG", { accel: "tcg", cpu: { mode: "host-passthrough" } }, DEBIAN12]],
+  "cpu-model-unusable-on-host": [
+    ["a misspelt model: its nearest first, six named of eight usable", { cpu: { mode: "custom", model: "Broadwel-noTSX" } }, WITH_MODELS],
+    ["a model nothing is near", { cpu: { mode: "custom", model: "Opteron_G9" } }, WITH_MODELS],
+    ["an unusable model with check partial", { cpu: { mode: "custom", model: "Skylake-Server", check: "partial" } }, WITH_MODELS],
+    ["an unusable model, one usable", { cpu: { mode: "custom", model: "Haswell", check: "full" } }, FEW_MODELS],
+    ["nothing usable", { cpu: { mode: "custom", model: "Haswell", check: "partial" } }, NO_USABLE_MODEL],
+    ["the TCG list for a TCG domain", { accel: "tcg", cpu: { mode: "custom", model: "Haswell" } }, NO_KVM],
+    ["a model the host lists as usable under TCG: nothing", { accel: "tcg", cpu: { mode: "custom", model: "qemu64" } }, NO_KVM],
+    ["a usable model: nothing", { cpu: { mode: "custom", model: "Nehalem" } }, WITH_MODELS],
+    [
+      "a TCG domain against the list measured for KVM: nothing",
+      { accel: "tcg", cpu: { mode: "custom", model: "Opteron_G9" } },
+      WITH_MODELS,
+    ],
+  ],
+  "cpu-model-degraded-on-host": [
+    ["an unusable model with check none", { cpu: { mode: "custom", model: "Skylake-Server", check: "none" } }, WITH_MODELS],
+  ],
+  "machine-unknown-to-host": [["a machine type QEMU 7.2 lacks", { machine: "pc-q35-9.0" }, DEBIAN12]],
+  "kvm-unavailable": [
+    ["accel kvm on a host without /dev/kvm", { accel: "kvm" }, NO_KVM],
+    ["accel tcg there: nothing", { accel: "tcg" }, NO_KVM],
+  ],
+  "host-profile-assumed": [["no host profile", {}, undefined]],
+  "msi-ext-dest-id-needs-split-irqchip": [["kernel irqchip", { paravirt: { msiExtDestId: true } }, DEBIAN12]],
+  "pv-unhalt-needs-kernel-irqchip": [["irqchip off", { irqchip: "off", paravirt: { pvUnhalt: true } }, DEBIAN12]],
+  "asyncpf-int-needs-kernel-irqchip": [
+    ["irqchip off", { irqchip: "off", paravirt: { asyncpfInt: true } }, DEBIAN12],
+    ["irqchip off with host passthrough", { irqchip: "off", cpu: { mode: "host-passthrough" } }, DEBIAN12],
+    ["irqchip off under TCG: nothing", { accel: "tcg", irqchip: "off", paravirt: { asyncpfInt: true } }, DEBIAN12],
+  ],
+  "pv-features-while-hidden": [["two features while hidden", { paravirt: { hidden: true, pvIpi: true, pvEoi: true } }, DEBIAN12]],
+  "hint-while-hidden": [["the dedicated hint while hidden", { paravirt: { hidden: true, hintDedicated: true } }, DEBIAN12]],
+  "pv-features-under-tcg": [["two features under TCG", { accel: "tcg", paravirt: { pvIpi: true, kvmclock: true } }, DEBIAN12]],
+  "enforce-cpuid-asyncpf-int-without-asyncpf": [
+    ["asyncpf-int without asyncpf, enforced", { paravirt: { pvEnforceCpuid: true, asyncpfInt: true, asyncpf: false } }, DEBIAN12],
+  ],
+  "kvmclock-stable-bit-without-kvmclock": [
+    ["the stable bit without kvmclock", { paravirt: { kvmclock: false, kvmclockStableBit: true } }, DEBIAN12],
+  ],
+  "msi-ext-dest-id-without-x2apic": [["x2apic off", { irqchip: "split", x2apic: false, paravirt: { msiExtDestId: true } }, DEBIAN12]],
+  "msi-ext-dest-id-machine-compat": [["split irqchip on a 5.1 machine", { irqchip: "split", machine: "pc-q35-5.1" }, DEBIAN12]],
+  "x2apic-needs-irqchip": [["x2apic with irqchip off", { irqchip: "off", x2apic: true }, DEBIAN12]],
+  "irqchip-ignored-under-tcg": [["split under TCG", { accel: "tcg", irqchip: "split" }, DEBIAN12]],
+  "asyncpf-without-asyncpf-int": [["asyncpf relied on", { paravirt: { asyncpf: true } }, DEBIAN12]],
+  "asyncpf-inert": [["the default asyncpf of a named model", { cpu: { mode: "custom", model: "Haswell" } }, DEBIAN12]],
+  "poll-control-without-hint-dedicated": [
+    ["poll control set", { paravirt: { pollControl: true } }, DEBIAN12],
+    ["poll control by host passthrough", { cpu: { mode: "host-passthrough" } }, DEBIAN12],
+  ],
+  "hint-dedicated-disables-pv": [
+    [
+      "the hint with three PV features",
+      { paravirt: { hintDedicated: true, pvUnhalt: true, pvTlbFlush: true, pvSchedYield: true } },
+      DEBIAN12,
+    ],
+  ],
+  "pv-needs-steal-time": [
+    ["TLB flush and sched yield without steal time", { paravirt: { stealTime: false, pvTlbFlush: true, pvSchedYield: true } }, DEBIAN12],
+    ["hidden: the features are not visible, nothing", { paravirt: { hidden: true, stealTime: false, pvTlbFlush: true } }, DEBIAN12],
+  ],
+  "single-vcpu-pv-unused": [["one vCPU", { vcpus: 1, paravirt: { pvIpi: true, pvUnhalt: true } }, DEBIAN12]],
+  "guest-kernel-too-old": [
+    ["a 4.18 guest", { guest: { kernel: "4.18" }, paravirt: { pvIpi: true, pollControl: true } }, DEBIAN12],
+    ["a 5.10 guest: nothing", { guest: { kernel: "5.10" }, paravirt: { pvIpi: true, pollControl: true } }, DEBIAN12],
+  ],
+  "kvm-mmu-deprecated": [["kvm-mmu set", { paravirt: { mmu: true } }, DEBIAN12]],
+  "irqchip-off-deprecated": [["irqchip off under KVM", { irqchip: "off" }, DEBIAN12]],
+  "libvirt-refuses-pvspinlock": [
+    ["pv-unhalt dropped by irqchip off", { irqchip: "off", paravirt: { pvUnhalt: true } }, DEBIAN12],
+    ["pv-unhalt under TCG", { accel: "tcg", paravirt: { pvUnhalt: true } }, DEBIAN12],
+  ],
+  "libvirt-custom-argv": [
+    [
+      "no element, a no-op element, an old libvirt, irqchip off",
+      { irqchip: "off", paravirt: { pvTlbFlush: false, pvIpi: true, pollControl: true } },
+      { ...DEBIAN12, libvirt: "6.0.0" },
+    ],
+  ],
+  "machine-alias-resolved": [
+    ["q35 on the profile's QEMU", { machine: "q35" }, DEBIAN12],
+    ["q35 on the assumed host", { machine: "q35" }, undefined],
+  ],
+  "host-model-qemu-args": [
+    ["with the profile's host model", { cpu: { mode: "host-model" } }, { ...DEBIAN12, hostModel: "Haswell-noTSX" }],
+    ["without a host model", { cpu: { mode: "host-model" } }, { ...DEBIAN12, hostModel: undefined }],
+  ],
+  "device-target-twice": [
+    [
+      "vda twice",
+      {
+        disks: [
+          { target: "vda", file: "/a" },
+          { target: "vda", file: "/b" },
+        ],
+      },
+      DEBIAN12,
+    ],
+  ],
+  "nic-mac-twice": [
+    [
+      "one MAC twice",
+      {
+        nics: [
+          { user: true, mac: "52:54:00:00:00:01" },
+          { user: true, mac: "52:54:00:00:00:01" },
+        ],
+      },
+      DEBIAN12,
+    ],
+  ],
+  "device-boot-order-twice": [
+    [
+      "boot 1 twice",
+      {
+        disks: [{ target: "vda", file: "/a", boot: 1 }],
+        nics: [{ user: true, boot: 1 }],
+      },
+      DEBIAN12,
+    ],
+  ],
+  "device-bus-missing-on-machine": [["IDE on q35", { disks: [{ target: "hda", file: "/a", bus: "ide" }] }, DEBIAN12]],
+  "network-unknown-on-host": [
+    ["a network the host lacks", { nics: [{ network: "lan" }] }, NETWORKS],
+    ["a host without networks", { nics: [{ network: "lan" }] }, { ...DEBIAN12, networks: [] }],
+  ],
+  "network-inactive-on-host": [
+    ["an inactive network", { nics: [{ network: "lab" }] }, NETWORKS],
+    ["a bridge named like an inactive network: nothing", { nics: [{ bridge: "lab" }] }, NETWORKS],
+  ],
+  "disk-path-missing": [["a missing file on a local host", { disks: [{ target: "vda", file: "/nowhere.qcow2" }] }, DEBIAN12, false]],
+  "extra-device-invalid": [["an element that is not a device", { extraDevices: ["<domain/>"] }, DEBIAN12]],
+  "extra-device-unchecked": [["a watchdog", { extraDevices: ["<watchdog model='i6300esb'/>"] }, DEBIAN12]],
+  "guest-lacks-virtio": [
+    ["a 2.6.18 guest with a virtio disk", { guest: { kernel: "2.6.18" }, disks: [{ target: "vda", file: "/a" }] }, DEBIAN12],
+  ],
+};
+
+function findings(code: string, domain: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean): string[] {
+  const loaded = validateSpecObject({ domains: [{ name: "vm", ...domain }] });
+  const spec = loaded.domains[0].spec;
+  if (!spec) throw new Error(`test domain invalid: ${JSON.stringify(loaded.domains[0].diagnostics)}`);
+  const access = exists === undefined ? {} : { pathExists: () => exists };
+  const { rendered } = renderDomain(spec, host, "", access);
+  return rendered.diagnostics.filter((d) => d.code === code).map((d) => `${d.severity} ${d.path}: ${d.message}`);
+}
+
+describe("every rule on domains made to fire it", () => {
+  test("every rule has cases, and every case's code is a rule", () => {
+    expect(Object.keys(CASES).sort()).toEqual(RULES.map((r) => r.code).sort());
+  });
+
+  for (const [code, cases] of Object.entries(CASES))
+    describe(code, () => {
+      // one rest parameter: with a fourth named one, jest would pass `done` to the three-element rows
+      test.each(cases)("%s", (...[label, domain, host, exists]: Case) => {
+        const got = findings(code, domain, host, exists);
+        // a case labelled "nothing" is the edge where the rule must stay quiet
+        if (label.endsWith("nothing")) expect(got).toEqual([]);
+        else expect(got.length).toBeGreaterThan(0);
+        expect(got).toMatchSnapshot();
+      });
+    });
+});
