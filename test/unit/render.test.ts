@@ -3,6 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
+import { resolveDomain } from "../../src/analyze";
+import { renderDomainXml } from "../../src/render/domain-xml";
 import { qemuOptValue } from "../../src/render/qemu-args";
 import { renderSpec, specHasErrors } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
@@ -86,6 +88,30 @@ describe("renderers", () => {
     const name = "web;$(touch${IFS}x)|`id`*?!#~{}";
     const d = renderOne({ name });
     expect(parser.parse(d.domainXml).domain.name).toBe(name);
+  });
+
+  test("other CPU features: required or disabled as declared, after the model and x2apic", () => {
+    const xml = renderOne({
+      name: "f",
+      x2apic: true,
+      cpu: { mode: "custom", model: "Haswell", features: { "arch-capabilities": false, pdpe1gb: true } },
+    }).domainXml;
+    const cpu = /<cpu [\s\S]*?<\/cpu>/.exec(xml)![0];
+    expect(cpu.split("\n").map((l) => l.trim())).toEqual([
+      '<cpu mode="custom" match="exact" check="none">',
+      '<model fallback="forbid">Haswell</model>',
+      '<feature policy="require" name="x2apic"/>',
+      '<feature policy="disable" name="arch-capabilities"/>',
+      '<feature policy="require" name="pdpe1gb"/>',
+      "</cpu>",
+    ]);
+  });
+
+  test("a new domain's UUID is written right after its name (every later call addresses it by UUID)", () => {
+    const d = validateSpecObject({ domains: [{ name: "u" }] }).domains[0].spec!;
+    const xml = renderDomainXml(resolveDomain(d, DEBIAN12), { uuid: "5a1c0000-0000-4000-8000-0000000000aa" });
+    expect(xml).toMatch(/^<domain type="kvm">\n {2}<name>u<\/name>\n {2}<uuid>5a1c0000-0000-4000-8000-0000000000aa<\/uuid>\n/);
+    expect(renderDomainXml(resolveDomain(d, DEBIAN12))).not.toContain("<uuid>");
   });
 
   test("QEMU option values escape commas", () => {
