@@ -104,7 +104,12 @@ const CASES: Record<string, Case[]> = {
   "x2apic-needs-irqchip": [["x2apic with irqchip off", { irqchip: "off", x2apic: true }, DEBIAN12]],
   "irqchip-ignored-under-tcg": [["split under TCG", { accel: "tcg", irqchip: "split" }, DEBIAN12]],
   "asyncpf-without-asyncpf-int": [["asyncpf relied on", { paravirt: { asyncpf: true } }, DEBIAN12]],
-  "asyncpf-inert": [["the default asyncpf of a named model", { cpu: { mode: "custom", model: "Haswell" } }, DEBIAN12]],
+  "asyncpf-inert": [
+    ["the default asyncpf of a named model", { cpu: { mode: "custom", model: "Haswell" } }, DEBIAN12],
+    ["a QEMU without kvm-asyncpf-int on a 5.10 host", {}, { ...OLD, kernel: "5.10.0", kvm: { available: true } }],
+    ["a 4.15 host still delivers legacy async PF: nothing", {}, OLD],
+    ["asyncpf-int on: nothing", { paravirt: { asyncpfInt: true } }, DEBIAN12],
+  ],
   "poll-control-without-hint-dedicated": [
     ["poll control set", { paravirt: { pollControl: true } }, DEBIAN12],
     ["poll control by host passthrough", { cpu: { mode: "host-passthrough" } }, DEBIAN12],
