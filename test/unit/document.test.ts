@@ -3,7 +3,16 @@ import path from "node:path";
 import fc from "fast-check";
 import { runs } from "../helpers/runs";
 import { XMLBuilder } from "fast-xml-parser";
-import { DOCUMENT_OPTIONS, buildDocument, buildIndented, escapeXml, parseDocument, withoutIndentation } from "../../src/libvirt/document";
+import {
+  DOCUMENT_OPTIONS,
+  buildDocument,
+  buildIndented,
+  el,
+  escapeXml,
+  newElement,
+  parseDocument,
+  withoutIndentation,
+} from "../../src/libvirt/document";
 import { renderDomain } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { DEBIAN12, ROOT } from "../helpers/specs";
@@ -73,6 +82,18 @@ describe("the document serializer", () => {
     const bare = withoutIndentation(parseDocument(xml));
     expect(xml).toBe(`${(indented.build(bare) as string).trim()}\n`);
     expect(xml).toContain("<name>d-1.x_y</name>");
+  });
+
+  test("new elements have the parser's shape: no attributes, no `:@` key; values escaped, undefined ones left out", () => {
+    // the shape parseDocument gives, so that a built and a parsed node compare equal key for key
+    expect(Object.keys(el("a"))).toEqual(["a"]);
+    expect(Object.keys(newElement("a", { x: undefined }))).toEqual(["a"]);
+    expect(newElement("a", { x: "1<2", y: undefined }, [{ "#text": "t" }])).toStrictEqual({
+      a: [{ "#text": "t" }],
+      ":@": { "@_x": "1&lt;2" },
+    });
+    expect(el("a", { x: "&amp;" })).toStrictEqual({ a: [], ":@": { "@_x": "&amp;" } });
+    expect(parseDocument("<a/>")).toStrictEqual([{ a: [] }]);
   });
 
   test("escapeXml writes the five XML characters as entities, & first", () => {
