@@ -1,9 +1,22 @@
-import { deviceChanges, desiredDevices, deviceIds } from "../../src/libvirt/devices";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  carriedOver,
+  carriedOverXPath,
+  deviceChanges,
+  desiredDevices,
+  deviceIds,
+  deviceTestXPath,
+  recordedDevices,
+} from "../../src/libvirt/devices";
 import { domainElement, parseDocument, child } from "../../src/libvirt/document";
 import { resolveDomain } from "../../src/analyze";
 import { validateSpecObject } from "../../src/input/load";
 import { renderDomain } from "../../src/render-spec";
-import { kids } from "../../src/util/ordered-xml";
+import { attrs, kids, tagOf } from "../../src/util/ordered-xml";
+import { describeWith } from "../helpers/env";
 import { DEBIAN12 } from "../helpers/specs";
 
 /** Devices: identities, the changes a plan reports, and the device rules (each fires, and only when it should). */
@@ -16,6 +29,48 @@ const codes = (d: Record<string, unknown>, host = DEBIAN12, access = {}) =>
   resolveDomain(spec(d), host, access)
     .diagnostics.filter((x) => x.severity !== "info")
     .map((x) => `${x.code} ${x.path}`);
+
+/** One of every kind of device libvirt writes, with the edges of each identity (no target dev, no port, no type, an upper-case MAC). */
+const LIVE_DEVICES = `<devices>
+  <emulator>/usr/bin/qemu-system-x86_64</emulator>
+  <disk type='file' device='disk'><target dev='vda' bus='virtio'/></disk>
+  <disk type='file' device='cdrom'><target bus='sata'/></disk>
+  <disk type='file' device='disk'><target dev='vdz' bus='virtio'/><alias name='ua-kpv-extra-3'/></disk>
+  <interface type='network'><mac address='52:54:00:AB:CD:EF'/><source network='default'/></interface>
+  <interface type='network'><source network='default'/></interface>
+  <interface type='network'><source network='lab'/></interface>
+  <interface type='bridge'><source bridge='br0'/></interface>
+  <interface type='user'><mac address='52:54:00:00:00:01'/></interface>
+  <interface><source network='x'/></interface>
+  <serial type='pty'><target type='isa-serial' port='0'/></serial>
+  <serial type='pty'><target type='isa-serial'/></serial>
+  <console type='pty'><target type='serial' port='1'/></console>
+  <graphics type='spice' autoport='yes'/>
+  <graphics autoport='yes'/>
+  <watchdog model='i6300esb'><alias name='ua-kpv-extra-10'/></watchdog>
+  <watchdog model='i6300esb'><alias name='ua-other'/></watchdog>
+  <memballoon model='virtio'/>
+</devices>`;
+const LIVE_IDS = [
+  [],
+  ["disk:vda"],
+  [],
+  ["extra:3"],
+  ["interface:network:default#0", "interface:mac:52:54:00:ab:cd:ef"],
+  ["interface:network:default#1"],
+  ["interface:network:lab#0"],
+  ["interface:bridge:br0#0"],
+  ["interface:user:#0", "interface:mac:52:54:00:00:00:01"],
+  ["interface::#0"],
+  ["serial:0"],
+  ["serial:0"],
+  ["console:1"],
+  ["graphics:spice"],
+  ["graphics:"],
+  ["extra:10"],
+  [],
+  [],
+];
 
 describe("device identities", () => {
   test("a disk by target, an interface by MAC or by source and order, serial/console by port, graphics by type", () => {
@@ -43,6 +98,83 @@ describe("device identities", () => {
       "<devices><interface type='network'><mac address='52:54:00:00:00:0A'/><source network='default'/></interface><disk><target dev='vdb'/></disk><controller type='usb'/></devices>",
     );
     expect(deviceIds(kids(live[0]))).toEqual([["interface:network:default#0", "interface:mac:52:54:00:00:00:0a"], ["disk:vdb"], []]);
+  });
+
+  test("every kind of live device: the identities it answers to, and the ones it does not have", () => {
+    expect(deviceIds(kids(parseDocument(LIVE_DEVICES)[0]).filter((n) => tagOf(n) !== "#text"))).toEqual(LIVE_IDS);
+  });
+
+  test("the desired devices: which libvirt can hot-plug (disks but IDE and SATA, interfaces) and which wait for a start", () => {
+    const got = desiredDevices(
+      spec({
+        disks: [
+          { target: "vda", file: "/a" },
+          { target: "sda", file: "/b", bus: "sata" },
+          { target: "hdc", file: "/c", bus: "ide", device: "cdrom" },
+          { target: "vdb", pool: "p", volume: "v" },
+        ],
+        nics: [{ bridge: "br0" }],
+        serialConsole: true,
+        graphics: { type: "vnc" },
+        extraDevices: ["<watchdog model='i6300esb'/>", "<domain/>"],
+      }),
+    ).map((d) => [d.id, d.hotplug, tagOf(d.node), attrs(d.node)["@_type"]]);
+    expect(got).toEqual([
+      ["disk:vda", true, "disk", "file"],
+      ["disk:sda", false, "disk", "file"],
+      ["disk:hdc", false, "disk", "file"],
+      ["disk:vdb", true, "disk", "volume"],
+      ["interface:bridge:br0#0", true, "interface", "bridge"],
+      ["serial:0", false, "serial", "pty"],
+      ["console:0", false, "console", "pty"],
+      ["graphics:vnc", false, "graphics", "vnc"],
+      // the invalid extra device (a rule reports it) is not a device
+      ["extra:0", false, "watchdog", undefined],
+    ]);
+    expect(desiredDevices(spec({ graphics: { type: "none" } }))).toEqual([]);
+  });
+
+  test("what a replaced device keeps of the live one: its address on the same bus, an interface's MAC unless the spec gives one", () => {
+    const one = (xml: string) => parseDocument(xml)[0];
+    const tags = (nodes: ReturnType<typeof carriedOver>) => nodes.map((n) => `${tagOf(n)}${JSON.stringify(attrs(n))}`);
+    const addr = "<address type='pci' bus='0x04'/>";
+    const liveDisk = one(`<disk><target dev='vda' bus='virtio'/>${addr}</disk>`);
+    expect(tags(carriedOver(liveDisk, one("<disk><target dev='vda' bus='virtio'/></disk>")))).toEqual([
+      'address{"@_type":"pci","@_bus":"0x04"}',
+    ]);
+    expect(carriedOver(liveDisk, one("<disk><target dev='vda' bus='sata'/></disk>"))).toEqual([]);
+    expect(carriedOver(liveDisk, one(`<disk><target dev='vda' bus='virtio'/><address type='pci' bus='0x05'/></disk>`))).toEqual([]);
+    const liveNic = one(`<interface type='network'><mac address='52:54:00:00:00:01'/>${addr}</interface>`);
+    expect(tags(carriedOver(liveNic, one("<interface type='network'/>")))).toEqual([
+      'mac{"@_address":"52:54:00:00:00:01"}',
+      'address{"@_type":"pci","@_bus":"0x04"}',
+    ]);
+    expect(tags(carriedOver(liveNic, one("<interface type='network'><mac address='52:54:00:00:00:02'/></interface>")))).toEqual([
+      'address{"@_type":"pci","@_bus":"0x04"}',
+    ]);
+    // a MAC is an interface's only: a serial port keeps its address, not a <mac> it should not have
+    expect(tags(carriedOver(one(`<serial type='pty'><mac address='x'/>${addr}</serial>`), one("<serial type='pty'/>")))).toEqual([
+      'address{"@_type":"pci","@_bus":"0x04"}',
+    ]);
+    // the same in XPath for the XSLT
+    expect(carriedOverXPath(one("<disk><target dev='vda' bus='virtio'/></disk>"))).toBe("address[../target/@bus='virtio']");
+    expect(carriedOverXPath(one("<disk><target dev='vda'/></disk>"))).toBe("address[../target/@bus='']");
+    expect(carriedOverXPath(one("<interface type='network'/>"))).toBe("address | mac");
+    expect(carriedOverXPath(one("<interface type='network'><mac address='m'/></interface>"))).toBe("address");
+    expect(carriedOverXPath(one("<serial type='pty'/>"))).toBe("address");
+    expect(carriedOverXPath(one(`<interface type='network'><mac address='m'/>${addr}</interface>`))).toBeNull();
+  });
+
+  test("the owned-device record: identities separated by any white space, none when there is no record", () => {
+    const meta = (xml: string) => parseDocument(xml)[0];
+    expect(recordedDevices(meta("<kpv:paravirt><kpv:devices owned=' disk:vda  serial:0\n\textra:1 '/></kpv:paravirt>"))).toEqual([
+      "disk:vda",
+      "serial:0",
+      "extra:1",
+    ]);
+    expect(recordedDevices(meta("<kpv:paravirt><kpv:devices/></kpv:paravirt>"))).toEqual([]);
+    expect(recordedDevices(meta("<kpv:paravirt/>"))).toEqual([]);
+    expect(recordedDevices(undefined)).toEqual([]);
   });
 
   test("deviceChanges: added, changed (what the spec says differs), removed (owned before), untouched", () => {
@@ -137,5 +269,27 @@ describe("device rules", () => {
       [],
     );
     expect(codes({ guest: { kernel: "5.10" }, disks: [{ target: "vda", file: "/a" }] })).toEqual([]);
+  });
+});
+
+describeWith(["xsltproc"], "device identities in XPath (the XSLT's) match the merge's, as xsltproc evaluates them", () => {
+  test("each identity selects exactly the live devices that answer to it", () => {
+    // libvirt never writes a <graphics> or <interface> without a type: there alone the two readings differ
+    const ids = [...new Set(LIVE_IDS.flat())].filter((id) => id !== "graphics:" && id !== "interface::#0");
+    const xsl = `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:output method="text"/>
+<xsl:template match="/"><xsl:for-each select="/devices/*">${ids
+      .map((id) => `<xsl:if test="${deviceTestXPath(id).replace(/"/g, "&quot;")}">${id} </xsl:if>`)
+      .join("")}<xsl:text>&#10;</xsl:text></xsl:for-each></xsl:template></xsl:stylesheet>`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-ids-"));
+    fs.writeFileSync(path.join(dir, "ids.xsl"), xsl);
+    fs.writeFileSync(path.join(dir, "devices.xml"), LIVE_DEVICES);
+    const r = spawnSync("xsltproc", ["--nonet", path.join(dir, "ids.xsl"), path.join(dir, "devices.xml")], { encoding: "utf8" });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toBe("");
+    const byXPath = r.stdout
+      .split("\n")
+      .slice(0, -1)
+      .map((l) => l.split(" ").filter(Boolean).sort());
+    expect(byXPath).toEqual(LIVE_IDS.map((x) => x.filter((id) => ids.includes(id)).sort()));
   });
 });
