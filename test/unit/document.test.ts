@@ -5,14 +5,21 @@ import { runs } from "../helpers/runs";
 import { XMLBuilder } from "fast-xml-parser";
 import {
   DOCUMENT_OPTIONS,
+  attrOf,
   buildDocument,
   buildIndented,
+  decodeXml,
+  domainElement,
   el,
   escapeXml,
+  isElement,
   newElement,
+  notWellFormed,
   parseDocument,
+  textOf,
   withoutIndentation,
 } from "../../src/libvirt/document";
+import { kids } from "../../src/util/ordered-xml";
 import { renderDomain } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { DEBIAN12, ROOT } from "../helpers/specs";
@@ -100,5 +107,73 @@ describe("the document serializer", () => {
     expect(escapeXml(`a&b<c>d'e"f`)).toBe("a&amp;b&lt;c&gt;d&apos;e&quot;f");
     expect(escapeXml("&amp;")).toBe("&amp;amp;");
     expect(escapeXml("plain")).toBe("plain");
+  });
+});
+
+describe("the document form's edges", () => {
+  const build = (xml: string) => buildDocument(parseDocument(xml));
+
+  test.each([
+    [
+      "an XML declaration and a processing instruction",
+      `<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet href="a.xsl"?><domain><name>x</name></domain>`,
+    ],
+    ["CDATA holding ]]>", "<a><![CDATA[x]]]]><![CDATA[>y]]></a>"],
+    ["CDATA after an element", "<a><b/><![CDATA[t]]></a>"],
+    ["mixed content ending in text", "<a>x<b>y</b>z</a>"],
+    ["text holding markup-like characters", "<a>a &gt; b &amp;&amp; c</a>"],
+    ["a comment next to elements", "<a><!-- note --><b/></a>"],
+  ])("%s: as fast-xml-parser's builder writes it, flat and indented", (_what, xml) => {
+    const doc = parseDocument(xml);
+    expect(buildDocument(doc)).toBe(flat.build(doc));
+    const bare = withoutIndentation(doc);
+    expect(buildIndented(bare)).toBe((indented.build(bare) as string).trim());
+  });
+
+  test("a comment holding -- or ending in - is written well-formed (the builder would not), its text kept but for a space", () => {
+    const doc = [{ a: [{ "#comment": [{ "#text": "a--b---c-" }] }] }];
+    const xml = buildDocument(doc);
+    expect(xml).toBe("<a><!--a- -b- - -c- --></a>");
+    expect(notWellFormed(xml)).toBeNull();
+    expect(buildIndented(doc)).toBe("<a>\n  <!--a- -b- - -c- -->\n</a>");
+  });
+
+  test("attribute values holding both quotes (as a parsed document holds them) are written well-formed and read back the same", () => {
+    const xml = build(`<a x='say "hi"' y="it's" z='both "&apos;'/>`);
+    expect(xml).toBe('<a x="say &quot;hi&quot;" y="it&apos;s" z="both &quot;&apos;"/>');
+    const a = parseDocument(xml)[0];
+    expect([attrOf(a, "x"), attrOf(a, "y"), attrOf(a, "z"), attrOf(a, "none")]).toEqual(['say "hi"', "it's", `both "'`, undefined]);
+  });
+
+  test("decodeXml: the five entities and character references, in decimal and hex; anything else left as written", () => {
+    expect(decodeXml("&amp;&lt;&gt;&apos;&quot;")).toBe(`&<>'"`);
+    expect(decodeXml("&#65;&#x42;&#x1F600;&#10;")).toBe("AB\u{1F600}\n");
+    expect(decodeXml("&nbsp; &X41; &#X41; &#; & x")).toBe("&nbsp; &X41; &#X41; &#; & x");
+    expect(decodeXml("&amp;lt;")).toBe("&lt;");
+    expect(decodeXml("plain")).toBe("plain");
+  });
+
+  test("textOf: text and CDATA, decoded and trimmed; undefined without any", () => {
+    const [a] = parseDocument("<a>\n  x &amp; <![CDATA[<y>]]> z <b>no</b>\n</a>");
+    expect(textOf(a)).toBe("x & <y> z");
+    expect(textOf(parseDocument("<a><b/></a>")[0])).toBeUndefined();
+    expect(textOf(parseDocument("<a><![CDATA[]]></a>")[0])).toBe("");
+    expect(textOf(undefined)).toBeUndefined();
+  });
+
+  test("isElement: elements only (not text, comments, CDATA or processing instructions)", () => {
+    const doc = parseDocument(`<?xml version="1.0"?><a>t<!--c--><![CDATA[d]]><b/><?pi x?></a>`);
+    expect(doc.map(isElement)).toEqual([false, true]);
+    expect(kids(doc[1]).map(isElement)).toEqual([false, false, false, true, false]);
+  });
+
+  test("withoutIndentation drops whitespace-only text at every level and keeps comments, CDATA and other text", () => {
+    const doc = parseDocument("<a>\n  <b>\n    <c> x </c>\n  </b>\n  <!-- k -->\n  <![CDATA[ ]]>\n</a>");
+    expect(buildDocument(withoutIndentation(doc))).toBe("<a><b><c> x </c></b><!-- k --><![CDATA[ ]]></a>");
+  });
+
+  test("domainElement: the <domain> after a declaration or comment; a clear error when there is none", () => {
+    expect(Object.keys(domainElement(parseDocument(`<?xml version="1.0"?><!-- c --><domain type="kvm"/>`)))).toContain("domain");
+    expect(() => domainElement(parseDocument("<network/>"))).toThrow("not a libvirt domain definition (no <domain> element)");
   });
 });
