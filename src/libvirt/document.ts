@@ -89,9 +89,8 @@ function endsWithMarkup(nodes: readonly XNode[], indentation: string): boolean {
     if (tag !== "#text") return true;
     const text = String(nodes[i][tag]);
     if (text !== "") return text.endsWith(">");
-    // empty text writes the indentation when it follows markup
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent without `indentation !== ""` (flat, both answers write the same)
-    if (indentation !== "" && i > 0 && !["#text", "#cdata"].includes(tagOf(nodes[i - 1]))) return false;
+    // empty text writes the indentation when it follows markup (flat, both answers write the same)
+    if (i > 0 && !["#text", "#cdata"].includes(tagOf(nodes[i - 1]))) return false;
   }
   return false;
 }
