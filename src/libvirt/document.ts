@@ -80,16 +80,17 @@ function attrText(n: XNode): string {
 }
 
 /**
- * Whether `serialize(nodes, indentation)` ends with ">" (the builder's test for "the content
- * ends with markup"), from the nodes: asking the string would flatten each level's rope again.
+ * Whether `serialize(nodes, indentation)` ends with ">" when indented (the builder's test for
+ * "the content ends with markup"), from the nodes: asking the string would flatten each
+ * level's rope again. Flat, either answer writes the same.
  */
-function endsWithMarkup(nodes: readonly XNode[], indentation: string): boolean {
+function endsWithMarkup(nodes: readonly XNode[]): boolean {
   for (let i = nodes.length - 1; i >= 0; i--) {
     const tag = tagOf(nodes[i]);
     if (tag !== "#text") return true;
     const text = String(nodes[i][tag]);
     if (text !== "") return text.endsWith(">");
-    // empty text writes the indentation when it follows markup (flat, both answers write the same)
+    // empty text writes the indentation when it follows markup
     if (i > 0 && !["#text", "#cdata"].includes(tagOf(nodes[i - 1]))) return false;
   }
   return false;
@@ -138,7 +139,7 @@ function serializeInto(out: { s: string }, nodes: readonly XNode[], indentation:
     out.s += `${indentation}<${tag}${attrText(n)}`;
     const children = (n[tag] as XNode[]) ?? [];
     if (writesNothing(children)) out.s += "/>";
-    else if (endsWithMarkup(children, inner)) {
+    else if (endsWithMarkup(children)) {
       out.s += ">";
       serializeInto(out, children, inner, indentBy);
       out.s += `${indentation}</${tag}>`;
