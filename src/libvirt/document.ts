@@ -91,6 +91,7 @@ function endsWithMarkup(nodes: readonly XNode[]): boolean {
     const text = String(nodes[i][tag]);
     if (text !== "") return text.endsWith(">");
     // empty text writes the indentation when it follows markup
+    // Stryker disable next-line EqualityOperator: equivalent (`i >= 0`: at the first node the loop's answer is false as well)
     if (i > 0 && !["#text", "#cdata"].includes(tagOf(nodes[i - 1]))) return false;
   }
   return false;

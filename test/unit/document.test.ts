@@ -130,6 +130,17 @@ describe("the document form's edges", () => {
     expect(buildIndented(bare)).toBe((indented.build(bare) as string).trim());
   });
 
+  test.each([
+    ["empty text after an element", [{ a: [{ b: [] }, { "#text": "" }] }]],
+    ["empty text after CDATA", [{ a: [{ "#cdata": [{ "#text": "x" }] }, { "#text": "" }] }]],
+    ["empty text after text", [{ a: [{ "#text": "x" }, { "#text": "" }] }]],
+    ["empty text after a comment", [{ a: [{ "#comment": [{ "#text": "c" }] }, { "#text": "" }] }]],
+    ["empty text first, then an element", [{ a: [{ "#text": "" }, { b: [] }] }]],
+  ])("%s (as a program may build it): as fast-xml-parser's builder writes it, flat and indented", (_what, doc) => {
+    expect(buildDocument(doc)).toBe(flat.build(doc));
+    expect(buildIndented(doc)).toBe((indented.build(doc) as string).trim());
+  });
+
   test("a comment holding -- or ending in - is written well-formed (the builder would not), its text kept but for a space", () => {
     const doc = [{ a: [{ "#comment": [{ "#text": "a--b---c-" }] }] }];
     const xml = buildDocument(doc);

@@ -109,6 +109,8 @@ const CASES: Record<string, Case[]> = {
     ["a QEMU without kvm-asyncpf-int on a 5.10 host", {}, { ...OLD, kernel: "5.10.0", kvm: { available: true } }],
     ["a 4.15 host still delivers legacy async PF: nothing", {}, OLD],
     ["asyncpf-int on: nothing", { paravirt: { asyncpfInt: true } }, DEBIAN12],
+    ["asyncpf set on (asyncpf-without-asyncpf-int says it): nothing", { paravirt: { asyncpf: true } }, DEBIAN12],
+    ["the KVM signature hidden: nothing", { paravirt: { hidden: true } }, DEBIAN12],
   ],
   "poll-control-without-hint-dedicated": [
     ["poll control set", { paravirt: { pollControl: true } }, DEBIAN12],
@@ -150,6 +152,7 @@ const CASES: Record<string, Case[]> = {
   "host-model-qemu-args": [
     ["with the profile's host model", { cpu: { mode: "host-model" } }, { ...DEBIAN12, hostModel: "Haswell-noTSX" }],
     ["without a host model", { cpu: { mode: "host-model" } }, { ...DEBIAN12, hostModel: undefined }],
+    ["without a host profile", { cpu: { mode: "host-model" } }, undefined],
   ],
   "device-target-twice": [
     [
