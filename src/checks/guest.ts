@@ -29,10 +29,9 @@ export const GUEST_RULES: readonly Rule[] = [
         ? [
             {
               path: "paravirt.asyncpfInt",
-              message:
-                res(r, "asyncpfInt") === undefined
-                  ? `async page faults are effectively off: kvm-asyncpf (default on) is ignored by hosts since 5.8 without kvm-asyncpf-int, which QEMU ${r.host.qemu} does not have (5.2+)`
-                  : "async page faults are effectively off: kvm-asyncpf (default on) is ignored by hosts since 5.8 without kvm-asyncpf-int (off for named models)",
+              message: `async page faults are effectively off: kvm-asyncpf (default on) is ignored by hosts since 5.8 without kvm-asyncpf-int${
+                res(r, "asyncpfInt") === undefined ? `, which QEMU ${r.host.qemu} does not have (5.2+)` : " (off for named models)"
+              }`,
             },
           ]
         : [],

@@ -62,14 +62,19 @@ export const LIBVIRT_RULES: readonly Rule[] = [
     code: "host-model-qemu-args",
     severity: "info",
     summary: "host-model is expanded by libvirt at start; the QEMU args use a named model with the same PV defaults.",
-    check: (r) =>
-      r.domain.cpu.mode === "host-model"
-        ? [
-            {
-              path: "cpu.mode",
-              message: `libvirt turns host-model into the host's named model at start; the QEMU args use ${r.qemuModel}${r.host.hostModel ? " (from the host profile)" : r.host.source === "assumed" ? " (no host profile)" : " (the host profile names no host model)"}, which has the same PV defaults`,
-            },
-          ]
-        : [],
+    check: (r) => {
+      if (r.domain.cpu.mode !== "host-model") return [];
+      const from = r.host.hostModel
+        ? "from the host profile"
+        : r.host.source === "assumed"
+          ? "no host profile"
+          : "the host profile names no host model";
+      return [
+        {
+          path: "cpu.mode",
+          message: `libvirt turns host-model into the host's named model at start; the QEMU args use ${r.qemuModel} (${from}), which has the same PV defaults`,
+        },
+      ];
+    },
   },
 ];

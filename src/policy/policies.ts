@@ -2,7 +2,7 @@ import { z } from "zod";
 import { FEATURES, FEATURE_BY_QEMU_NAME, type FeatureRow } from "../catalog/features";
 import { needsCustomArgv } from "../libvirt/plan";
 import type { Resolution } from "../analyze";
-import { RULES } from "../checks/rules";
+import { RULES, RULE_BY_CODE } from "../checks/rules";
 
 /**
  * Organisation rules over the resolved, effective features of a domain: one
@@ -142,7 +142,7 @@ export const POLICIES: readonly PolicyDef[] = [
         .filter((d) => d.severity === "error" || warnings.has(d.code))
         .map((d) => ({
           message: `[${d.code}] ${d.path}: ${d.message}`,
-          fix: `see \`kvm-paravirt rules\`: ${RULES.find((x) => x.code === d.code)?.summary ?? d.code}`,
+          fix: `see \`kvm-paravirt rules\`: ${RULE_BY_CODE.get(d.code)?.summary ?? d.code}`,
         }));
     },
   }),

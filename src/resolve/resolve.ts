@@ -1,7 +1,7 @@
 import { FEATURES, specValue, type FeatureRow } from "../catalog/features";
 import { resolveMachine, type ResolvedMachine } from "../catalog/machines";
 import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
-import type { DomainSpec } from "../input/schema";
+import { DEFAULT_MODEL, type DomainSpec } from "../input/schema";
 import { fixupAgainst, supportedUnder } from "./fixups";
 import { atLeast } from "../util/version";
 
@@ -204,10 +204,9 @@ function qemuModelFor(domain: DomainSpec, host: HostProfile): string {
     case "maximum":
       return "max";
     case "host-model":
-      return host.hostModel ?? "qemu64";
+      return host.hostModel ?? DEFAULT_MODEL;
     case "custom":
-      // Stryker disable next-line StringLiteral: unreachable for a validated spec (normalisation gives custom mode its model); kept for hand-built ones
-      return domain.cpu.model ?? "qemu64";
+      return domain.cpu.model ?? DEFAULT_MODEL;
   }
 }
 
