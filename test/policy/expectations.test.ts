@@ -1,8 +1,7 @@
 import { resolveDomain } from "../../src/analyze";
-import { validateSpecObject } from "../../src/input/load";
 import { checkPolicy, POLICY_BY_NAME } from "../../src/policy/policies";
 import { FEATURES } from "../../src/catalog/features";
-import { DEBIAN12 } from "../helpers/specs";
+import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 const EVERY_FEATURE = FEATURES.map((f) => f.qemu);
 
@@ -15,9 +14,10 @@ type Want = { feature?: string; message: RegExp; fix: RegExp };
 type Case = [string, Record<string, unknown>, Record<string, unknown>, Want[]];
 
 function violations(policy: string, domain: Record<string, unknown>, config: Record<string, unknown>) {
-  const d = validateSpecObject({ domains: [{ name: "vm", ...domain }] }).domains[0];
-  if (!d.spec) throw new Error(`test domain invalid: ${JSON.stringify(d.diagnostics)}`);
-  return checkPolicy(POLICY_BY_NAME.get(policy)!, resolveDomain(d.spec, DEBIAN12), { enforcementLevel: "mandatory", config });
+  return checkPolicy(POLICY_BY_NAME.get(policy)!, resolveDomain(domainSpec({ name: "vm", ...domain }), DEBIAN12), {
+    enforcementLevel: "mandatory",
+    config,
+  });
 }
 
 const TABLE: Record<string, Case[]> = {

@@ -2,15 +2,12 @@ import { FEATURES } from "../../src/catalog/features";
 import { checkAll, checkPolicy, POLICIES, POLICY_BY_NAME, violationText, type Enforcement } from "../../src/policy/policies";
 import { parsePolicyText } from "../../src/policy/config";
 import { resolveDomain } from "../../src/analyze";
-import { validateSpecObject } from "../../src/input/load";
-import { DEBIAN12 } from "../helpers/specs";
+import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 /** Each policy with a passing and a violating domain; policies see effective features, not what was typed. */
 
 function resolve(domain: Record<string, unknown>) {
-  const d = validateSpecObject({ domains: [{ name: "vm", ...domain }] }).domains[0];
-  if (!d.spec) throw new Error(JSON.stringify(d.diagnostics));
-  return resolveDomain(d.spec, DEBIAN12);
+  return resolveDomain(domainSpec({ name: "vm", ...domain }), DEBIAN12);
 }
 function run(policy: string, domain: Record<string, unknown>, config: Record<string, unknown> = {}, level: Enforcement = "mandatory") {
   return checkPolicy(POLICY_BY_NAME.get(policy)!, resolve(domain), { enforcementLevel: level, config });

@@ -13,18 +13,13 @@ import {
 } from "../../src/libvirt/devices";
 import { domainElement, parseDocument, child } from "../../src/libvirt/document";
 import { resolveDomain } from "../../src/analyze";
-import { validateSpecObject } from "../../src/input/load";
 import { renderDomain } from "../../src/render-spec";
 import { attrs, kids, tagOf } from "../../src/util/ordered-xml";
 import { describeWith } from "../helpers/env";
-import { DEBIAN12 } from "../helpers/specs";
+import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 /** Devices: identities, the changes a plan reports, and the device rules (each fires, and only when it should). */
-const spec = (d: Record<string, unknown>) => {
-  const l = validateSpecObject({ domains: [{ name: "d", accel: "tcg", ...d }] }).domains[0];
-  if (!l.spec) throw new Error(JSON.stringify(l.diagnostics));
-  return l.spec;
-};
+const spec = (d: Record<string, unknown>) => domainSpec({ name: "d", accel: "tcg", ...d });
 const codes = (d: Record<string, unknown>, host = DEBIAN12, access = {}) =>
   resolveDomain(spec(d), host, access)
     .diagnostics.filter((x) => x.severity !== "info")

@@ -2,7 +2,7 @@ import { FEATURES, SPEC_KEYS } from "../../src/catalog/features";
 import { ASSUMED_HOST, type HostProfile } from "../../src/host/profile";
 import { validateSpecObject } from "../../src/input/load";
 import { renderDomain } from "../../src/render-spec";
-import { DEBIAN12 } from "../helpers/specs";
+import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 /**
  * The whole resolution of a matrix of domains (three hosts x four CPU modes x three irqchip
@@ -241,9 +241,7 @@ describe("the device matrix", () => {
   ];
 
   test.each(DEVICE_CASES)("%s: diagnostics and <devices>", (_label, d, host) => {
-    const loaded = validateSpecObject({ domains: [{ name: "dev", ...d }] });
-    const spec = loaded.domains[0].spec;
-    if (!spec) throw new Error(JSON.stringify(loaded.domains[0].diagnostics));
+    const spec = domainSpec({ name: "dev", ...d });
     const profile = host.networks ? { ...DEBIAN12, networks: host.networks } : DEBIAN12;
     const access = host.exists === undefined ? {} : { pathExists: () => host.exists! };
     const { rendered } = renderDomain(spec, profile, "", access);

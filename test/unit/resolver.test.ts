@@ -1,7 +1,7 @@
 import { resolveDomain, type Resolution } from "../../src/analyze";
-import { validateSpecObject } from "../../src/input/load";
 import type { HostProfile } from "../../src/host/profile";
 import debian12 from "../../examples/host-profiles/debian12-qemu7.2.json";
+import { domainSpec } from "../helpers/specs";
 
 /**
  * Resolver semantics, one case per QEMU mechanism. Every expectation here was
@@ -11,9 +11,7 @@ import debian12 from "../../examples/host-profiles/debian12-qemu7.2.json";
 const HOST = debian12 as HostProfile;
 
 function resolve(domain: Record<string, unknown>, host: HostProfile | null = HOST): Resolution {
-  const l = validateSpecObject({ domains: [{ name: "t", ...domain }] });
-  if (!l.domains[0].spec) throw new Error(JSON.stringify(l.domains[0].diagnostics));
-  return resolveDomain(l.domains[0].spec, host ?? undefined);
+  return resolveDomain(domainSpec({ name: "t", ...domain }), host ?? undefined);
 }
 const onSet = (r: Resolution) => [...r.features].filter(([, v]) => v.enabled).map(([k]) => k);
 const codes = (r: Resolution) => r.diagnostics.map((d) => d.code);

@@ -1,8 +1,7 @@
 import { RULES } from "../../src/checks/rules";
 import type { HostProfile } from "../../src/host/profile";
-import { validateSpecObject } from "../../src/input/load";
 import { renderDomain } from "../../src/render-spec";
-import { DEBIAN12 } from "../helpers/specs";
+import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 /**
  * Every rule, on domains made to fire it (and, where a condition has an edge, one made not
@@ -206,9 +205,7 @@ const CASES: Record<string, Case[]> = {
 };
 
 function findings(code: string, domain: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean): string[] {
-  const loaded = validateSpecObject({ domains: [{ name: "vm", ...domain }] });
-  const spec = loaded.domains[0].spec;
-  if (!spec) throw new Error(`test domain invalid: ${JSON.stringify(loaded.domains[0].diagnostics)}`);
+  const spec = domainSpec({ name: "vm", ...domain });
   const access = exists === undefined ? {} : { pathExists: () => exists };
   const { rendered } = renderDomain(spec, host, "", access);
   return rendered.diagnostics.filter((d) => d.code === code).map((d) => `${d.severity} ${d.path}: ${d.message}`);
