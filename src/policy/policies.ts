@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FEATURES, FEATURE_BY_QEMU_NAME, type FeatureRow } from "../catalog/features";
+import { FEATURES, FEATURE_BY_QEMU_NAME, FEATURE_BY_SPEC_KEY, type FeatureRow } from "../catalog/features";
 import { needsCustomArgv } from "../libvirt/plan";
 import type { Resolution } from "../analyze";
 import { RULES, RULE_BY_CODE } from "../checks/rules";
@@ -220,7 +220,7 @@ export const POLICIES: readonly PolicyDef[] = [
         .map((d) => {
           // Stryker disable next-line Regex: equivalent (without the anchor: a path holds "paravirt." only at its start)
           const key = d.path.replace(/^paravirt\./, "");
-          const f = FEATURES.find((x) => x.specKey === key);
+          const f = FEATURE_BY_SPEC_KEY.get(key);
           return {
             ...(f ? { feature: f.qemu } : {}),
             message: d.message,
