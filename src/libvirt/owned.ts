@@ -121,7 +121,7 @@ export function ownedArgIndexes(commandline: XNode): Set<number> {
     .filter((x) => x.value !== undefined);
   const owned = new Set<number>();
   for (let j = 0; j + 1 < args.length; j++)
-    if (!owned.has(args[j].i) && ownedArgPair(args[j].value!, args[j + 1].value!)) {
+    if (ownedArgPair(args[j].value!, args[j + 1].value!)) {
       owned.add(args[j].i);
       owned.add(args[j + 1].i);
       j++;

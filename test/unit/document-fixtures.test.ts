@@ -69,7 +69,7 @@ describe("libvirt document fixtures: the in-process merge", () => {
     if (want === null) fs.writeFileSync(path.join(DIR, c, "merged.got.xml"), merged);
     expect(want).not.toBeNull();
     expect(canonical(merged)).toEqual(canonical(want!));
-    // and byte for byte: the live document's whitespace, the namespace declarations, nothing before <domain>
+    // and byte for byte: the live document's whitespace, the namespace declarations, no blank lines before the first node
     expect(merged).toBe(want);
   });
 });
