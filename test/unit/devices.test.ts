@@ -11,7 +11,7 @@ import {
   deviceTestXPath,
   recordedDevices,
 } from "../../src/libvirt/devices";
-import { domainElement, parseDocument, child } from "../../src/libvirt/document";
+import { buildDocument, domainElement, parseDocument, child } from "../../src/libvirt/document";
 import { resolveDomain } from "../../src/analyze";
 import { renderDomain } from "../../src/render-spec";
 import { attrs, kids, tagOf } from "../../src/util/ordered-xml";
@@ -93,6 +93,13 @@ describe("device identities", () => {
       "<devices><interface type='network'><mac address='52:54:00:00:00:0A'/><source network='default'/></interface><disk><target dev='vdb'/></disk><controller type='usb'/></devices>",
     );
     expect(deviceIds(kids(live[0]))).toEqual([["interface:network:default#0", "interface:mac:52:54:00:00:00:0a"], ["disk:vdb"], []]);
+  });
+
+  test("an empty cdrom has no <source> and is a read-only file disk, as libvirt keeps it (test:///default dumpxml)", () => {
+    const [cdrom] = desiredDevices(spec({ disks: [{ target: "sdb", bus: "sata", device: "cdrom" }] }));
+    expect(buildDocument([cdrom.node])).toBe(
+      `<disk type="file" device="cdrom"><driver name="qemu" type="raw"/><target dev="sdb" bus="sata"/><readonly/></disk>`,
+    );
   });
 
   test("every kind of live device: the identities it answers to, and the ones it does not have", () => {
