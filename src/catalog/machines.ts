@@ -96,14 +96,15 @@ export function resolveMachine(requested: string, host: HostProfile): ResolvedMa
     else if (!atLeast(version, oldestFor(host.qemu, family)))
       problem = `${resolved} is older than the oldest ${family} type QEMU ${host.qemu} keeps (${oldestFor(host.qemu, family)})`;
   }
-  const v = parseVersion(version) ?? [0];
+  // a distribution's own type (Ubuntu points q35 at pc-q35-jammy) has no version to compare: no compat assumed
+  const v = parseVersion(version);
   return {
     requested,
     resolved,
     rendered: host.source === "assumed" ? requested : resolved,
     family,
     version,
-    compat: new Map(MACHINE_COMPAT.filter((c) => compareVersions(v, parseVersion(c.upTo)!) <= 0).map((c) => [c.property, c])),
+    compat: new Map(MACHINE_COMPAT.filter((c) => v && compareVersions(v, parseVersion(c.upTo)!) <= 0).map((c) => [c.property, c])),
     problem,
   };
 }

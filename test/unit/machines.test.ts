@@ -70,8 +70,10 @@ describe("resolveMachine", () => {
 
   test("a type the host's machine list lacks is a problem naming the host's QEMU", () => {
     expect(resolveMachine("pc-q35-8.0", DEBIAN12).problem).toBe("the host's QEMU 7.2.22 has no machine type pc-q35-8.0");
-    // listed types are fine even below the floor table (the list wins)
-    expect(resolveMachine("pc-i440fx-1.4", DEBIAN12).problem).toBeNull();
+    // a listed type is fine even where the floor table would refuse it: the list wins
+    const listed: HostProfile = { ...DEBIAN12, machines: [{ name: "pc-i440fx-1.2" }, { name: "pc-q35-9.0" }] };
+    expect(resolveMachine("pc-i440fx-1.2", listed).problem).toBeNull();
+    expect(resolveMachine("pc-q35-9.0", listed).problem).toBeNull();
   });
 
   test("without a machine list: newer than the QEMU, or older than the oldest type it keeps", () => {
@@ -101,6 +103,10 @@ describe("resolveMachine", () => {
     expect(compat("pc-q35-5.2")).toEqual([]);
     expect(compat("pc-q35-10.0")).toEqual([]);
     expect(compat("q35")).toEqual([]);
+    // a distribution's type without a version (an alias target from the host's list) gets no compat rows
+    const ubuntu: HostProfile = { ...DEBIAN12, qemu: "6.2.0", machines: [{ name: "pc-q35-jammy", alias: "q35" }] };
+    expect(resolveMachine("q35", ubuntu)).toMatchObject({ resolved: "pc-q35-jammy", version: "jammy", problem: null });
+    expect([...resolveMachine("q35", ubuntu).compat.keys()]).toEqual([]);
   });
 });
 
