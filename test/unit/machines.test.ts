@@ -10,7 +10,7 @@ import { DEBIAN12 } from "../helpers/specs";
  * against the real QEMU here; the same QEMU without its machine list stands for a host whose
  * profile has none (the floor table).
  */
-const QEMU72_NO_LIST: HostProfile = { ...DEBIAN12, machines: undefined, source: "declared" };
+const QEMU72_NO_LIST: HostProfile = { ...DEBIAN12, machines: undefined, source: "file" };
 
 describe("machine syntax", () => {
   test.each([
