@@ -152,6 +152,7 @@ const CASES: Record<string, Case[]> = {
     ["with the profile's host model", { cpu: { mode: "host-model" } }, { ...DEBIAN12, hostModel: "Haswell-noTSX" }],
     ["without a host model", { cpu: { mode: "host-model" } }, { ...DEBIAN12, hostModel: undefined }],
     ["without a host profile", { cpu: { mode: "host-model" } }, undefined],
+    ["host-passthrough: nothing", { cpu: { mode: "host-passthrough" } }, DEBIAN12],
   ],
   "device-target-twice": [
     [
