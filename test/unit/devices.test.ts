@@ -1,7 +1,3 @@
-import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import {
   carriedOver,
   carriedOverXPath,
@@ -11,11 +7,12 @@ import {
   deviceTestXPath,
   recordedDevices,
 } from "../../src/libvirt/devices";
-import { buildDocument, domainElement, parseDocument, child } from "../../src/libvirt/document";
+import { buildDocument, domainElement, escapeXml, parseDocument, child } from "../../src/libvirt/document";
 import { resolveDomain } from "../../src/analyze";
 import { renderDomain } from "../../src/render-spec";
 import { attrs, kids, tagOf } from "../../src/util/ordered-xml";
 import { describeWith } from "../helpers/env";
+import { perNodeStylesheet, xsltproc } from "../helpers/xslt";
 import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 /** Devices: identities, the changes a plan reports, and the device rules (each fires, and only when it should). */
@@ -278,15 +275,11 @@ describeWith(["xsltproc"], "device identities in XPath (the XSLT's) match the me
   test("each identity selects exactly the live devices that answer to it", () => {
     // libvirt never writes a <graphics> or <interface> without a type: there alone the two readings differ
     const ids = [...new Set(LIVE_IDS.flat())].filter((id) => id !== "graphics:" && id !== "interface::#0");
-    const xsl = `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:output method="text"/>
-<xsl:template match="/"><xsl:for-each select="/devices/*">${ids
-      .map((id) => `<xsl:if test="${deviceTestXPath(id).replace(/"/g, "&quot;")}">${id} </xsl:if>`)
-      .join("")}<xsl:text>&#10;</xsl:text></xsl:for-each></xsl:template></xsl:stylesheet>`;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-ids-"));
-    fs.writeFileSync(path.join(dir, "ids.xsl"), xsl);
-    fs.writeFileSync(path.join(dir, "devices.xml"), LIVE_DEVICES);
-    const r = spawnSync("xsltproc", ["--nonet", path.join(dir, "ids.xsl"), path.join(dir, "devices.xml")], { encoding: "utf8" });
-    fs.rmSync(dir, { recursive: true, force: true });
+    const xsl = perNodeStylesheet(
+      "/devices/*",
+      ids.map((id) => `<xsl:if test="${escapeXml(deviceTestXPath(id))}">${id} </xsl:if>`).join(""),
+    );
+    const r = xsltproc(xsl, LIVE_DEVICES);
     expect(r.stderr).toBe("");
     const byXPath = r.stdout
       .split("\n")

@@ -1,10 +1,7 @@
-import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { parseDocument } from "../../src/libvirt/document";
+import { escapeXml, parseDocument } from "../../src/libvirt/document";
 import { ownedArgIndexes, ownedArgPair, ownedArgPairXPath, SLOTS, topologyFits, topologyFitsXPath } from "../../src/libvirt/owned";
 import { describeWith } from "../helpers/env";
+import { perNodeStylesheet, xsltproc } from "../helpers/xslt";
 
 /**
  * What the merge and the XSLT own, tested on their own: the CPU topology a vCPU count keeps, the
@@ -95,31 +92,24 @@ describe("<clock>: only the catalog's timers are ours", () => {
 });
 
 describeWith(["xsltproc"], "the XPath twins (the exported XSLT's) agree with the merge, as xsltproc evaluates them", () => {
-  const run = (xsl: string, xml: string) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-owned-"));
-    fs.writeFileSync(path.join(dir, "t.xsl"), xsl);
-    fs.writeFileSync(path.join(dir, "t.xml"), xml);
-    const r = spawnSync("xsltproc", ["--nonet", path.join(dir, "t.xsl"), path.join(dir, "t.xml")], { encoding: "utf8" });
-    fs.rmSync(dir, { recursive: true, force: true });
+  const lines = (xsl: string, xml: string) => {
+    const r = xsltproc(xsl, xml);
     expect(r.stderr).toBe("");
     return r.stdout.split("\n").slice(0, -1);
   };
-  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
-
   test("topologyFitsXPath", () => {
     const xml = `<all>${TOPOLOGIES.map(([t, n]) => `<case n='${n}'>${t}</case>`).join("")}</all>`;
     const tests = [...new Set(TOPOLOGIES.map(([, n]) => n))]
-      .map((n) => `<xsl:if test="../@n = ${n}"><xsl:value-of select="boolean(self::topology[${esc(topologyFitsXPath(n))}])"/></xsl:if>`)
+      .map(
+        (n) => `<xsl:if test="../@n = ${n}"><xsl:value-of select="boolean(self::topology[${escapeXml(topologyFitsXPath(n))}])"/></xsl:if>`,
+      )
       .join("");
-    const xsl = `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:output method="text"/>
-<xsl:template match="/"><xsl:for-each select="/all/case/topology">${tests}<xsl:text>&#10;</xsl:text></xsl:for-each></xsl:template></xsl:stylesheet>`;
-    expect(run(xsl, xml)).toEqual(TOPOLOGIES.map(([, , fits]) => String(fits)));
+    expect(lines(perNodeStylesheet("/all/case/topology", tests), xml)).toEqual(TOPOLOGIES.map(([, , fits]) => String(fits)));
   });
 
   test("ownedArgPairXPath", () => {
-    const xml = `<all>${ARG_PAIRS.map(([f, v]) => `<pair><flag value="${esc(f)}"/><v value="${esc(v)}"/></pair>`).join("")}</all>`;
-    const xsl = `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:output method="text"/>
-<xsl:template match="/"><xsl:for-each select="/all/pair"><xsl:value-of select="${esc(ownedArgPairXPath("flag/@value", "v/@value"))}"/><xsl:text>&#10;</xsl:text></xsl:for-each></xsl:template></xsl:stylesheet>`;
-    expect(run(xsl, xml)).toEqual(ARG_PAIRS.map(([, , owned]) => String(owned)));
+    const xml = `<all>${ARG_PAIRS.map(([f, v]) => `<pair><flag value="${escapeXml(f)}"/><v value="${escapeXml(v)}"/></pair>`).join("")}</all>`;
+    const value = `<xsl:value-of select="${escapeXml(ownedArgPairXPath("flag/@value", "v/@value"))}"/>`;
+    expect(lines(perNodeStylesheet("/all/pair", value), xml)).toEqual(ARG_PAIRS.map(([, , owned]) => String(owned)));
   });
 });
