@@ -54,6 +54,33 @@ export const MACHINE_COMPAT: readonly MachineCompat[] = [
   },
 ];
 
+/**
+ * Machine compat that edits QEMU's KVM defaults for named models (x86_cpu_change_kvm_default)
+ * instead of setting a vCPU property: with the default gone, a named model has the
+ * property only if its own definition does (src/catalog/cpu-models.ts). Passthrough CPUs
+ * take it from the host's KVM, so these rows do not touch them.
+ */
+export interface KvmDefaultCompat {
+  family: MachineFamily;
+  /** the newest machine version of that family the row applies to (it applies to this one and older) */
+  upTo: string;
+  property: "x2apic";
+  reason: string;
+  source: string;
+}
+
+export const KVM_DEFAULT_COMPAT: readonly KvmDefaultCompat[] = [
+  {
+    family: "i440fx",
+    upTo: "1.7",
+    property: "x2apic",
+    reason:
+      "machine types pc-i440fx-1.7 and older remove x2apic from QEMU's KVM defaults (pc_compat_1_7): a named model has it only if its own definition does",
+    source:
+      'hw/i386/pc_piix.c pc_compat_1_7_fn: x86_cpu_change_kvm_default("x2apic", NULL), reached from pc_compat_1_4_fn to 1_6 (QEMU 7.2; observed: test/fixtures/kvm-observed)',
+  },
+];
+
 export interface ResolvedMachine {
   requested: string;
   /** the versioned type QEMU will use */
@@ -65,6 +92,8 @@ export interface ResolvedMachine {
   version: string;
   /** the compat property defaults of this machine type, by QEMU property name */
   compat: ReadonlyMap<string, MachineCompat>;
+  /** the KVM defaults of named models this machine type removes, by property */
+  kvmDefaultsRemoved: ReadonlyMap<string, KvmDefaultCompat>;
   /** null when fine, else why the host's QEMU lacks this type */
   problem: string | null;
 }
@@ -98,13 +127,15 @@ export function resolveMachine(requested: string, host: HostProfile): ResolvedMa
   }
   // a distribution's own type (Ubuntu points q35 at pc-q35-jammy) has no version to compare: no compat assumed
   const v = parseVersion(version);
+  const upTo = (row: { upTo: string }) => v !== null && compareVersions(v, parseVersion(row.upTo)!) <= 0;
   return {
     requested,
     resolved,
     rendered: host.source === "assumed" ? requested : resolved,
     family,
     version,
-    compat: new Map(MACHINE_COMPAT.filter((c) => v && compareVersions(v, parseVersion(c.upTo)!) <= 0).map((c) => [c.property, c])),
+    compat: new Map(MACHINE_COMPAT.filter(upTo).map((c) => [c.property, c])),
+    kvmDefaultsRemoved: new Map(KVM_DEFAULT_COMPAT.filter((c) => c.family === family && upTo(c)).map((c) => [c.property, c])),
     problem,
   };
 }

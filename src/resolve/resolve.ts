@@ -3,6 +3,7 @@ import { resolveMachine, type ResolvedMachine } from "../catalog/machines";
 import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
 import { DEFAULT_MODEL, type DomainSpec } from "../input/schema";
 import { fixupAgainst, supportedUnder } from "./fixups";
+import { modelDefinesX2apic } from "../catalog/cpu-models";
 import { atLeast } from "../util/version";
 
 /**
@@ -278,20 +279,23 @@ export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Reso
     features.set(f.qemu, x);
   }
 
-  // x2apic: named models under KVM default it on (kvm_default_props); without an in-kernel
-  // irqchip QEMU's fix-up takes it away, also when requested (observed on QEMU 7.2)
+  // x2apic: named models under KVM default it on (kvm_default_props) unless the machine type
+  // removes that default (then only a model that defines it has it); passthrough takes it from
+  // KVM; without an in-kernel irqchip QEMU's fix-up takes it away, also when requested (observed on QEMU 7.2)
+  const qemuModel = qemuModelFor(domain, host);
   const x2apicSupported = !tcg && !fixupAgainst("x2apic", domain.irqchip);
+  const x2apicDefault = x2apicSupported && (passthrough || !machine.kvmDefaultsRemoved.has("x2apic") || modelDefinesX2apic(qemuModel));
   const x2apicReq = domain.x2apic;
   const x2apic =
     x2apicReq === undefined
-      ? { enabled: x2apicSupported, dropped: false }
+      ? { enabled: x2apicDefault, dropped: false }
       : { enabled: x2apicReq && x2apicSupported, requested: x2apicReq, dropped: x2apicReq && !x2apicSupported };
 
   return {
     domain,
     host,
     machine,
-    qemuModel: qemuModelFor(domain, host),
+    qemuModel,
     cpuClass: passthrough ? "passthrough" : "named",
     features,
     missingInQemu,

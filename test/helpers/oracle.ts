@@ -7,20 +7,8 @@ import { renderDomain } from "../../src/render-spec";
 import type { Resolution } from "../../src/analyze";
 import { validateSpecObject } from "../../src/input/load";
 import type { OracleConfig } from "./oracle-configs";
+import { LIBVIRT_REFUSES, QEMU_ABORTS, REFUSAL_TEXT } from "./refusals";
 
-/** Codes whose prediction is "QEMU/libvirt refuses to start", checked as such by the oracles. */
-export const QEMU_ABORTS = new Set(["asyncpf-int-needs-kernel-irqchip", "pv-enforce-cpuid-unsupported", "host-qemu-too-old"]);
-export const LIBVIRT_REFUSES = new Set([...QEMU_ABORTS, "libvirt-refuses-pvspinlock"]);
-/**
- * The error text a predicted refusal must show (QEMU's stderr, or libvirt's start error, which
- * carries QEMU's): a refusal for another reason is not the predicted one. Texts as observed on
- * QEMU 7.2 / libvirt 9.0; a code without a known text is checked as a refusal only.
- */
-export const REFUSAL_TEXT: ReadonlyMap<string, RegExp> = new Map([
-  ["asyncpf-int-needs-kernel-irqchip", /failed to set MSR 0x4b564d06/],
-  ["host-qemu-too-old", /not found/],
-  ["libvirt-refuses-pvspinlock", /host doesn't support paravirtual spinlocks/],
-]);
 const refusalText = (codes: Set<string>, among: Set<string>) =>
   [...codes]
     .filter((c) => among.has(c))
