@@ -6,7 +6,7 @@
 /**
  * The model families whose own definition has x2apic (CPUID.01H:ECX bit 21,
  * CPUID_EXT_X2APIC in builtin_x86_defs, target/i386/cpu.c), with every version and variant
- * (`-v2`, `-IBRS`, `-noTSX`). Measured on QEMU 7.2 under KVM for all 114 named models it
+ * (`-v2`, `-IBRS`, `-noTSX`). Measured on QEMU 7.2 under KVM for all 129 named models it
  * lists: on pc-i440fx-1.7, where the KVM default is gone, exactly these realize x2apic
  * (test/oracle/cpu-models.test.ts asks the host's QEMU again).
  */

@@ -7,7 +7,9 @@ import { droppedBy, explicitOn, fpath, type Rule } from "./rule";
  * when the list was measured for the domain's accelerator: kvm when the profile's KVM is
  * available, TCG when it is not. null when there is nothing to compare.
  */
-function cpuModelOnHost(r: Planned): { model: string; accel: string; usable: boolean | undefined; hint: string } | null {
+function cpuModelOnHost(
+  r: Planned,
+): { model: string; accel: string; usable: boolean | undefined; hostCompatible: boolean | undefined; hint: string } | null {
   const models = r.host.cpuModels;
   const model = r.domain.cpu.mode === "custom" ? r.domain.cpu.model : undefined;
   if (!models || !model) return null;
@@ -19,8 +21,17 @@ function cpuModelOnHost(r: Planned): { model: string; accel: string; usable: boo
   const hint = usable.length
     ? `; usable there: ${few.join(", ")}${usable.length > few.length ? ` (${usable.length} in all)` : ""}`
     : "; the host lists no usable model";
-  return { model, accel: measuredFor === "kvm" ? "kvm" : "qemu", usable: models.find((m) => m.name === model)?.usable, hint };
+  const known = models.find((m) => m.name === model);
+  return { model, accel: measuredFor === "kvm" ? "kvm" : "qemu", usable: known?.usable, hostCompatible: known?.hostCompatible, hint };
 }
+
+/**
+ * Whether libvirt starts a known custom model with check partial (qemuProcessUpdateGuestCPU
+ * compares it with the host CPU): under KVM the host's `virsh cpu-compare` verdict; where
+ * the profile has none (TCG, whose host CPU is the emulated one, or an older profile), the
+ * usable verdict, which is what libvirt compares against under TCG.
+ */
+const startsWithPartialCheck = (c: { usable?: boolean; hostCompatible?: boolean }) => c.hostCompatible ?? c.usable;
 
 /** What the host (its QEMU, kernel, KVM, machine types) can give, and what the profile says. */
 export const HOST_RULES: readonly Rule[] = [
@@ -86,33 +97,59 @@ export const HOST_RULES: readonly Rule[] = [
     code: "cpu-model-unusable-on-host",
     severity: "error",
     summary:
-      "The custom CPU model is unknown to the host, or unusable there with cpu.check partial or full (host profile cpuModels): libvirt refuses to start the domain.",
+      "The custom CPU model is unknown to the host, or, with cpu.check partial, incompatible with the host CPU as libvirt compares it at start (host profile cpuModels: virsh cpu-compare under KVM, the usable verdict under TCG): libvirt refuses to start the domain.",
     check: (r) => {
       const c = cpuModelOnHost(r);
-      if (!c || c.usable === true || (c.usable === false && r.domain.cpu.check === "none")) return [];
+      if (!c) return [];
+      if (c.usable === undefined)
+        return [
+          {
+            path: "cpu.model",
+            message: `CPU model ${c.model} is not among the host's CPU models (virsh domcapabilities --virttype ${c.accel}): libvirt refuses to start the domain ("Unknown CPU model ${c.model}")${c.hint}`,
+          },
+        ];
+      if (r.domain.cpu.check !== "partial" || startsWithPartialCheck(c) !== false) return [];
+      const verdict =
+        c.hostCompatible === false
+          ? "libvirt compares it with the host CPU (virsh cpu-compare: incompatible)"
+          : `it is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no')`;
       return [
         {
           path: "cpu.model",
-          message:
-            c.usable === undefined
-              ? `CPU model ${c.model} is not among the host's CPU models (virsh domcapabilities --virttype ${c.accel}): libvirt refuses to start the domain ("Unknown CPU model ${c.model}")${c.hint}`
-              : `CPU model ${c.model} is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no'): with cpu.check ${r.domain.cpu.check} libvirt refuses to start the domain ("the CPU is incompatible with host CPU")${c.hint}`,
+          message: `CPU model ${c.model}: ${verdict}, so with cpu.check partial libvirt refuses to start the domain ("the CPU is incompatible with host CPU"); cpu.check none starts it with what the host can give${c.hint}`,
         },
       ];
     },
   },
   {
+    code: "cpu-check-full-extra-features",
+    severity: "error",
+    summary:
+      "cpu.check full on a custom model without the hypervisor flag stated: QEMU always adds it, no libvirt CPU model lists it, and libvirt refuses the started vCPU for the extra feature.",
+    check: (r) =>
+      r.domain.cpu.mode === "custom" && r.domain.cpu.check === "full" && r.domain.cpu.features.hypervisor === undefined
+        ? [
+            {
+              path: "cpu.check",
+              message: `with cpu.check full libvirt compares the vCPU QEMU realized with ${r.domain.cpu.model ?? "the model"} feature by feature and refuses to start it ("guest CPU doesn't match specification: extra features: ...hypervisor"): QEMU always sets the hypervisor flag, which no libvirt CPU model lists; use cpu.check partial or none, or state every realized feature in cpu.features (hypervisor included)`,
+            },
+          ]
+        : [],
+  },
+  {
     code: "cpu-model-degraded-on-host",
     severity: "warning",
     summary:
-      "The custom CPU model is unusable on the host (host profile cpuModels) and cpu.check is none: libvirt starts it, QEMU drops the CPU features the host lacks.",
+      "The custom CPU model is unusable on the host (host profile cpuModels) and libvirt starts it (cpu.check none, or partial where the host CPU passes libvirt's comparison): QEMU drops the CPU features the hypervisor cannot give.",
     check: (r) => {
       const c = cpuModelOnHost(r);
-      return c && c.usable === false && r.domain.cpu.check === "none"
+      const starts =
+        r.domain.cpu.check === "none" || (r.domain.cpu.check === "partial" && c !== null && startsWithPartialCheck(c) === true);
+      return c && c.usable === false && starts
         ? [
             {
               path: "cpu.model",
-              message: `CPU model ${c.model} is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no'): with cpu.check none libvirt starts it anyway and QEMU drops the CPU features the host lacks, so the guest gets less than ${c.model}${c.hint}`,
+              message: `CPU model ${c.model} is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no'): with cpu.check ${r.domain.cpu.check} libvirt starts it anyway and QEMU drops the CPU features the host lacks, so the guest gets less than ${c.model}${c.hint}`,
             },
           ]
         : [];

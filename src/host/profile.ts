@@ -47,12 +47,21 @@ export const HostProfileSchema = z.strictObject({
   /** the CPU model libvirt uses for host-model (virsh domcapabilities) */
   hostModel: ident("a CPU model name such as Skylake-Server-IBRS").optional(),
   /**
-   * the custom-mode CPU models with libvirt's verdict whether the host can run them (virsh
-   * domcapabilities, `<model usable='yes|no'>`), for the host's virt type: kvm when
-   * kvm.available, qemu (TCG) when it is false
+   * the custom-mode CPU models with libvirt's verdict whether the hypervisor can give them
+   * (virsh domcapabilities, `<model usable='yes|no'>`: QEMU drops what it cannot), for the
+   * host's virt type: kvm when kvm.available, qemu (TCG) when it is false; and, under KVM, the
+   * check libvirt makes when it starts a custom CPU with check partial (its default for KVM):
+   * the model against the host CPU of `virsh capabilities` (`virsh cpu-compare`), identical or
+   * a superset is `hostCompatible: true`
    */
   cpuModels: z
-    .array(z.strictObject({ name: ident("a CPU model name such as Skylake-Server"), usable: z.boolean() }))
+    .array(
+      z.strictObject({
+        name: ident("a CPU model name such as Skylake-Server"),
+        usable: z.boolean(),
+        hostCompatible: z.boolean().optional(),
+      }),
+    )
     .max(4096)
     .optional(),
   /** where the profile came from */

@@ -17,6 +17,8 @@ import { VirshSession, defaultTimeoutMs } from "./virsh-session";
  * - machine types with their aliases, and whether KVM is there: `virsh capabilities`
  * - host-model CPU and the custom-mode CPU models with libvirt's usable verdict:
  *   `virsh domcapabilities` for the virt type the host offers (kvm, else qemu)
+ * - under KVM, each custom model against the host CPU, the check libvirt makes at start for
+ *   check partial: `virsh cpu-compare` of the bare model
  * - the FEAT_KVM bits the host's KVM offers: a transient domain started paused on that
  *   host, asked `query-cpu-model-expansion` of `host` through `virsh qemu-monitor-command`
  * The kernel release is not readable over libvirt and stays unset; with kvm.supported
@@ -139,8 +141,11 @@ export function parseCpuModelExpansion(stdout: string): string[] {
 
 /**
  * The transient domain that asks a host's KVM what it offers: no disks, no devices to
- * speak of, started paused and destroyed right after. `tcg` (a `qemu` domain with
- * mode maximum) exercises the same path on a host without KVM; its KVM bits are all off.
+ * speak of, started paused and destroyed right after. `tcg` (a `qemu` domain) exercises the
+ * same path on a host without KVM; its KVM bits are all off. Its own vCPU has no `<cpu>`
+ * (QEMU's default model, as libvirt fits it to the host): query-cpu-model-expansion expands
+ * `host` or `max` whatever the running vCPU is, and a passthrough vCPU does not start on
+ * every host (QEMU 7.2 aborts setting MSR 0x10a, arch-capabilities, on some nested ones).
  */
 export function probeDomainXml(name: string, uuid: string, accel: "kvm" | "tcg"): string {
   if (!/^kpv-probe-[0-9a-f]+$/.test(name)) throw new Error(`not a probe domain name: ${name}`);
@@ -153,7 +158,6 @@ export function probeDomainXml(name: string, uuid: string, accel: "kvm" | "tcg")
     `  <memory unit='MiB'>64</memory>`,
     `  <vcpu>1</vcpu>`,
     `  <os><type arch='x86_64'>hvm</type></os>`,
-    `  <cpu mode='${accel === "kvm" ? "host-passthrough" : "maximum"}'/>`,
     `  <on_poweroff>destroy</on_poweroff>`,
     `  <on_reboot>destroy</on_reboot>`,
     `  <on_crash>destroy</on_crash>`,
@@ -161,6 +165,35 @@ export function probeDomainXml(name: string, uuid: string, accel: "kvm" | "tcg")
     `</domain>`,
     "",
   ].join("\n");
+}
+
+/** `virsh cpu-compare`: true when the host CPU is identical to or a superset of the CPU, false when incompatible, else unknown. */
+export function parseCpuCompare(stdout: string): boolean | undefined {
+  if (/ is incompatible with host CPU/.test(stdout)) return false;
+  if (/is identical to|Host CPU is a superset of/.test(stdout)) return true;
+  return undefined;
+}
+
+/**
+ * What libvirt decides when it starts a KVM domain whose custom CPU has check partial
+ * (qemuProcessUpdateGuestCPU: virCPUCompare with the host CPU, not the usable verdict):
+ * `virsh cpu-compare` of each bare model, `match='exact'` as libvirt's default is.
+ */
+async function compareModelsWithHostCpu(session: VirshSession, models: CpuModel[]): Promise<CpuModel[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kvm-paravirt-cpu-compare-"));
+  try {
+    const out: CpuModel[] = [];
+    for (const [i, m] of models.entries()) {
+      const file = path.join(dir, `${i}.xml`);
+      // IDENT-checked names only reach this document (parseDomCapabilities)
+      fs.writeFileSync(file, `<cpu mode='custom' match='exact'><model fallback='forbid'>${m.name}</model></cpu>\n`);
+      const verdict = parseCpuCompare((await session.run(["cpu-compare", "--file", file])).stdout);
+      out.push(verdict === undefined ? m : { ...m, hostCompatible: verdict });
+    }
+    return out;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The error lines of a failed virsh call, without the `error: ` prefixes, on one line. */
@@ -270,6 +303,11 @@ export async function probeConnection(uri: string, opts: HostFactsOptions = {}):
     const domR = await session.run(["domcapabilities", "--virttype", virtType, "--arch", "x86_64"]);
     if (domR.code !== 0) throw fail(`virsh domcapabilities --virttype ${virtType} failed`, domR);
     const dom = parseDomCapabilities(domR.stdout);
+
+    if (caps.kvm && dom.cpuModels) {
+      progress(`${where}: each CPU model against the host CPU, as libvirt checks it at start (virsh cpu-compare)`);
+      dom.cpuModels = await compareModelsWithHostCpu(session, dom.cpuModels);
+    }
 
     let kvm: NonNullable<HostProfile["kvm"]>;
     if (caps.kvm) {

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { ensureNetworkActive } from "./host-ready";
 import { ensureSecondHost } from "./second-host";
 
 /**
@@ -13,10 +14,18 @@ export default async function globalSetup(): Promise<void> {
     const why = ensureSecondHost();
     process.stderr.write(why ? `\nglobal setup: ${why}\n` : "");
   }
+  if (answers() && process.getuid?.() === 0) startDefaultNetwork();
   if (answers() || process.getuid?.() !== 0 || !installed("libvirtd")) return;
   process.stderr.write("\nglobal setup: starting virtlogd and libvirtd for the libvirt oracles\n");
   if (spawnSync("pgrep", ["-x", "virtlogd"]).status !== 0) spawnSync("virtlogd", ["-d"]);
   if (spawnSync("pgrep", ["-x", "libvirtd"]).status !== 0) spawnSync("libvirtd", ["-d"]);
   for (let i = 0; i < 40 && !answers(); i++) await new Promise((r) => setTimeout(r, 500));
   process.stderr.write(answers() ? "global setup: libvirtd answers on qemu:///system\n" : "global setup: libvirtd did not come up\n");
+  if (answers()) startDefaultNetwork();
+}
+
+/** The example VMs' NIC is on libvirt's `default` network, which a fresh libvirtd leaves inactive: started (and left) active. */
+function startDefaultNetwork(): void {
+  const why = ensureNetworkActive("qemu:///system");
+  if (why) process.stderr.write(`\nglobal setup: ${why} (the examples' NICs cannot start)\n`);
 }

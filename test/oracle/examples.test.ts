@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { mergeDefaults } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { checkWithLibvirt, checkWithQemu, hostProfile, leftoverDomains, withHostQuirk } from "../helpers/oracle";
+import { removeTestImages, withTestImages } from "../helpers/host-ready";
 import { exampleSpecs } from "../helpers/specs";
 
 /**
@@ -19,12 +20,17 @@ const domains = exampleSpecs().flatMap((file) => {
   });
 });
 
+/** The disk files an example names are the suite's own images (created and removed here); its NIC's network is started by the global setup. */
+const IMAGE_PREFIX = "kpv-example-img";
+
 describeWith(["kvm", "qemu", "libvirt"], "examples realize what the resolver predicts", () => {
+  afterAll(() => removeTestImages(IMAGE_PREFIX));
   test.each(domains)("QEMU: %s", async (_n, config) => {
     expect(await checkWithQemu(config, await hostProfile())).toBe("compared");
   });
   test.each(domains)("libvirt: %s", async (_n, config) => {
-    expect(await checkWithLibvirt(config, await hostProfile(), `kpv-${config.id}`)).toBe("compared");
+    const domain = withTestImages(config.domain, `${IMAGE_PREFIX}-${config.id}`);
+    expect(await checkWithLibvirt({ ...config, domain }, await hostProfile(), `kpv-${config.id}`)).toBe("compared");
   });
   test("no example domain is left defined", async () => {
     expect(await leftoverDomains("kpv-example-")).toEqual([]);

@@ -8,6 +8,7 @@ import { monitorExec } from "../../src/system/virsh";
 import { renderDomain } from "../../src/render-spec";
 import { validateSpecObject, mergeDefaults } from "../../src/input/load";
 import { runCli } from "../helpers/cli";
+import { removeTestImages, withTestImages } from "../helpers/host-ready";
 import { describeWith } from "../helpers/env";
 import { virshOn } from "../helpers/virsh";
 import { predicted, withHostQuirk } from "../helpers/oracle";
@@ -19,6 +20,7 @@ import { DEBIAN12, exampleSpecs, ROOT } from "../helpers/specs";
  * must realize the predicted features.
  */
 const URI = "qemu:///system";
+const IMAGE_PREFIX = "kpv-xslt-img";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-imp-"));
 const kpv = runCli;
@@ -59,6 +61,7 @@ describeWith(["kvm", "libvirt", "xsltproc"], "import and the XSLT bridge against
   afterAll(() => {
     for (const [, d] of exampleDomains) drop(String(d.name));
     drop("kpv-xslt-target");
+    removeTestImages(IMAGE_PREFIX);
   });
 
   test.each(exampleDomains)("import round trip: %s", (_n, domain) => {
@@ -92,7 +95,8 @@ describeWith(["kvm", "libvirt", "xsltproc"], "import and the XSLT bridge against
     drop(target);
     // the stylesheet for the example domain (host quirk applied, see oracle-configs.ts)
     const specFile = path.join(dir, "one.yaml");
-    fs.writeFileSync(specFile, YAML.stringify({ domains: [withHostQuirk({ ...domain, name: target })] }));
+    // the disk files it names are the suite's own images (its NIC's network is started by the global setup)
+    fs.writeFileSync(specFile, YAML.stringify({ domains: [withTestImages(withHostQuirk({ ...domain, name: target }), IMAGE_PREFIX)] }));
     const xsl = kpv("xslt", specFile, "--domain", target, "--host", PROFILE);
     expect(xsl.status).toBe(0);
     const xslFile = path.join(dir, "pv.xsl");

@@ -136,14 +136,15 @@ describe("query-cpu-model-expansion through virsh qemu-monitor-command", () => {
 describe("the probe domain", () => {
   const uuid = "0b7c6f0e-3d3a-4a5e-9d7e-2f9e1c4b5a60";
 
-  test("KVM, host-passthrough, its UUID and name, no disks", () => {
+  test("KVM, no <cpu> (QEMU's default model starts on any host), its UUID and name, no disks", () => {
     const xml = probeDomainXml("kpv-probe-00aa", uuid, "kvm");
     expect(xml).toMatch(/^<domain type='kvm'>/);
-    expect(xml).toContain("<cpu mode='host-passthrough'/>");
+    expect(xml).not.toContain("<cpu");
     expect(xml).toContain(`<uuid>${uuid}</uuid>`);
     expect(xml).toContain("<name>kpv-probe-00aa</name>");
     expect(xml).not.toMatch(/<disk|<interface/);
-    expect(probeDomainXml("kpv-probe-00aa", uuid, "tcg")).toMatch(/^<domain type='qemu'>[\s\S]*<cpu mode='maximum'\/>/);
+    expect(probeDomainXml("kpv-probe-00aa", uuid, "tcg")).toMatch(/^<domain type='qemu'>/);
+    expect(probeDomainXml("kpv-probe-00aa", uuid, "tcg")).not.toContain("<cpu");
   });
 
   test("only probe names and UUIDs reach the XML", () => {
@@ -164,8 +165,8 @@ describe("rules cpu-model-unusable-on-host and cpu-model-degraded-on-host", () =
   }
   const found = (r: Resolution) => r.diagnostics.filter((d) => d.code.startsWith("cpu-model-"));
 
-  test("an unusable model with cpu.check partial or full: libvirt refuses it, an error naming the model, the verdict and usable models", () => {
-    for (const check of ["partial", "full"]) {
+  test("an unusable model with cpu.check partial and no cpu-compare verdict: libvirt refuses it, an error naming the model, the verdict and usable models", () => {
+    for (const check of ["partial"]) {
       const d = found(resolve({ cpu: { model: "Skylake-Server", check } }));
       expect(d).toHaveLength(1);
       expect(d[0]).toMatchObject({ code: "cpu-model-unusable-on-host", severity: "error", path: "cpu.model" });
@@ -203,8 +204,23 @@ describe("rules cpu-model-unusable-on-host and cpu-model-degraded-on-host", () =
     expect(found(resolve({ cpu: { model: "Skylake-Server", check: "full" }, host: { kernel: "5.4" } }))).toEqual([]);
   });
 
+  test("with a cpu-compare verdict (KVM), check partial follows it, not usable", () => {
+    const compared: HostProfile = {
+      ...HOST,
+      cpuModels: MODELS.map((m) => ({ ...m, hostCompatible: m.name !== "qemu64" })),
+    };
+    const qemu64 = found(resolve({ cpu: { model: "qemu64", check: "partial" } }, compared));
+    expect(qemu64.map((x) => x.code)).toEqual(["cpu-model-unusable-on-host"]);
+    expect(qemu64[0].message).toContain("virsh cpu-compare: incompatible");
+    // usable='no' but the host CPU a superset: libvirt starts it, QEMU drops what KVM lacks
+    expect(found(resolve({ cpu: { model: "Skylake-Server", check: "partial" } }, compared)).map((x) => x.code)).toEqual([
+      "cpu-model-degraded-on-host",
+    ]);
+    expect(found(resolve({ cpu: { model: "qemu64", check: "none" } }, compared))).toEqual([]);
+  });
+
   test("a TCG host's list judges TCG domains", () => {
-    const d = found(resolve({ accel: "tcg", cpu: { model: "Skylake-Server", check: "full" } }, TCG_HOST));
+    const d = found(resolve({ accel: "tcg", cpu: { model: "Skylake-Server", check: "partial" } }, TCG_HOST));
     expect(d.map((x) => x.code)).toEqual(["cpu-model-unusable-on-host"]);
     expect(d[0].message).toContain("--virttype qemu");
   });

@@ -36,6 +36,15 @@ const FEW_MODELS: HostProfile = {
   ],
 };
 const NO_USABLE_MODEL: HostProfile = { ...DEBIAN12, cpuModels: [{ name: "Haswell", usable: false }] };
+/** As probed under KVM on a nested AMD host: libvirt's start check (cpu-compare with the host CPU) and usable disagree. */
+const COMPARED: HostProfile = {
+  ...DEBIAN12,
+  cpuModels: [
+    { name: "qemu64", usable: false, hostCompatible: false },
+    { name: "Westmere", usable: false, hostCompatible: true },
+    { name: "pentium", usable: true, hostCompatible: true },
+  ],
+};
 const NO_KVM: HostProfile = { ...DEBIAN12, kvm: { available: false }, cpuModels: [{ name: "qemu64", usable: true }] };
 const NO_ENFORCE: HostProfile = { ...DEBIAN12, kvm: { ...DEBIAN12.kvm!, enforceCpuid: false } };
 const NETWORKS: HostProfile = {
@@ -62,7 +71,23 @@ const CASES: Record<string, Case[]> = {
     ["a misspelt model: its nearest first, six named of eight usable", { cpu: { mode: "custom", model: "Broadwel-noTSX" } }, WITH_MODELS],
     ["a model nothing is near", { cpu: { mode: "custom", model: "Opteron_G9" } }, WITH_MODELS],
     ["an unusable model with check partial", { cpu: { mode: "custom", model: "Skylake-Server", check: "partial" } }, WITH_MODELS],
-    ["an unusable model, one usable", { cpu: { mode: "custom", model: "Haswell", check: "full" } }, FEW_MODELS],
+    ["an unusable model, one usable", { cpu: { mode: "custom", model: "Haswell", check: "partial" } }, FEW_MODELS],
+    [
+      "an unusable model with check full (cpu-check-full-extra-features): nothing",
+      { cpu: { mode: "custom", model: "Haswell", check: "full" } },
+      FEW_MODELS,
+    ],
+    [
+      "incompatible with the host CPU (cpu-compare), check partial",
+      { cpu: { mode: "custom", model: "qemu64", check: "partial" } },
+      COMPARED,
+    ],
+    [
+      "unusable but the host CPU a superset, check partial: nothing",
+      { cpu: { mode: "custom", model: "Westmere", check: "partial" } },
+      COMPARED,
+    ],
+    ["incompatible with the host CPU, check none: nothing", { cpu: { mode: "custom", model: "qemu64", check: "none" } }, COMPARED],
     ["nothing usable", { cpu: { mode: "custom", model: "Haswell", check: "partial" } }, NO_USABLE_MODEL],
     ["the TCG list for a TCG domain", { accel: "tcg", cpu: { mode: "custom", model: "Haswell" } }, NO_KVM],
     ["a model the host lists as usable under TCG: nothing", { accel: "tcg", cpu: { mode: "custom", model: "qemu64" } }, NO_KVM],
@@ -75,6 +100,19 @@ const CASES: Record<string, Case[]> = {
   ],
   "cpu-model-degraded-on-host": [
     ["an unusable model with check none", { cpu: { mode: "custom", model: "Skylake-Server", check: "none" } }, WITH_MODELS],
+    ["unusable, the host CPU a superset, check partial", { cpu: { mode: "custom", model: "Westmere", check: "partial" } }, COMPARED],
+    ["refused with check partial: nothing", { cpu: { mode: "custom", model: "qemu64", check: "partial" } }, COMPARED],
+    ["usable: nothing", { cpu: { mode: "custom", model: "pentium", check: "partial" } }, COMPARED],
+  ],
+  "cpu-check-full-extra-features": [
+    ["check full", { cpu: { mode: "custom", model: "pentium", check: "full" } }, DEBIAN12],
+    [
+      "check full with the hypervisor flag stated: nothing",
+      { cpu: { mode: "custom", model: "pentium", check: "full", features: { hypervisor: true } } },
+      DEBIAN12,
+    ],
+    ["check partial: nothing", { cpu: { mode: "custom", model: "pentium", check: "partial" } }, DEBIAN12],
+    ["host-passthrough: nothing", { cpu: { mode: "host-passthrough", check: "full" } }, DEBIAN12],
   ],
   "machine-unknown-to-host": [["a machine type QEMU 7.2 lacks", { machine: "pc-q35-9.0" }, DEBIAN12]],
   "kvm-unavailable": [
