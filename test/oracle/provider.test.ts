@@ -18,6 +18,7 @@ const URI = "qemu:///system";
 const DOMAIN = "kvm-paravirt:index:Domain";
 const COMPONENT = "kvm-paravirt:index:ParavirtDomain";
 const NAMES = [
+  "kpv-prov-meta",
   "kpv-prov-devs",
   "kpv-prov-secret",
   "kpv-prov-run",
@@ -303,8 +304,23 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     async () => {
       const name = "kpv-prov-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}";
       const urn = urnOf(DOMAIN, "meta");
-      const others = () => [...domainUuids(URI)].filter(([n]) => !n.startsWith("kpv-prov-meta"));
+      // a canary of our own named like the name's first word (what a lookup cut at the `;` would reach),
+      // and this suite's other domains: other suites create and remove theirs meanwhile, so they are not looked at
+      const canary = "kpv-prov-meta";
+      const canaryFile = path.join(os.tmpdir(), `kpv-canary-${process.pid}.xml`);
+      fs.writeFileSync(
+        canaryFile,
+        `<domain type='qemu'><name>${canary}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>`,
+      );
+      expect(virshOn(URI, "define", "--file", canaryFile).status).toBe(0);
+      fs.rmSync(canaryFile);
+      const others = () =>
+        [...domainUuids(URI)]
+          .filter(([n]) => n.startsWith("kpv-prov-") && n !== name)
+          .map(([n, u]) => [n, u, dumpxml(u)])
+          .sort();
       const before = others();
+      expect(before.map(([n]) => n)).toContain(canary);
       const { inputs, failures } = await engine.check(urn, {}, { name, accel: "tcg", connection: URI });
       expect(failures).toEqual([]);
       const created = await engine.create(urn, inputs);
@@ -312,6 +328,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       await engine.delete(created.id, urn, created.properties);
       expect(domainUuids(URI).has(name)).toBe(false);
       expect(others()).toEqual(before);
+      removeDomains(URI, canary);
       expect(fs.readdirSync(ROOT).filter((f) => f.startsWith("kpv-pwned"))).toEqual([]);
       const dead = "qemu+tcp://127.0.0.1:1/system";
       const offline = await engine.check(urn, {}, { name: "kpv-prov-dead", accel: "tcg", connection: dead, hostProfile: PROFILE });
