@@ -25,8 +25,42 @@ export function parseDocument(xml: string): XNode[] {
   return parser.parse(xml) as XNode[];
 }
 
-/** Why the text is not well-formed XML, or null (the parser itself is lenient). */
+/** XML 1.0's Char production: what a document may hold, literally or as a character reference. */
+const isXmlChar = (cp: number): boolean =>
+  cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+/** Comments, CDATA sections and processing instructions: their `&` is literal text. */
+const LITERAL_SECTIONS = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>/g;
+const REFERENCE = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|apos|quot));/y;
+const ENTITY_REF = /&[A-Za-z_:][\w.:-]*;/y;
+
+/**
+ * Why the text is not well-formed XML that libvirt can hold, or null. The parser's own
+ * validator is lenient, so first what it lets through and xmllint refuses: characters XML
+ * cannot hold (literal or as a character reference) and entity references other than the
+ * five XML predefines; a DOCTYPE (whose entities would be the only way to declare more) is refused too.
+ */
 export function notWellFormed(xml: string): string | null {
+  let line = 1;
+  for (const ch of xml) {
+    const cp = ch.codePointAt(0)!;
+    if (cp === 0xa) line++;
+    else if (!isXmlChar(cp)) return `character ${hex(cp)} is not allowed in XML (line ${line})`;
+  }
+  // what is markup, not text: comments, CDATA and processing instructions blanked (their newlines kept)
+  const text = xml.replace(LITERAL_SECTIONS, (m) => m.replace(/[^\n]/g, " "));
+  if (/<!DOCTYPE/i.test(text)) return "a DOCTYPE is not allowed (no entities beyond the five XML predefines)";
+  for (let i = text.indexOf("&"); i !== -1; i = text.indexOf("&", i + 1)) {
+    const at = () => `(line ${text.slice(0, i).split("\n").length})`;
+    REFERENCE.lastIndex = i;
+    const ref = REFERENCE.exec(text);
+    if (!ref) {
+      ENTITY_REF.lastIndex = i;
+      return `${ENTITY_REF.test(text) ? "an undefined entity" : "a bare &"} ${at()}: only &amp; &lt; &gt; &apos; &quot; and character references`;
+    }
+    const code = ref[1] !== undefined ? parseInt(ref[1], 16) : ref[2] !== undefined ? parseInt(ref[2], 10) : undefined;
+    if (code !== undefined && !isXmlChar(code)) return `a character reference to ${hex(code)}, which XML cannot hold ${at()}`;
+  }
   const r = XMLValidator.validate(xml);
   return r === true ? null : `${r.err.msg} (line ${r.err.line})`;
 }

@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { runs } from "../helpers/runs";
@@ -186,5 +188,87 @@ describe("the document form's edges", () => {
   test("domainElement: the <domain> after a declaration or comment; a clear error when there is none", () => {
     expect(Object.keys(domainElement(parseDocument(`<?xml version="1.0"?><!-- c --><domain type="kvm"/>`)))).toContain("domain");
     expect(() => domainElement(parseDocument("<network/>"))).toThrow("not a libvirt domain definition (no <domain> element)");
+  });
+});
+
+/** xmllint's verdict on a text (libxml2, what libvirt parses with): true when well-formed. */
+function xmllintAccepts(xml: string): boolean {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-wf-"));
+  try {
+    fs.writeFileSync(path.join(dir, "x.xml"), xml);
+    return spawnSync("xmllint", ["--noout", path.join(dir, "x.xml")]).status === 0;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+const haveXmllint = spawnSync("xmllint", ["--version"]).error === undefined;
+
+describe("notWellFormed refuses what libxml2 refuses (entities, characters XML cannot hold)", () => {
+  const CASES: [string, boolean][] = [
+    ["<rng model='virtio'>&xxe;</rng>", false],
+    ["<rng model='virtio'>&#0;</rng>", false],
+    ["<rng model='virtio'>&#xFFFE;</rng>", false],
+    ["<rng model='virtio'>\uFFFE</rng>", false],
+    ["<rng model='&#xFFFF;'/>", false],
+    ["<rng>\u0001</rng>", false],
+    ["<rng>&#xD800;</rng>", false],
+    ["<rng>a & b</rng>", false],
+    ["<rng>&#x110000;</rng>", false],
+    ["<!DOCTYPE rng [<!ENTITY x 'y'>]><rng>&x;</rng>", false], // xmllint takes it; libvirt's device never needs one: refused
+    ["<rng><![CDATA[&xxe; \u0009]]></rng>", true],
+    ["<rng><!-- &xxe; <!DOCTYPE --></rng>", true],
+    ["<rng a='&#x9;'>&amp;&lt;&gt;&apos;&quot;&#65;&#x10FFFF;&#x0000000041;</rng>", true],
+    ["<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>", true],
+  ];
+
+  test.each(CASES)("%j: well-formed %s", (xml, ok) => {
+    expect(notWellFormed(xml) === null).toBe(ok);
+  });
+
+  (haveXmllint ? test : test.skip)("each case as xmllint judges it (but the DOCTYPE, refused on purpose)", () => {
+    for (const [xml, ok] of CASES) if (!xml.startsWith("<!DOCTYPE")) expect([xml, xmllintAccepts(xml)]).toEqual([xml, ok]);
+  });
+
+  (haveXmllint ? test : test.skip)("generated device text: the same verdict as xmllint", () => {
+    const piece = fc.constantFrom(
+      "a",
+      " ",
+      "&amp;",
+      "&xxe;",
+      "&#0;",
+      "&#65;",
+      "&#xFFFE;",
+      "\uFFFE",
+      "\uFFFF",
+      "&",
+      "\u0001",
+      "\t",
+      "&#x10FFFF;",
+      "&#xD800;",
+      "&#x1F600;",
+      "\u00e9",
+      "<![CDATA[&x;]]>",
+      "<!-- & -->",
+      "&lt;",
+    );
+    const attrPiece = fc.constantFrom("a", "&amp;", "&xxe;", "&#0;", "&#x41;", "\uFFFE", "&", "\u0001", "&quot;", "\u00e9");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 5 }), fc.array(attrPiece, { maxLength: 3 }), (text, attr) => {
+        const xml = `<rng model='${attr.join("")}'>${text.join("")}</rng>`;
+        expect(notWellFormed(xml) === null).toBe(xmllintAccepts(xml));
+      }),
+      { numRuns: runs(150) },
+    );
+  });
+
+  test("a lone surrogate (a file would hold U+FFFD instead) is refused", () => {
+    expect(notWellFormed("<rng>\uD800</rng>")).toMatch(/U\+D800 is not allowed/);
+  });
+
+  test("the reason names what and where", () => {
+    expect(notWellFormed("<rng>\n&xxe;</rng>")).toBe(
+      "an undefined entity (line 2): only &amp; &lt; &gt; &apos; &quot; and character references",
+    );
+    expect(notWellFormed("<rng>&#0;</rng>")).toBe("a character reference to U+0000, which XML cannot hold (line 1)");
   });
 });
