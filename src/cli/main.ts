@@ -72,8 +72,17 @@ function buildProgram(ctx: Ctx): Command {
   return program;
 }
 
-/** Usage errors exit 2, except for plan and apply, where every error is 1 (2 means changes pending). */
-const usageExit = (argv: readonly string[]) => (argv[0] === "plan" || argv[0] === "apply" ? PLAN_EXIT.error : EXIT.usage);
+/** The command argv names: its first word that is not an option (the program's own options take no value). */
+const commandOf = (argv: readonly string[]) => argv.find((a) => !a.startsWith("-"));
+
+/**
+ * Usage errors exit 2, except for plan and apply, where every error is 1 (2 means changes pending):
+ * `kvm-paravirt --json plan FILE --detailed-exitcode` is plan's usage error, whatever comes first.
+ */
+const usageExit = (argv: readonly string[]) => {
+  const command = commandOf(argv);
+  return command === "plan" || command === "apply" ? PLAN_EXIT.error : EXIT.usage;
+};
 
 /** Every line the CLI prints goes through this: no URI password ever reaches a terminal or a log. */
 const redacting = (io: Io): Io => ({ ...io, out: (s) => io.out(redactSecrets(s)), err: (s) => io.err(redactSecrets(s)) });

@@ -216,6 +216,40 @@ describe("kvm-paravirt plan: Terraform's exit codes (libvirt's test driver, no d
     expect({ code: r.code, err: r.err }).toMatchObject({ code });
   });
 
+  test("an error on one host and changes on another: --detailed-exitcode exits 1, the error wins over the changes", async () => {
+    const argv = [spec, "--connect", empty, "--connect", "qemu+tcp://127.0.0.1:1/system", "--host", PROFILE];
+    const j = JSON.parse((await run(["plan", ...argv, "--json"])).out);
+    // both halves are there: one host plans a create, the other is an error
+    expect(
+      j.hosts.map((h: { uri: string; error?: string; domains: { action: string }[] }) => [
+        h.uri,
+        !!h.error,
+        h.domains.map((d) => d.action),
+      ]),
+    ).toEqual([
+      [empty, false, ["create"]],
+      ["qemu+tcp://127.0.0.1:1/system", true, []],
+    ]);
+    expect((await run(["plan", ...argv, "--detailed-exitcode"])).code).toBe(1);
+    expect((await run(["plan", ...argv.slice(0, 3), "--host", PROFILE, "--detailed-exitcode"])).code).toBe(2);
+  });
+
+  test.each([
+    ["plan", ["--json", "plan", spec, "--connect", empty, "--detailed-exitcode"]],
+    ["apply", ["--json", "apply", spec, "--connect", empty]],
+    ["plan, after an unknown short option", ["-x", "plan", spec, "--connect", empty, "--detailed-exitcode"]],
+  ])("an option before the command is a usage error: %s exits 1, never 2 (changes pending)", async (_what, argv) => {
+    const r = await run(argv as string[]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/unknown option '(--json|-x)'/);
+  });
+
+  test("apply refuses an unknown option (--restart-if-needed) with exit 1 and the usage line, and applies nothing", async () => {
+    const r = await run(["apply", spec, "--connect", empty, "--restart-if-needed"]);
+    expect({ code: r.code, out: r.out }).toEqual({ code: 1, out: "" });
+    expect(r.err).toMatch(/unknown option '--restart-if-needed'[\s\S]*Usage: kvm-paravirt apply \[options\] <file>/);
+  });
+
   test("plan --json: the documented shape with formatVersion; the human view is the same plan", async () => {
     const j = JSON.parse((await run(["plan", spec, "--connect", empty, "--host", PROFILE, "--json"])).out);
     expect(j.formatVersion).toBe("1.1");
