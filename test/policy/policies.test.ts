@@ -204,6 +204,18 @@ describe("policies", () => {
     expect(settings.get("hidden-signature")).toEqual({ enforcementLevel: "advisory", config: {} });
   });
 
+  test("a policy given as a config without enforcementLevel takes the file's all: level, not its own default", () => {
+    const settings = parsePolicyText("all: advisory\nrequired-features: {features: [kvm-pv-ipi]}\n", "p.yaml");
+    expect(settings.get("required-features")).toEqual({ enforcementLevel: "advisory", config: { features: ["kvm-pv-ipi"] } });
+    // required-features is mandatory by default: the violation is advisory only because of all:
+    expect(POLICY_BY_NAME.get("required-features")!.enforcementLevel).toBe("mandatory");
+    const v = checkAll(resolve({ paravirt: { pvIpi: false } }), settings).filter((x) => x.policy === "required-features");
+    expect(v.map((x) => [x.feature, x.enforcementLevel])).toEqual([["kvm-pv-ipi", "advisory"]]);
+    // its own enforcementLevel still wins over all:
+    const own = parsePolicyText("all: advisory\nrequired-features: {enforcementLevel: disabled, features: [kvm-pv-ipi]}\n");
+    expect(own.get("required-features")?.enforcementLevel).toBe("disabled");
+  });
+
   test("a valid setting keeps its config and level", () => {
     const settings = parsePolicyText(
       "required-features:\n  enforcementLevel: advisory\n  features: [kvmclock, kvm-pv-ipi]\nexplicit-pinning: {except: [kvm-mmu]}\n",

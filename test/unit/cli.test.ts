@@ -159,6 +159,21 @@ describe("kvm-paravirt check (usage)", () => {
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toMatchObject({ domains: 1, mandatory: 1 });
   });
+
+  test("{all: advisory, required-features: {features: [...]}}: the violation is advisory, exit 0", async () => {
+    const r = await run(["check", "s.yaml", "--policy", "p.yaml", "--json"], {
+      "s.yaml": "domains: [{name: a, paravirt: {pvIpi: false}}]",
+      "p.yaml": "all: advisory\nrequired-features: {features: [kvm-pv-ipi]}\n",
+    });
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ domains: 1, mandatory: 0 });
+    expect(
+      j.violations
+        .filter((v: { policy: string }) => v.policy === "required-features")
+        .map((v: { feature: string; enforcementLevel: string }) => [v.feature, v.enforcementLevel]),
+    ).toEqual([["kvm-pv-ipi", "advisory"]]);
+    expect(r.code).toBe(0);
+  });
 });
 
 describe("kvm-paravirt CLI: per-command options, help, version", () => {
