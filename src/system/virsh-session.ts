@@ -20,6 +20,9 @@ export function virshQuote(arg: string): string {
 
 export class VirshSessionError extends Error {}
 
+/** The screen width virsh's readline is given: wider than any command line sent (see the constructor). */
+const READLINE_COLUMNS = 1_000_000;
+
 /** How long one libvirt call may take: KVM_PARAVIRT_TIMEOUT (seconds) or 60 s. */
 export function defaultTimeoutMs(): number {
   const s = Number(process.env.KVM_PARAVIRT_TIMEOUT);
@@ -62,7 +65,14 @@ export class VirshSession {
     /** one command's time limit; then the session is ended and every call fails, naming the host */
     readonly timeoutMs: number = defaultTimeoutMs(),
   ) {
-    this.child = spawn(virshBinary(), ["-q", "-c", uri], { stdio: ["pipe", "pipe", "pipe"] });
+    // virsh's shell echoes each command line through readline, at the width of a terminal it does
+    // not have (80 columns without TERM, or a TERM such as dumb): a longer line comes back scrolled or
+    // with cursor moves, not as typed, and stays in front of the reply. A screen wider than any
+    // command line keeps every echo verbatim, whatever TERM is.
+    this.child = spawn(virshBinary(), ["-q", "-c", uri], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, COLUMNS: String(READLINE_COLUMNS) },
+    });
     this.child.stdout.setEncoding("utf8").on("data", (s: string) => {
       this.out += s;
       this.drain();
