@@ -14,8 +14,8 @@ export interface Resolution extends Planned {
   diagnostics: Diagnostic[];
 }
 
-/** What an edge that can see the host adds for the checks (a local host's file system). */
-export type HostAccess = Pick<RuleEnv, "pathExists">;
+/** What an edge that can see the host adds for the checks (a local host's file system, libvirt's schema validator). */
+export type HostAccess = Pick<RuleEnv, "pathExists" | "schemaProblem">;
 
 export function resolveDomain(domain: DomainSpec, profile?: HostProfile, access: HostAccess = {}): Resolution {
   const resolved = resolveFeatures(domain, profile);

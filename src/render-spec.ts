@@ -57,10 +57,10 @@ export function renderDomain(
   return { resolution, rendered };
 }
 
-export function renderSpec(loaded: LoadedSpec, host?: HostProfile): RenderedSpec {
+export function renderSpec(loaded: LoadedSpec, host?: HostProfile, access: HostAccess = {}): RenderedSpec {
   const domains = loaded.domains.map((d): RenderedDomain => {
     if (!d.spec) return { name: d.name, domainXml: "", qemuArgs: [], features: {}, diagnostics: d.diagnostics };
-    const { rendered } = renderDomain(d.spec, host, `domains[${d.index}]`);
+    const { rendered } = renderDomain(d.spec, host, `domains[${d.index}]`, access);
     rendered.diagnostics = [...d.diagnostics, ...rendered.diagnostics];
     return rendered;
   });

@@ -2,6 +2,11 @@ import { EXTRA_DEVICE_TAGS, parseExtraDevice } from "../libvirt/devices";
 import { atLeast } from "../util/version";
 import type { Rule } from "./rule";
 
+/** The smallest domain libvirt's schema accepts, around one device (extra-device-schema). */
+const SCHEMA_PROBE_HEAD =
+  "<domain type='kvm'><name>kpv-schema-check</name><memory unit='KiB'>65536</memory><os><type arch='x86_64'>hvm</type></os><devices>";
+const SCHEMA_PROBE_TAIL = "</devices></domain>";
+
 /** The devices a spec declares: identities that clash, what the machine or the host cannot give, what the guest cannot drive. */
 
 function repeated<T>(xs: readonly T[]): T[] {
@@ -127,6 +132,20 @@ export const DEVICE_RULES: readonly Rule[] = [
           ? [{ path: `extraDevices[${i}]`, message: `${x.problem}; allowed: one of <${EXTRA_DEVICE_TAGS.join(">, <")}>` }]
           : [];
       }),
+  },
+  {
+    code: "extra-device-schema",
+    severity: "error",
+    summary: "An extraDevices entry libvirt's schema refuses (virt-xml-validate, where the edge has it): libvirt would refuse the define.",
+    check: (r, env) =>
+      env.schemaProblem
+        ? (r.domain.extraDevices ?? []).flatMap((xml, i) => {
+            const x = parseExtraDevice(xml, i);
+            // the device alone in the smallest domain libvirt's schema takes; the whole definition is validated again before a define
+            const problem = "node" in x ? env.schemaProblem!(`${SCHEMA_PROBE_HEAD}${xml}${SCHEMA_PROBE_TAIL}`) : null;
+            return problem ? [{ path: `extraDevices[${i}]`, message: `libvirt's schema refuses the definition: ${problem}` }] : [];
+          })
+        : [],
   },
   {
     code: "extra-device-unchecked",

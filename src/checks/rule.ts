@@ -19,6 +19,8 @@ export interface RuleEnv {
   hadProfile: boolean;
   /** whether a host path exists, when the domain goes to this machine (a local connection); unknown otherwise */
   pathExists?: (path: string) => boolean;
+  /** libvirt's schema check of a domain definition (virt-xml-validate), where the edge has it: null when it validates, else why */
+  schemaProblem?: (domainXml: string) => string | null;
 }
 
 export interface Rule {

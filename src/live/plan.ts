@@ -16,8 +16,7 @@ import { isActive, isStartable, type DomainPlan, type FeatureChange, type FleetO
 import { readDomainXml } from "./read-domain";
 import { at, child, domainElement, parseDocument } from "../libvirt/document";
 import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
-import type { HostAccess } from "../analyze";
-import fs from "node:fs";
+import { hostAccess } from "../system/host-access";
 import { kids, type XNode } from "../util/ordered-xml";
 
 /**
@@ -97,7 +96,7 @@ export async function planDomain(
   uuid: string | undefined,
   host?: HostProfile,
 ): Promise<DomainPlan> {
-  const { resolution: want, rendered } = renderDomain(spec, host, "", accessFor(uri));
+  const { resolution: want, rendered } = renderDomain(spec, host, "", hostAccess(uri));
   const base: DomainPlan = { ...noChanges(uri, spec.name, "create", "absent"), desiredXml: rendered.domainXml };
   // what the host's facts (or a local file system) say cannot work stops this domain here, before any define
   const errors = want.diagnostics.filter((x) => x.severity === "error");
@@ -191,10 +190,6 @@ function schemaError(xml: string): string | undefined {
   const p = schemaProblem(xml);
   return p ? `extraDevices: [extra-device-schema] libvirt's schema refuses the definition: ${p}` : undefined;
 }
-
-/** A connection to this machine's libvirtd: a disk path can be checked here before the define. */
-export const isLocalUri = (uri: string): boolean => /^qemu(\+unix)?:\/\/\/(system|session)\b/.test(uri);
-const accessFor = (uri: string): HostAccess => (isLocalUri(uri) ? { pathExists: (p) => fs.existsSync(p) } : {});
 
 /** What apply does after the define to reach the spec's runState and autostart, from libvirt's state now. */
 function runStateChange(spec: DomainSpec, state: string, autostart: boolean): Pick<DomainPlan, "runChange" | "autostart"> {

@@ -9,6 +9,7 @@ import { readDomainXml } from "../live/read-domain";
 import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
 import { at, child, domainElement, parseDocument } from "../libvirt/document";
 import { kids, type XNode } from "../util/ordered-xml";
+import { hostAccess } from "../system/host-access";
 import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import { redactSecrets, uriHasCredentials } from "../util/secrets";
@@ -64,7 +65,8 @@ export const factsOverConnection: HostFacts = (uri) => hostFor(uri, undefined);
 
 async function evaluate(plain: Json, facts: HostFacts): Promise<Evaluation> {
   const host = plain.hostProfile === undefined || plain.hostProfile === null ? await facts(uriOf(plain)) : undefined;
-  return evaluateArgs(String(plain.name), plain as PlainArgs, host);
+  // what plan checks on the host side too (a local disk file, libvirt's schema for extra devices): a preview says what an up would
+  return evaluateArgs(String(plain.name), plain as PlainArgs, host, hostAccess(uriOf(plain)));
 }
 
 const effectiveFeatures = (ev: Evaluation): Record<string, boolean> =>

@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics";
 import { parseHostProfileJson, type HostProfile } from "../host/profile";
 import { renderDomain, type FeatureReport } from "../render-spec";
-import type { Resolution } from "../analyze";
+import type { HostAccess, Resolution } from "../analyze";
 import { DOMAIN_FIELD_NAMES, libvirtUri } from "../input/schema";
 import { validateSpecObject } from "../input/load";
 import { renderXslt } from "../render/xslt";
@@ -64,7 +64,7 @@ function parseHostProfile(json: string | undefined): HostProfile | undefined | D
  * The pure evaluation behind the component (exported for tests and the policy pack):
  * args -> the spec's domain -> resolve -> render, with diagnostic paths relative to the args.
  */
-export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHost?: HostProfile): Evaluation {
+export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHost?: HostProfile, access: HostAccess = {}): Evaluation {
   const domain: Record<string, unknown> = { name: args.name ?? resourceName };
   for (const k of ARG_KEYS) if (args[k] !== undefined && args[k] !== null) domain[k] = args[k];
   // a hostProfile argument overrides the facts read over the connection
@@ -100,7 +100,7 @@ export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHo
       features: {},
       diagnostics: pre,
     };
-  const { resolution, rendered } = renderDomain(d.spec, host as HostProfile | undefined);
+  const { resolution, rendered } = renderDomain(d.spec, host as HostProfile | undefined, "", access);
   const ev = {
     name: d.spec.name,
     resolution,

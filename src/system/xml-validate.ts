@@ -3,6 +3,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+let installed: boolean | undefined;
+/** Whether virt-xml-validate runs here (asked once per process). */
+export function schemaValidatorInstalled(): boolean {
+  installed ??= spawnSync("virt-xml-validate", ["--help"], { encoding: "utf8" }).error === undefined;
+  return installed;
+}
+
 /**
  * libvirt's own schema check of a domain definition (virt-xml-validate, from libvirt-clients):
  * what a passed-through device is judged by before a define. Null when it validates, else why.

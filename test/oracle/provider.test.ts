@@ -125,6 +125,53 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       expect(domainUuids(URI).has("kpv-prov-tcg")).toBe(false);
     });
 
+    test("Check runs what plan and validate run without a live domain: a missing local disk, a schema-invalid and an ill-formed extra device, with the same codes", async () => {
+      const cases: [string, Json, string[]][] = [
+        ["missing disk", { disks: [{ target: "vda", file: "/var/lib/libvirt/images/kpv-prov-nowhere.qcow2" }] }, ["disk-path-missing"]],
+        ["schema-invalid device", { extraDevices: ["<watchdog model='kpv-no-such'/>"] }, ["extra-device-schema"]],
+        [
+          "ill-formed device",
+          { extraDevices: ["<rng model='virtio'><backend model='random'>&xxe;</backend></rng>"] },
+          ["extra-device-invalid"],
+        ],
+        [
+          "a literal U+FFFE",
+          { extraDevices: ["<rng model='virtio'><backend model='random'>/dev/\uFFFE</backend></rng>"] },
+          ["extra-device-invalid"],
+        ],
+      ];
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-prov-check-"));
+      try {
+        for (const [label, extra, codes] of cases) {
+          const domain = { name: "kpv-prov-checked", accel: "tcg", ...extra };
+          const { failures } = await engine.check(urn, {}, { ...domain, connection: URI });
+          const checkCodes = failures.map((f) => /^\[([a-z0-9-]+)\]/.exec(f.reason)?.[1]);
+          const spec = path.join(dir, "spec.json");
+          fs.writeFileSync(spec, JSON.stringify({ domains: [domain] }));
+          const plan = await runCliAsync("plan", spec, "--connect", URI, "--json");
+          const planCodes = [...plan.stdout.matchAll(/\[([a-z][a-z0-9-]+)\]/g)].map((m) => m[1]);
+          const validate = await runCliAsync("validate", spec, "--json");
+          const validateCodes = (
+            JSON.parse(validate.stdout) as { domains: { diagnostics: { code: string; severity: string }[] }[] }
+          ).domains[0].diagnostics
+            .filter((d) => d.severity === "error")
+            .map((d) => d.code);
+          // a disk path is checked where the host is known: plan and Check (validate has no host)
+          const wantValidate = codes.filter((c) => c !== "disk-path-missing");
+          expect({ label, check: checkCodes, plan: [...new Set(planCodes)], planExit: plan.status, validate: validateCodes }).toEqual({
+            label,
+            check: codes,
+            plan: codes,
+            planExit: 1,
+            validate: wantValidate,
+          });
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      expect(domainUuids(URI).has("kpv-prov-checked")).toBe(false);
+    });
+
     test("Check with unknown inputs (a preview): no failure, the effective features unknown", async () => {
       const r = await engine.check(urn, {}, { ...base, vcpus: UNKNOWN });
       expect(r.failures).toEqual([]);

@@ -1,6 +1,7 @@
 import { RULES } from "../../src/checks/rules";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/render-spec";
+import { hostAccess } from "../../src/system/host-access";
 import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 /**
@@ -238,6 +239,15 @@ const CASES: Record<string, Case[]> = {
   "disk-path-missing": [["a missing file on a local host", { disks: [{ target: "vda", file: "/nowhere.qcow2" }] }, DEBIAN12, false]],
   "extra-device-invalid": [["an element that is not a device", { extraDevices: ["<domain/>"] }, DEBIAN12]],
   "extra-device-unchecked": [["a watchdog", { extraDevices: ["<watchdog model='i6300esb'/>"] }, DEBIAN12]],
+  "extra-device-schema": [
+    ["a watchdog of a model libvirt does not have", { extraDevices: ["<watchdog model='kpv-no-such'/>"] }, DEBIAN12],
+    [
+      "a valid rng and watchdog: nothing",
+      { extraDevices: ["<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>", "<watchdog model='i6300esb'/>"] },
+      DEBIAN12,
+    ],
+    ["not well-formed (extra-device-invalid's): nothing", { extraDevices: ["<rng>&xxe;</rng>"] }, DEBIAN12],
+  ],
   "guest-lacks-virtio": [
     ["a 2.6.18 guest with a virtio disk", { guest: { kernel: "2.6.18" }, disks: [{ target: "vda", file: "/a" }] }, DEBIAN12],
   ],
@@ -245,7 +255,8 @@ const CASES: Record<string, Case[]> = {
 
 function findings(code: string, domain: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean): string[] {
   const spec = domainSpec({ name: "vm", ...domain });
-  const access = exists === undefined ? {} : { pathExists: () => exists };
+  // libvirt's schema as the edges give it (virt-xml-validate); extra-device-schema's cases need it
+  const access = { ...(exists === undefined ? {} : { pathExists: () => exists }), ...(code === "extra-device-schema" ? hostAccess() : {}) };
   const { rendered } = renderDomain(spec, host, "", access);
   return rendered.diagnostics.filter((d) => d.code === code).map((d) => `${d.severity} ${d.path}: ${d.message}`);
 }

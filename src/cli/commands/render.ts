@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { renderSpec, specHasErrors, type RenderedSpec } from "../../render-spec";
 import { parseSpecText } from "../../input/load";
+import { hostAccess } from "../../system/host-access";
 import { formatDiagnostics, formatDomain } from "../format";
 import { loadProfile, readText } from "../io";
 import { chooseView, type View } from "../views";
@@ -63,7 +64,8 @@ function run(ctx: Ctx, file: string, opts: Opts, view: View<RenderModel>): void 
   const present = chooseView(ctx.io, opts.json, view);
   const host = loadProfile(ctx.io, opts.host);
   const loaded = parseSpecText(readText(ctx.io, file, "spec"));
-  const result = renderSpec(loaded, host);
+  // libvirt's schema for extra devices where virt-xml-validate is here, as plan and the provider's Check run it
+  const result = renderSpec(loaded, host, hostAccess());
   present({ file, result, xml: Boolean(opts.xml), args: Boolean(opts.args) });
   ctx.exit(loaded.unreadable ? EXIT.usage : specHasErrors(result) ? EXIT.diagnostics : EXIT.ok);
 }
