@@ -179,13 +179,18 @@ export async function updateDomain(olds: Json, news: Json, facts: HostFacts = fa
   return { outs: outputs(news, ev, d.uuid, d.state, d.result.restartPending) };
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * An import ID: the domain's name or UUID, `@`, the connection URI (`web1@qemu:///system`,
- * `web1@qemu+ssh://root@kvm1/system`). The URI starts at the first `@` followed by a scheme.
+ * `web1@qemu+ssh://root@kvm1/system`; the URI starts at the first `@` followed by a scheme);
+ * or the ID Pulumi shows in the state, the domain's UUID alone, on `defaultUri` (the
+ * resource's connection, else qemu:///system).
  */
-export function parseImportId(id: string): { domain: string; uri: string } | null {
+export function parseImportId(id: string, defaultUri = DEFAULT_URI): { domain: string; uri: string } | null {
   const m = /^(.+?)@([A-Za-z][A-Za-z0-9+.-]*:\/\/.*)$/.exec(id);
-  return m ? { domain: m[1], uri: m[2] } : null;
+  if (m) return { domain: m[1], uri: m[2] };
+  return UUID_RE.test(id) ? { domain: id.toLowerCase(), uri: defaultUri } : null;
 }
 
 /** The spec fields a live definition reads back as (what `kvm-paravirt import` writes). */
@@ -206,9 +211,11 @@ function liveInputs(root: XNode, devices: boolean): Json {
  */
 export async function readDomain(id: string, props: Json, facts: HostFacts = factsOverConnection): Promise<provider.ReadResult> {
   const importing = props.uuid === undefined;
-  const parsed = importing ? parseImportId(id) : null;
+  const parsed = importing ? parseImportId(id, uriOf(props)) : null;
   if (importing && !parsed)
-    throw new DeployError(`cannot import ${JSON.stringify(id)}: the ID is <domain name or UUID>@<libvirt URI>, e.g. web1@qemu:///system`);
+    throw new DeployError(
+      `cannot import ${JSON.stringify(id)}: the ID is the domain's UUID (on qemu:///system, as the state shows it) or <domain name or UUID>@<libvirt URI>, e.g. web1@qemu:///system`,
+    );
   const uri = parsed ? parsed.uri : uriOf(props);
   return withSession(uri, async (session) => {
     const uuid = parsed ? await findDomain(session, parsed.domain) : (reveal(props.uuid) as string);

@@ -259,6 +259,13 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
         expect((await engine.diff(imported.id, urn, imported.properties, inputs)).changes).toBe("none");
         const byUuid = await engine.read(`${created.id}@${URI}`, urn, {});
         expect(byUuid.properties.uuid).toBe(created.id);
+        // the ID the state shows (Create's): the UUID alone, on the default connection
+        const byStateId = await engine.read(created.id, urn, {});
+        expect(byStateId.properties.uuid).toBe(created.id);
+        expect(byStateId.inputs).toEqual(imported.inputs);
+        await expect(engine.read("00000000-0000-4000-8000-00000000dead", urn, {})).rejects.toThrow(
+          /domain "00000000-0000-4000-8000-00000000dead" not found on qemu:\/\/\/system/,
+        );
         await expect(engine.read(`kpv-prov-nope@${URI}`, urn, {})).rejects.toThrow(/domain "kpv-prov-nope" not found on qemu:\/\/\/system/);
         await expect(engine.read("kpv-prov-life", urn, {})).rejects.toThrow(/<domain name or UUID>@<libvirt URI>/);
       },
