@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { main, type Io } from "../../src/cli/main";
 import { ROOT } from "../helpers/specs";
 
 /**
@@ -43,6 +44,69 @@ describe("bin/kvm-paravirt.js", () => {
     expect(r.status).toBe(0);
     expect(r.stdout.length).toBeGreaterThan(10000);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+
+  test("a slow reader gets all of an output far larger than a pipe's 64 KiB, then main's exit code", async () => {
+    // a big generated spec: render --xml prints about 600 KB
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-bin-slow-"));
+    const spec = path.join(dir, "big.yaml");
+    const domains = Array.from({ length: 200 }, (_, i) => ({ name: `kpv-big-${i}`, vcpus: 1 + (i % 8), paravirt: { pvIpi: i % 2 === 0 } }));
+    fs.writeFileSync(spec, JSON.stringify({ domains }));
+    const args = ["render", spec, "--xml", "--host", path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json")];
+    // what it prints, from main in this process
+    let want = "";
+    const io: Io = { out: (t) => (want += t + "\n"), err: () => undefined, readFile: (f) => fs.readFileSync(f, "utf8") };
+    expect(await main(args, io)).toBe(0);
+    expect(want.length).toBeGreaterThan(8 * 64 * 1024);
+    // the reader: another process reading the pipe 4 KiB at a time, 3 ms apart, counting what arrives
+    const reader = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const fs = require("fs"); const buf = Buffer.alloc(4096); const chunks = [];
+         for (;;) {
+           let n;
+           try { n = fs.readSync(0, buf, 0, buf.length, null); } catch (e) { if (e.code === "EAGAIN") { n = -1; } else throw e; }
+           if (n === 0) break;
+           if (n > 0) chunks.push(Buffer.from(buf.subarray(0, n)));
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3);
+         }
+         process.stdout.write(Buffer.concat(chunks));`,
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const cli = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", reader.stdin, "pipe"] });
+    reader.stdin.destroy(); // only the CLI holds the pipe's write end now: EOF when it exits
+    let got = "";
+    reader.stdout.on("data", (d: Buffer) => (got += d.toString()));
+    const [status] = await Promise.all([
+      new Promise<number | null>((resolve) => cli.on("exit", (code) => resolve(code))),
+      new Promise((resolve) => reader.on("close", resolve)),
+    ]);
+    expect({ status, length: got.length }).toEqual({ status: 0, length: want.length });
+    expect(got).toBe(want);
+    expect(got).toMatch(/200 domain\(s\): 0 error\(s\)/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ["no TERM (cron, ssh host cmd)", undefined],
+    ["TERM=dumb", "dumb"],
+    ["TERM=xterm", "xterm"],
+  ])("plan against a host that has a domain (test:///default), whatever the terminal: %s", (_what, term) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-bin-plan-"));
+    const spec = path.join(dir, "spec.yaml");
+    fs.writeFileSync(spec, "domains: [{ name: kpv-bin-plan }]\n");
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: term };
+    if (term === undefined) delete env.TERM;
+    const args = [spec, "--connect", "test:///default", "--host", path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json")];
+    const r = spawnSync(process.execPath, [BIN, "plan", ...args, "--detailed-exitcode"], { encoding: "utf8", env, timeout: 60000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: "" });
+    expect(r.stdout).toMatch(/create\s+kpv-bin-plan\nplan: 1 to create/);
+    // an option before the command is plan's usage error: 1, never 2 (changes pending)
+    const usage = spawnSync(process.execPath, [BIN, "--json", "plan", ...args, "--detailed-exitcode"], { encoding: "utf8", env });
+    expect({ status: usage.status, stderr: usage.stderr }).toEqual({ status: 1, stderr: expect.stringMatching(/unknown option '--json'/) });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test("a reader that goes away (kvm-paravirt --help | head -0) is not a crash: main's exit code stands", async () => {
