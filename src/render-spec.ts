@@ -15,12 +15,26 @@ export interface FeatureReport {
   reason: string;
 }
 
+/** What the features depend on, as resolved for the host: what a diff of two outputs needs to explain a change. */
+export interface ResolvedContext {
+  /** the versioned machine type QEMU uses (an alias resolved against the host's QEMU) */
+  machine: string;
+  /** as the spec wrote it (q35, pc, or the versioned type) */
+  machineRequested: string;
+  accel: "kvm" | "tcg";
+  /** the spec's CPU mode, and the model given to QEMU's -cpu (host, max, or a named model; host-model's from the host) */
+  cpu: { mode: string; model: string };
+  x2apic: boolean;
+}
+
 export interface RenderedDomain {
   name: string;
   domainXml: string;
   qemuArgs: string[];
   /** by QEMU property name, every PV property the host's QEMU has */
   features: Record<string, FeatureReport>;
+  /** absent for a domain that did not validate */
+  resolved?: ResolvedContext;
   diagnostics: Diagnostic[];
 }
 
@@ -39,6 +53,14 @@ export function featureReport(r: Resolution): Record<string, FeatureReport> {
 const prefixed = (ds: readonly Diagnostic[], prefix: string): Diagnostic[] =>
   ds.map((d) => ({ ...d, path: d.path ? `${prefix}.${d.path}` : prefix }));
 
+export const resolvedContext = (r: Resolution): ResolvedContext => ({
+  machine: r.machine.resolved,
+  machineRequested: r.machine.requested,
+  accel: r.domain.accel,
+  cpu: { mode: r.domain.cpu.mode, model: r.qemuModel },
+  x2apic: r.x2apic.enabled,
+});
+
 /** Resolves and renders one valid domain. */
 export function renderDomain(
   spec: DomainSpec,
@@ -52,6 +74,7 @@ export function renderDomain(
     domainXml: renderDomainXml(resolution),
     qemuArgs: renderQemuArgs(resolution),
     features: featureReport(resolution),
+    resolved: resolvedContext(resolution),
     diagnostics: (pathPrefix ? prefixed(resolution.diagnostics, pathPrefix) : resolution.diagnostics).sort(bySeverity),
   };
   return { resolution, rendered };

@@ -34,7 +34,8 @@ describe("kvm-paravirt CLI", () => {
     expect(Object.keys(j)).toEqual(["formatVersion", "domains"]);
     expect(j.formatVersion).toBe("1.1");
     for (const d of j.domains) {
-      expect(Object.keys(d)).toEqual(["name", "domainXml", "qemuArgs", "features", "diagnostics"]);
+      expect(Object.keys(d)).toEqual(["name", "domainXml", "qemuArgs", "features", "resolved", "diagnostics"]);
+      expect(Object.keys(d.resolved)).toEqual(["machine", "machineRequested", "accel", "cpu", "x2apic"]);
       expect(typeof d.domainXml).toBe("string");
       expect(d.qemuArgs.every((a: unknown) => typeof a === "string")).toBe(true);
       for (const f of Object.values(d.features) as Record<string, unknown>[]) {
@@ -46,6 +47,36 @@ describe("kvm-paravirt CLI", () => {
     // QEMU 7.2 has every catalog property but kvm-asyncpf-vmexit (9.0)
     expect(Object.keys(j.domains[0].features)).toHaveLength(17);
     expect(j.domains[0].features["kvm-pv-ipi"]).toEqual({ enabled: true, source: "explicit", reason: "set on" });
+  });
+
+  test("render --json says what the features depend on: the alias resolved for the host, CPU mode and model, accelerator, x2apic", async () => {
+    const spec = [
+      "domains:",
+      "  - { name: a, machine: q35 }",
+      "  - { name: b, machine: pc-i440fx-1.7, cpu: { mode: custom, model: Westmere } }",
+      "  - { name: c, accel: tcg, cpu: { mode: maximum } }",
+      "  - { name: d, cpu: { mode: host-passthrough }, irqchip: off, paravirt: { asyncpfInt: false } }",
+    ].join("\n");
+    const r = await run(["render", "s.yaml", "--host", PROFILE, "--json"], { "s.yaml": spec });
+    const j = JSON.parse(r.out) as { domains: { name: string; resolved: unknown }[] };
+    expect(j.domains.map((d) => [d.name, d.resolved])).toEqual([
+      ["a", { machine: "pc-q35-7.2", machineRequested: "q35", accel: "kvm", cpu: { mode: "custom", model: "qemu64" }, x2apic: true }],
+      [
+        "b",
+        {
+          machine: "pc-i440fx-1.7",
+          machineRequested: "pc-i440fx-1.7",
+          accel: "kvm",
+          cpu: { mode: "custom", model: "Westmere" },
+          x2apic: false,
+        },
+      ],
+      ["c", { machine: "pc-q35-7.2", machineRequested: "q35", accel: "tcg", cpu: { mode: "maximum", model: "max" }, x2apic: false }],
+      [
+        "d",
+        { machine: "pc-q35-7.2", machineRequested: "q35", accel: "kvm", cpu: { mode: "host-passthrough", model: "host" }, x2apic: false },
+      ],
+    ]);
   });
 
   test("render (human) shows every feature with value, source and reason, then diagnostics, then XML and args on request", async () => {

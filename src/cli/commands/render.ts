@@ -37,6 +37,7 @@ const renderView: View<RenderModel> = {
       domainXml: d.domainXml,
       qemuArgs: d.qemuArgs,
       features: d.features,
+      ...(d.resolved ? { resolved: d.resolved } : {}),
       diagnostics: d.diagnostics,
     })),
     ...topLevel(result),
