@@ -3,10 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { ParavirtDomain } from "../src/pulumi/paravirt-domain";
 import { mergeDefaults, parseSpecText } from "../src/input/load";
+import { redactSecrets } from "../src/util/secrets";
 
 /**
- * The root Pulumi program's logic: one ParavirtDomain per domain of a spec file.
- * Spec problems stop the program before any resource is registered.
+ * The root Pulumi program's logic: one ParavirtDomain per domain of a spec file and host,
+ * routed as `kvm-paravirt apply` routes it: the spec's `hosts:` entry for the domain (one URI
+ * or several), else the stack's connection. A domain on one host is a resource of its name; on
+ * several, one resource per host, named `<domain>@<URI>` (secrets redacted), each defining the
+ * domain by its own name. Spec problems stop the program before any resource is registered.
  */
 export interface FleetOptions {
   specFile: string;
@@ -38,7 +42,11 @@ export function deployFleet(opts: FleetOptions): Record<string, ParavirtDomain> 
   for (const raw of doc.domains) {
     const d = mergeDefaults(doc.defaults ?? {}, raw);
     const name = String(d.name);
-    out[name] = new ParavirtDomain(name, { ...d, connection: opts.connection, ...(hostProfile !== undefined ? { hostProfile } : {}) });
+    const uris = [...new Set(loaded.hosts.get(name) ?? [opts.connection])];
+    for (const uri of uris) {
+      const resource = uris.length > 1 ? `${name}@${redactSecrets(uri)}` : name;
+      out[resource] = new ParavirtDomain(resource, { ...d, name, connection: uri, ...(hostProfile !== undefined ? { hostProfile } : {}) });
+    }
   }
   return out;
 }

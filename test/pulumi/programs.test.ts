@@ -42,6 +42,29 @@ describe("programs", () => {
     },
   );
 
+  test("root program: each domain on the hosts its hosts: entry names, else the stack's connection (as apply routes it)", async () => {
+    const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kpv-")), "hosts.yaml");
+    fs.writeFileSync(
+      tmp,
+      [
+        "hosts:",
+        "  a: qemu+ssh://root@kvm-1/system",
+        "  b: [qemu+ssh://root@kvm-1/system, qemu+tcp://admin:pw@kvm-2/system]",
+        "domains: [{ name: a, accel: tcg }, { name: b, accel: tcg }, { name: c, accel: tcg }]",
+      ].join("\n"),
+    );
+    const domains = deployFleet({ specFile: tmp, connection: "test:///default" });
+    expect(Object.keys(domains)).toEqual(["a", "b@qemu+ssh://root@kvm-1/system", "b@qemu+tcp://admin:***@kvm-2/system", "c"]);
+    await settle();
+    const domainOf = (resource: string) => registered.find((r) => r.type === "kvm-paravirt:index:Domain" && r.name === resource)?.inputs;
+    expect(domainOf("a")).toMatchObject({ name: "a", connection: "qemu+ssh://root@kvm-1/system" });
+    expect(domainOf("b@qemu+ssh://root@kvm-1/system")).toMatchObject({ name: "b", connection: "qemu+ssh://root@kvm-1/system" });
+    // the password-bearing URI reaches the Domain (as a secret), never a resource name
+    expect(domainOf("b@qemu+tcp://admin:***@kvm-2/system")).toMatchObject({ name: "b" });
+    expect(domainOf("c")).toMatchObject({ name: "c", connection: "test:///default" });
+    expect(registered.map((r) => r.name).join(" ")).not.toContain("admin:pw");
+  });
+
   test("root program: a broken spec stops before any resource", () => {
     const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kpv-")), "bad.yaml");
     fs.writeFileSync(tmp, "domains: [{name: a, paravirt: {pvIPI: true}}]");
