@@ -5,7 +5,7 @@ import { resolveDomain, type Resolution } from "../analyze";
 import { validateSpecObject } from "../input/load";
 import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
-import { canon } from "./plan";
+import { canon } from "./compare";
 import { readDomainXml } from "./read-domain";
 
 /** The spec domain that reproduces a live domain, explicit only where it differs from the defaults. */

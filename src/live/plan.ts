@@ -1,59 +1,24 @@
 import { randomUUID } from "node:crypto";
-import { FEATURES } from "../catalog/features";
-import { resolveMachine } from "../catalog/machines";
-import { ASSUMED_HOST, type HostProfile } from "../host/profile";
+import type { HostProfile } from "../host/profile";
 import { renderDomain } from "../render-spec";
 import { renderDomainXml } from "../render/domain-xml";
-import { resolveDomain, type Resolution } from "../analyze";
-import { validateSpecObject } from "../input/load";
 import type { DomainSpec } from "../input/schema";
 import { readVcpuProperties } from "../system/qmp";
 import { hostFor } from "../system/host-for";
 import { schemaProblem } from "../system/xml-validate";
 import { VirshSession } from "../system/virsh-session";
+import { compareLive } from "./compare";
 import { mergeDefinition } from "./merge";
-import { isActive, isStartable, type DomainPlan, type FeatureChange, type FleetOptions, type HostPlan, type Target } from "./model";
+import { isActive, isStartable, type DomainPlan, type FleetOptions, type HostPlan, type Target } from "./model";
 import { readDomainXml } from "./read-domain";
-import { at, child, domainElement, parseDocument } from "../libvirt/document";
-import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
+import { domainElement, parseDocument } from "../libvirt/document";
+import { desiredDevices } from "../libvirt/devices";
 import { hostAccess } from "../system/host-access";
-import { kids, type XNode } from "../util/ordered-xml";
 
 /**
  * plan against live libvirt hosts. Each host gets one
  * long-lived virsh session; hosts are worked on in parallel (bounded).
  */
-
-export const canon = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
-  );
-
-/** The spec-owned settings of a definition as written, normalised for comparison. */
-function written(xml: string | XNode, host: HostProfile): Record<string, unknown> {
-  const d = { ...readDomainXml(xml, { asWritten: true }).domain };
-  delete d.name;
-  if (typeof d.machine === "string") {
-    try {
-      d.machine = resolveMachine(d.machine, host).resolved;
-    } catch {
-      // a machine type we do not model stays as written
-    }
-  }
-  return d;
-}
-
-/** Effective features of a live definition, as QEMU will realize them. */
-function liveResolution(
-  xml: string | XNode,
-  host?: HostProfile,
-): { resolution: Resolution | null; reason?: string; recorded: Record<string, boolean> | null } {
-  const read = readDomainXml(xml);
-  const loaded = validateSpecObject({ domains: [read.domain] });
-  const d = loaded.domains[0];
-  if (!d.spec) return { resolution: null, reason: d.diagnostics.map((x) => `${x.path}: ${x.message}`).join("; "), recorded: read.recorded };
-  return { resolution: resolveDomain(d.spec, host), recorded: read.recorded };
-}
 
 async function realizedFeatures(session: VirshSession, uuid: string, props: string[]): Promise<Record<string, boolean> | null> {
   const exec = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
@@ -125,61 +90,32 @@ export async function planDomain(
   const liveDoc = parseDocument(dump.stdout);
   const liveXml = domainElement(liveDoc);
   const desiredXml = domainElement(parseDocument(rendered.domainXml));
-  const hostForNames = want.host ?? ASSUMED_HOST;
-  const cur = written(liveXml, hostForNames);
-  const des = written(desiredXml, hostForNames);
-  const fields = new Set([...Object.keys(cur), ...Object.keys(des)]);
-  const fieldChanges = [...fields]
-    .filter((f) => canon(cur[f]) !== canon(des[f]))
-    .map((f) => ({ field: f, current: cur[f] ?? null, desired: des[f] ?? null }));
-
-  const live = liveResolution(liveXml, host);
-  const featureChanges: FeatureChange[] = [];
-  for (const f of FEATURES) {
-    const d = want.features.get(f.qemu);
-    const c = live.resolution?.features.get(f.qemu);
-    if (!d && !c) continue;
-    if (d && c && d.enabled === c.enabled && d.source === c.source) continue;
-    featureChanges.push({
-      feature: f.qemu,
-      current: c ? { enabled: c.enabled, source: c.source } : null,
-      desired: d ? { enabled: d.enabled, source: d.source } : null,
-    });
-  }
-  const recorded = live.recorded;
-  const drift: DomainPlan["drift"] = [];
-  if (recorded && live.resolution)
-    for (const [feature, was] of Object.entries(recorded)) {
-      const now = live.resolution.features.get(feature)?.enabled ?? null;
-      if (now !== was) drift.push({ feature, recorded: was, current: now });
-    }
+  const cmp = compareLive(liveXml, desiredXml, want, host);
   const running = isActive(state);
   const pendingRestart: DomainPlan["pendingRestart"] = [];
-  if (running && live.resolution) {
-    const props = [...live.resolution.features.keys()];
+  if (running && cmp.live) {
+    const props = [...cmp.live.features.keys()];
     const realized = await realizedFeatures(session, uuid, props);
     if (realized)
       for (const p of props)
-        if (realized[p] !== live.resolution.features.get(p)!.enabled)
-          pendingRestart.push({ feature: p, running: realized[p], defined: live.resolution.features.get(p)!.enabled });
+        if (realized[p] !== cmp.live.features.get(p)!.enabled)
+          pendingRestart.push({ feature: p, running: realized[p], defined: cmp.live.features.get(p)!.enabled });
   }
-  const recordedIds = recordedDevices(at(liveXml, ["metadata", "kpv:paravirt"]));
-  const deviceChangeList = deviceChanges(kids(child(liveXml, "devices")), devices, recordedIds);
-  const changed = fieldChanges.length > 0 || drift.length > 0 || recorded === null || deviceChangeList.length > 0;
+  const changed = cmp.changed;
   const finalXml = changed ? mergeDefinition(liveDoc, desiredXml) : rendered.domainXml;
   const schema = spec.extraDevices?.length && changed ? schemaError(finalXml) : undefined;
   return {
     ...base,
-    deviceChanges: deviceChangeList,
+    deviceChanges: cmp.deviceChanges,
     ...runStateChange(spec, state, autostart),
     action: changed ? "update" : "unchanged",
     state,
-    fieldChanges,
-    featureChanges: changed ? featureChanges : [],
-    drift,
+    fieldChanges: cmp.fieldChanges,
+    featureChanges: changed ? cmp.featureChanges : [],
+    drift: cmp.drift,
     pendingRestart,
     restartNeeded: running && (changed || pendingRestart.length > 0),
-    ...(live.reason ? { error: `the live definition does not read as a spec: ${live.reason}` } : {}),
+    ...(cmp.unreadable ? { error: `the live definition does not read as a spec: ${cmp.unreadable}` } : {}),
     ...(schema ? { error: schema } : {}),
     desiredXml: finalXml,
   };

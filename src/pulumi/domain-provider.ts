@@ -2,17 +2,17 @@ import type * as provider from "@pulumi/pulumi/provider";
 import type { HostProfile } from "../host/profile";
 import { validateSpecObject } from "../input/load";
 import { DOMAIN_FIELD_NAMES, type DomainSpec } from "../input/schema";
-import { canon } from "../live/plan";
+import { canon, compareLive, type LiveComparison } from "../live/compare";
 import { DeployError, deployDomain, findDomain, readLive, undefineDomain, type Deployed } from "../live/deploy";
 import type { RestartPolicy } from "../live/model";
 import { readDomainXml } from "../live/read-domain";
-import { desiredDevices, deviceChanges, recordedDevices } from "../libvirt/devices";
-import { at, child, domainElement, parseDocument } from "../libvirt/document";
-import { kids, type XNode } from "../util/ordered-xml";
+import { domainElement, parseDocument } from "../libvirt/document";
+import type { XNode } from "../util/ordered-xml";
 import { hostAccess } from "../system/host-access";
 import { hostFor } from "../system/host-for";
 import { VirshSession } from "../system/virsh-session";
 import { redactSecrets, uriHasCredentials } from "../util/secrets";
+import type { DomainOutputName } from "./domain-outputs";
 import { DOMAIN_TYPE, evaluateArgs, type Evaluation, type PlainArgs } from "./evaluate";
 
 /**
@@ -116,18 +116,24 @@ export async function checkDomain(urn: string, news: Json, facts: HostFacts = fa
   return { inputs: { ...inputs, effectiveFeatures: effectiveFeatures(ev) } };
 }
 
-/** No change unless an input (or an effective feature) changed; another name or connection is another domain. */
+/**
+ * No change unless an input (or an effective feature) changed, or the last refresh found the
+ * live definition out of sync with the inputs (liveChanges, the comparison plan makes);
+ * another name or connection is another domain.
+ */
 export function diffDomain(olds: Json, news: Json): provider.DiffResult {
   const changed = [...DOMAIN_INPUT_KEYS, "effectiveFeatures"].filter((k) => {
     const [o, n] = [reveal(olds[k]) ?? null, reveal(news[k]) ?? null];
     return n === UNKNOWN || hasUnknown(n) || canon(o) !== canon(n);
   });
+  const live = reveal(olds.liveChanges);
+  if (Array.isArray(live) && live.length > 0) changed.push("liveChanges");
   const replaces = changed.filter((k) => REPLACE_KEYS.includes(k));
   return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
 }
 
 /** The resource's outputs: its checked inputs (a password-bearing URI as a secret) and what the deploy produced. */
-function outputs(inputs: Json, ev: Evaluation, uuid: string, state: string, restartRequired: boolean): Json {
+function outputs(inputs: Json, ev: Evaluation, uuid: string, state: string, restartRequired: boolean, liveChanges: string[] = []): Json {
   const uri = uriOf(inputs);
   const connection = isSecret(inputs.connection) || uriHasCredentials(uri) ? secret(uri) : uri;
   return {
@@ -141,7 +147,8 @@ function outputs(inputs: Json, ev: Evaluation, uuid: string, state: string, rest
     qemuArgs: ev.qemuArgs,
     features: ev.features,
     diagnostics: ev.diagnostics,
-  };
+    liveChanges,
+  } satisfies Record<DomainOutputName, unknown> & Json;
 }
 
 async function withSession<T>(uri: string, fn: (s: VirshSession) => Promise<T>): Promise<T> {
@@ -194,8 +201,8 @@ export function parseImportId(id: string, defaultUri = DEFAULT_URI): { domain: s
 }
 
 /** The spec fields a live definition reads back as (what `kvm-paravirt import` writes). */
-function liveInputs(root: XNode, devices: boolean): Json {
-  const read = readDomainXml(root, { devices });
+function liveInputs(root: XNode, devices: boolean, asWritten = false): Json {
+  const read = readDomainXml(root, { devices, asWritten });
   const loaded = validateSpecObject({ domains: [read.domain] });
   const spec = loaded.domains[0].spec;
   if (!spec)
@@ -230,42 +237,44 @@ export async function readDomain(id: string, props: Json, facts: HostFacts = fac
     // devices are read back when the resource manages them (it declared some) or is being imported
     const declaresDevices = ["disks", "nics", "serialConsole", "graphics", "extraDevices"].some((k) => base[k] !== undefined);
     const liveRoot = domainElement(parseDocument(live.xml));
-    const fromLive: Json = { ...liveInputs(liveRoot, importing || declaresDevices) };
-    for (const k of ["hostProfile", "connection", "restart"]) if (base[k] !== undefined) fromLive[k] = base[k];
-    if (importing) fromLive.connection = uri;
-    const evLive = await evaluate(reveal(fromLive) as Json, facts);
-    // no drift when the recorded inputs render the same definition as the live one reads back as
-    let inputs = fromLive;
-    let ev = evLive;
-    if (!importing) {
-      const evRecorded = await evaluate(reveal(base) as Json, facts);
-      const same = (a: Evaluation, b: Evaluation) =>
-        a.resolution &&
-        b.resolution &&
-        canon(effectiveFeatures(a)) === canon(effectiveFeatures(b)) &&
-        canon(summary(a)) === canon(summary(b)) &&
-        // and the devices the recorded inputs declare are there as declared, none of them dropped
-        deviceChanges(
-          kids(child(liveRoot, "devices")),
-          desiredDevices(a.resolution.domain),
-          recordedDevices(at(liveRoot, ["metadata", "kpv:paravirt"])),
-        ).length === 0;
-      if (same(evRecorded, evLive)) [inputs, ev] = [base, evRecorded];
+    // what the live definition reads as, with where and how it is deployed kept from the state
+    const fromLive = (asWritten: boolean): Json => {
+      const out = liveInputs(liveRoot, importing || declaresDevices, asWritten);
+      for (const k of ["hostProfile", "connection", "restart"]) if (base[k] !== undefined) out[k] = base[k];
+      if (importing) out.connection = uri;
+      return out;
+    };
+    // the inputs returned, and what they are evaluated as (the effective features: the live definition as QEMU sees it)
+    let inputs = fromLive(false);
+    let effective = inputs;
+    let liveChanges: string[] = [];
+    const evRecorded = importing ? null : await evaluate(reveal(base) as Json, facts);
+    if (evRecorded?.resolution) {
+      // in sync when the live definition is what the recorded inputs deploy: the comparison plan makes
+      const desired = domainElement(parseDocument(evRecorded.domainXml));
+      const cmp = compareLive(liveRoot, desired, evRecorded.resolution, evRecorded.resolution.host);
+      liveChanges = describeChanges(cmp);
+      // out of sync: what differs shows in the refreshed inputs as written (a no-op element we own included)
+      if (cmp.changed) inputs = fromLive(true);
+      else inputs = effective = base;
     }
+    const ev = await evaluate(reveal(effective) as Json, facts);
     if (!ev.resolution) throw invalid(ev);
     const restartRequired = reveal(props.restartRequired) === true;
-    const outs = outputs(inputs, ev, uuid, live.state, restartRequired);
+    const outs = outputs(inputs, ev, uuid, live.state, restartRequired, liveChanges);
     const { effectiveFeatures: eff } = outs;
     return { id, props: outs, inputs: { ...inputs, effectiveFeatures: eff } };
   });
 }
 
-/** What a definition owns, as written (machine canonical, vCPUs, memory, CPU, irqchip): two evaluations agree when these do. */
-function summary(ev: Evaluation): Json {
-  const d = readDomainXml(ev.domainXml, { asWritten: true }).domain;
-  const out: Json = { ...d, machine: ev.resolution?.machine.resolved };
-  delete out.name;
-  return out;
+/** The comparison's findings, one line each, for the liveChanges output. */
+function describeChanges(c: LiveComparison): string[] {
+  return [
+    ...c.fieldChanges.map((f) => `${f.field}: ${canon(f.current)} -> ${canon(f.desired)}`),
+    ...(c.recorded === null ? ["no kvm-paravirt metadata"] : []),
+    ...c.drift.map((d) => `drift: ${d.feature} recorded ${d.recorded}, now ${d.current}`),
+    ...c.deviceChanges.map((d) => `device ${d.device}: ${d.change}`),
+  ];
 }
 
 export async function deleteDomain(props: Json): Promise<void> {

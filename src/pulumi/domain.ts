@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DomainDiagnostic, FeatureState, ParavirtDomainArgs } from "./args";
+import { DOMAIN_OUTPUT_NAMES } from "./domain-outputs";
 import { DOMAIN_TYPE } from "./evaluate";
 
 /** The arguments of a Domain: a ParavirtDomain's, without `deploy` (a Domain is always deployed). */
@@ -20,9 +21,9 @@ export class Domain extends pulumi.CustomResource {
   declare readonly diagnostics: pulumi.Output<DomainDiagnostic[]>;
   declare readonly domainXml: pulumi.Output<string>;
   declare readonly qemuArgs: pulumi.Output<string[]>;
+  declare readonly liveChanges: pulumi.Output<string[]>;
 
   constructor(name: string, args: DomainArgs = {}, opts?: pulumi.CustomResourceOptions) {
-    const outs = ["uuid", "state", "restartRequired", "effectiveFeatures", "features", "diagnostics", "domainXml", "qemuArgs"];
-    super(DOMAIN_TYPE, name, { ...args, ...Object.fromEntries(outs.map((k) => [k, undefined])) }, opts);
+    super(DOMAIN_TYPE, name, { ...args, ...Object.fromEntries(DOMAIN_OUTPUT_NAMES.map((k) => [k, undefined])) }, opts);
   }
 }

@@ -1,3 +1,4 @@
+import { DOMAIN_OUTPUTS, DOMAIN_OUTPUT_NAMES } from "./domain-outputs";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
@@ -27,33 +28,6 @@ interface Schema {
   [k: string]: unknown;
 }
 
-/** Outputs a Domain has beyond its inputs. */
-const DOMAIN_OUTPUTS: Record<string, Json> = {
-  uuid: { type: "string", description: "The domain's UUID: every libvirt call addresses the domain by it." },
-  state: { type: "string", description: "libvirt's state of the domain after the last change (shut off, running, paused, ...)." },
-  restartRequired: {
-    type: "boolean",
-    description: "The domain runs with its previous definition: the change takes effect when it is restarted (restart: if-needed does it).",
-  },
-  effectiveFeatures: {
-    type: "object",
-    additionalProperties: { type: "boolean" },
-    description: "The effective value of every PV property of the vCPU, by QEMU property name, as the host's QEMU realizes it.",
-  },
-  features: {
-    type: "object",
-    additionalProperties: { $ref: "#/types/kvm-paravirt:index:FeatureState" },
-    description: "Every PV property the host's QEMU has: effective value, source and reason.",
-  },
-  diagnostics: {
-    type: "array",
-    items: { $ref: "#/types/kvm-paravirt:index:DomainDiagnostic" },
-    description: "Warnings and notes about the arguments (errors fail the check).",
-  },
-  domainXml: { type: "string", description: "The rendered libvirt domain XML (the live definition keeps what the spec does not own)." },
-  qemuArgs: { type: "array", items: { type: "string" }, description: "The equivalent QEMU arguments." },
-};
-
 /** The Domain resource's schema, from the component's: the same arguments (without deploy), plus restart and the outputs above. */
 export function withDomainResource(schemaText: string): string {
   const schema = JSON.parse(schemaText) as Schema;
@@ -74,7 +48,7 @@ export function withDomainResource(schemaText: string): string {
     inputProperties,
     requiredInputs: [],
     properties,
-    required: ["name", "uuid", "state", "restartRequired", "effectiveFeatures", "features", "diagnostics", "domainXml", "qemuArgs"],
+    required: ["name", ...DOMAIN_OUTPUT_NAMES],
   };
   return JSON.stringify(schema);
 }

@@ -163,6 +163,16 @@ describe("ParavirtDomain: replacement and the XSLT output", () => {
     expect(diffDomain(olds, { ...olds, name })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: true });
   });
 
+  test("Diff: the same inputs are no change, unless the last refresh found the live domain out of sync (liveChanges)", () => {
+    const olds = { name: "vm", connection: "qemu:///system", vcpus: 2, effectiveFeatures: { kvmclock: true } };
+    expect(diffDomain({ ...olds, liveChanges: [] }, olds)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(diffDomain({ ...olds, liveChanges: ["no kvm-paravirt metadata"] }, olds)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
   test("the xslt output is the stylesheet `kvm-paravirt xslt` prints", async () => {
     const d = new ParavirtDomain("xs", { deploy: false, hostProfile: PROFILE, paravirt: { pvIpi: true, pvUnhalt: true } });
     const fs = await import("node:fs");
