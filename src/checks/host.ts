@@ -131,7 +131,7 @@ export const HOST_RULES: readonly Rule[] = [
         ? [
             {
               path: "cpu.check",
-              message: `with cpu.check full libvirt compares the vCPU QEMU realized with ${r.domain.cpu.model ?? "the model"} feature by feature and refuses to start it ("guest CPU doesn't match specification: extra features: ...hypervisor"): QEMU always sets the hypervisor flag, which no libvirt CPU model lists; use cpu.check partial or none, or state every realized feature in cpu.features (hypervisor included)`,
+              message: `with cpu.check full libvirt compares the vCPU QEMU realized with ${r.domain.cpu.model} feature by feature and refuses to start it ("guest CPU doesn't match specification: extra features: ...hypervisor"): QEMU always sets the hypervisor flag, which no libvirt CPU model lists; use cpu.check partial or none, or state every realized feature in cpu.features (hypervisor included)`,
             },
           ]
         : [],
@@ -143,9 +143,9 @@ export const HOST_RULES: readonly Rule[] = [
       "The custom CPU model is unusable on the host (host profile cpuModels) and libvirt starts it (cpu.check none, or partial where the host CPU passes libvirt's comparison): QEMU drops the CPU features the hypervisor cannot give.",
     check: (r) => {
       const c = cpuModelOnHost(r);
-      const starts =
-        r.domain.cpu.check === "none" || (r.domain.cpu.check === "partial" && c !== null && startsWithPartialCheck(c) === true);
-      return c && c.usable === false && starts
+      if (!c || c.usable !== false) return [];
+      const starts = r.domain.cpu.check === "none" || (r.domain.cpu.check === "partial" && startsWithPartialCheck(c) === true);
+      return starts
         ? [
             {
               path: "cpu.model",

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { modelDefinesX2apic } from "../../src/catalog/cpu-models";
 import { isMachineSyntax, resolveMachine } from "../../src/catalog/machines";
 import { ASSUMED_HOST, type HostProfile } from "../../src/host/profile";
 import { describeWith } from "../helpers/env";
@@ -34,6 +35,40 @@ describe("machine syntax", () => {
 
   test("a name the syntax refuses is a programming error past the schema", () => {
     expect(() => resolveMachine("microvm", DEBIAN12)).toThrow("not a machine type: microvm");
+  });
+});
+
+describe("machine compat that removes a KVM default (pc_compat_1_7: x2apic)", () => {
+  test.each([
+    ["pc-i440fx-1.4", ["x2apic"]],
+    ["pc-i440fx-1.7", ["x2apic"]],
+    ["pc-i440fx-2.0", []],
+    ["pc-i440fx-7.2", []],
+    // the row is pc_piix.c's: a q35 type of the same version (none exists) would not get it
+    ["pc-q35-1.7", []],
+    ["pc-q35-2.4", []],
+  ])("%s removes %j", (machine, removed) => {
+    expect([...resolveMachine(machine, QEMU72_NO_LIST).kvmDefaultsRemoved.keys()]).toEqual(removed);
+  });
+});
+
+describe("named models whose definition has x2apic (X2APIC_MODEL_FAMILIES)", () => {
+  test.each([
+    ["Broadwell", true],
+    ["Broadwell-v2", true],
+    ["Skylake-Client-IBRS", true],
+    ["Skylake-Client-noTSX-IBRS", true],
+    ["Denverton-v3", true],
+    ["Westmere", false],
+    ["Westmere-IBRS", false],
+    ["EPYC-Rome", false],
+    ["qemu64", false],
+    // a family's name inside another name is not the family
+    ["Old-Broadwell", false],
+    ["Broadwellx", false],
+    ["Skylake", false],
+  ])("%s: %s", (model, has) => {
+    expect(modelDefinesX2apic(model)).toBe(has);
   });
 });
 
