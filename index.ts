@@ -8,4 +8,26 @@ export { ParavirtDomain } from "./src/pulumi/paravirt-domain";
 export { Domain } from "./src/pulumi/domain";
 export type { DomainArgs } from "./src/pulumi/domain";
 export type { FeatureState, DomainDiagnostic } from "./src/pulumi/paravirt-domain";
-export type { ParavirtDomainArgs, CpuArgs, ParavirtArgs, HostVersionsArgs, GuestArgs, Restart } from "./src/pulumi/args";
+export type {
+  ParavirtDomainArgs,
+  CpuArgs,
+  ParavirtArgs,
+  HostVersionsArgs,
+  GuestArgs,
+  Restart,
+  DiskArgs,
+  NicArgs,
+  GraphicsArgs,
+  CpuMode,
+  CpuCheck,
+  Accel,
+  Irqchip,
+  DiskBus,
+  DiskDevice,
+  DiskFormat,
+  DiskCache,
+  DiskIo,
+  NicModel,
+  GraphicsType,
+  RunState,
+} from "./src/pulumi/args";

@@ -25,6 +25,7 @@ const checks = [
   ["eslint", ["eslint", "."]],
   ["prettier --check", ["prettier", "--check", "--log-level", "warn", "."]],
   ["dependency rule (depcruise)", ["depcruise", "src", "index.ts", "--config", ".dependency-cruiser.cjs"]],
+  ["unused exports (ts-unused-exports)", require("./unused-exports").args],
 ].map(([name, args]) => {
   const r = spawnSync("npx", args, { cwd: root, stdio: "inherit" });
   console.log(r.status === 0 ? `${name}: ok` : `${name}: FAILED (npm run lint:fix fixes what it can)`);

@@ -53,7 +53,7 @@ export function featureReport(r: Resolution): Record<string, FeatureReport> {
 const prefixed = (ds: readonly Diagnostic[], prefix: string): Diagnostic[] =>
   ds.map((d) => ({ ...d, path: d.path ? `${prefix}.${d.path}` : prefix }));
 
-export const resolvedContext = (r: Resolution): ResolvedContext => ({
+const resolvedContext = (r: Resolution): ResolvedContext => ({
   machine: r.machine.resolved,
   machineRequested: r.machine.requested,
   accel: r.domain.accel,

@@ -10,7 +10,7 @@
  * lists: on pc-i440fx-1.7, where the KVM default is gone, exactly these realize x2apic
  * (test/oracle/cpu-models.test.ts asks the host's QEMU again).
  */
-export const X2APIC_MODEL_FAMILIES: readonly string[] = [
+const X2APIC_MODEL_FAMILIES: readonly string[] = [
   "SandyBridge",
   "IvyBridge",
   "Haswell",

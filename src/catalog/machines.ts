@@ -69,7 +69,7 @@ export interface KvmDefaultCompat {
   source: string;
 }
 
-export const KVM_DEFAULT_COMPAT: readonly KvmDefaultCompat[] = [
+const KVM_DEFAULT_COMPAT: readonly KvmDefaultCompat[] = [
   {
     family: "i440fx",
     upTo: "1.7",

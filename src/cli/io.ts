@@ -9,10 +9,10 @@ export interface Io {
 }
 
 /** At most this many bytes of any input file are read: /dev/zero or a huge file is refused, not buffered. */
-export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
 /** Reads a file (or standard input, "-") up to MAX_INPUT_BYTES; one byte more is an error. */
-export function readBounded(file: string, limit = MAX_INPUT_BYTES): string {
+function readBounded(file: string, limit = MAX_INPUT_BYTES): string {
   const fd = file === "-" ? 0 : fs.openSync(file, "r");
   try {
     const chunks: Buffer[] = [];

@@ -24,7 +24,6 @@ import { processIo, UsageError, type Io } from "./io";
  * `plan --detailed-exitcode` 2 when there are changes.
  */
 
-export { EXIT, PLAN_EXIT } from "./commands/context";
 export type { Io } from "./io";
 
 /** The package's version: its package.json is two folders up from src/cli, three from dist/src/cli. */

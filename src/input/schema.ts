@@ -117,13 +117,13 @@ export const DISK_FORMATS = ["qcow2", "raw"] as const;
 export const DISK_CACHES = ["default", "none", "writethrough", "writeback", "directsync", "unsafe"] as const;
 export const DISK_IOS = ["native", "threads", "io_uring"] as const;
 export const NIC_MODELS = ["virtio", "e1000e", "e1000", "rtl8139"] as const;
-export const GRAPHICS_TYPES = ["none", "vnc", "spice"] as const;
-export const RUN_STATES = ["defined", "running", "paused"] as const;
+const GRAPHICS_TYPES = ["none", "vnc", "spice"] as const;
+const RUN_STATES = ["defined", "running", "paused"] as const;
 
 /** An absolute host path: no quotes, no '<>&', no control characters, no '..' component (it reaches XML and libvirt). */
 // eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
 const PATH_FORBIDDEN = /["'<>&\\\x00-\x1f\x7f]/;
-export const hostPath = z.string().superRefine((s, ctx) => {
+const hostPath = z.string().superRefine((s, ctx) => {
   let problem: string | null = null;
   if (!s.startsWith("/")) problem = "is not absolute (it must start with /)";
   else if (Buffer.byteLength(s) > 4096) problem = "is longer than 4096 bytes";
@@ -138,7 +138,7 @@ export const hostPath = z.string().superRefine((s, ctx) => {
 const poolName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a storage pool name (letters, digits, . _ -)");
 const volumeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, "a volume name (letters, digits, . _ + -)");
 
-export const diskSchema = z
+const diskSchema = z
   .strictObject({
     /** the guest device: vda, vdb (virtio), sda (sata/scsi), hda (ide) */
     target: z.string().regex(DISK_TARGET_RE, "a target device such as vda, vdb, sda or hda"),
@@ -174,7 +174,7 @@ const macAddress = z
   .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "a unicast MAC address (the first octet even), such as 52:54:00:12:34:56")
   .refine((m) => m !== "00:00:00:00:00:00", "a MAC address other than all zeros");
 
-export const nicSchema = z
+const nicSchema = z
   .strictObject({
     /** a libvirt network, e.g. default */
     network: z
@@ -201,9 +201,9 @@ export const nicSchema = z
 
 const listenAddress = z.string().regex(LISTEN_RE, "an IP address such as 127.0.0.1, 0.0.0.0 or ::1");
 /** One device as libvirt XML, passed through (src/libvirt/devices.ts parses it; libvirt's schema checks it before a define). */
-export const extraDevice = z.string().max(65536, "at most 64 KiB of XML");
+const extraDevice = z.string().max(65536, "at most 64 KiB of XML");
 
-export const graphicsSchema = z.strictObject({
+const graphicsSchema = z.strictObject({
   type: z.enum(GRAPHICS_TYPES),
   /** default 127.0.0.1 (this host only) */
   listen: listenAddress.optional(),

@@ -11,9 +11,6 @@ import { attrOf, child, decodeXml, isElement, newElement, notWellFormed, parseDo
  * of the live domain stays.
  */
 
-/** Device kinds the spec can own. */
-export const DEVICE_TAGS = ["disk", "interface", "serial", "console", "graphics"] as const;
-
 export interface DesiredDevice {
   /** e.g. disk:vda, interface:mac:52:54:00:00:00:01, interface:network:default#0, serial:0, console:0, graphics:vnc */
   id: string;
@@ -87,7 +84,7 @@ export const EXTRA_DEVICE_TAGS = [
 ] as const;
 
 /** The user alias an extra device gets, so that an update finds it again (libvirt keeps ua- aliases). */
-export const extraAlias = (i: number) => `ua-kpv-extra-${i}`;
+const extraAlias = (i: number) => `ua-kpv-extra-${i}`;
 
 /**
  * An extraDevices entry: one element of a device kind, without an <alias> (the tool names

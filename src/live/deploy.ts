@@ -32,7 +32,7 @@ async function byName(session: VirshSession): Promise<Map<string, string>> {
   return list.byName;
 }
 
-export async function domainState(session: VirshSession, uuid: string): Promise<string> {
+async function domainState(session: VirshSession, uuid: string): Promise<string> {
   const r = await session.run(["domstate", "--domain", uuid]);
   return r.code === 0 ? r.stdout.trim() : "unknown";
 }

@@ -11,7 +11,7 @@ export type Action = "create" | "update" | "unchanged" | "delete-candidate";
  * The one definition of "running": the libvirt states (virsh domstate) in which the domain
  * has a QEMU process, so that a new definition takes effect only after a restart.
  */
-export const ACTIVE_STATES: readonly string[] = ["running", "paused", "idle", "in shutdown", "blocked", "pmsuspended"];
+const ACTIVE_STATES: readonly string[] = ["running", "paused", "idle", "in shutdown", "blocked", "pmsuspended"];
 export const isActive = (state: string): boolean => ACTIVE_STATES.includes(state);
 /** The states in which the domain can be started. */
 export const isStartable = (state: string): boolean => state === "absent" || state === "shut off" || state === "crashed";

@@ -38,7 +38,7 @@ const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[]): 
   v !== undefined && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
 
 /** The devices of a live <devices> the spec can declare, as spec fields; what it cannot express is noted and left out. */
-export function readDevices(root: XNode, note: (message: string, path?: string) => void): Record<string, unknown> {
+function readDevices(root: XNode, note: (message: string, path?: string) => void): Record<string, unknown> {
   const devices = child(root, "devices");
   const out: Record<string, unknown> = {};
   const disks: Record<string, unknown>[] = [];

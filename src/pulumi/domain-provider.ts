@@ -25,7 +25,7 @@ import { DOMAIN_TYPE, evaluateArgs, type Evaluation, type PlainArgs } from "./ev
 export { DOMAIN_TYPE };
 
 /** What the engine sends for a value not known during a preview. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
 
@@ -50,7 +50,7 @@ function hasUnknown(v: unknown): boolean {
 }
 
 /** The inputs a Domain takes (as its schema lists them): the spec's domain fields and where and how to deploy; `effectiveFeatures` is added by check. */
-export const DOMAIN_INPUT_KEYS: readonly string[] = ["name", ...DOMAIN_FIELD_NAMES, "hostProfile", "connection", "restart"];
+const DOMAIN_INPUT_KEYS: readonly string[] = ["name", ...DOMAIN_FIELD_NAMES, "hostProfile", "connection", "restart"];
 /** Changing one of these is another domain: delete, then create. */
 const REPLACE_KEYS = ["name", "connection"];
 const RESTARTS = ["never", "if-needed"];
@@ -194,7 +194,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * or the ID Pulumi shows in the state, the domain's UUID alone, on `defaultUri` (the
  * resource's connection, else qemu:///system).
  */
-export function parseImportId(id: string, defaultUri = DEFAULT_URI): { domain: string; uri: string } | null {
+function parseImportId(id: string, defaultUri = DEFAULT_URI): { domain: string; uri: string } | null {
   const m = /^(.+?)@([A-Za-z][A-Za-z0-9+.-]*:\/\/.*)$/.exec(id);
   if (m) return { domain: m[1], uri: m[2] };
   return UUID_RE.test(id) ? { domain: id.toLowerCase(), uri: defaultUri } : null;

@@ -29,7 +29,7 @@ interface Schema {
 }
 
 /** The Domain resource's schema, from the component's: the same arguments (without deploy), plus restart and the outputs above. */
-export function withDomainResource(schemaText: string): string {
+function withDomainResource(schemaText: string): string {
   const schema = JSON.parse(schemaText) as Schema;
   const component = schema.resources["kvm-paravirt:index:ParavirtDomain"];
   const inputProperties: Record<string, Json> = {};

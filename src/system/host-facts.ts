@@ -259,7 +259,7 @@ export async function measurePvFeatures(
 }
 
 /** `virsh net-list --name` output: one network name per line. */
-export const parseNetworkNames = (stdout: string): string[] =>
+const parseNetworkNames = (stdout: string): string[] =>
   stdout
     .split("\n")
     .map((l) => l.trim())

@@ -18,7 +18,7 @@ export function virshQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-export class VirshSessionError extends Error {}
+class VirshSessionError extends Error {}
 
 /** The screen width virsh's readline is given: wider than any command line sent (see the constructor). */
 const READLINE_COLUMNS = 1_000_000;
@@ -35,7 +35,7 @@ export function defaultTimeoutMs(): number {
  * then a UUID, then a name, so a name like "1" or another domain's UUID would hit
  * another domain.
  */
-export function parseUuidNameList(stdout: string): Map<string, string> {
+function parseUuidNameList(stdout: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of stdout.split("\n")) {
     const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) (.+)$/.exec(line);

@@ -16,7 +16,7 @@ export interface VirshResult {
   stderr: string;
 }
 
-export class VirshError extends Error {
+class VirshError extends Error {
   constructor(
     readonly args: readonly string[],
     readonly result: VirshResult,

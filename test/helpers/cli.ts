@@ -3,7 +3,7 @@ import path from "node:path";
 import { ROOT } from "./specs";
 
 /** The built CLI (npm test builds dist/ first), run as a user runs it: a process, stdout and stderr apart. */
-export const BIN = path.join(ROOT, "bin/kvm-paravirt.js");
+const BIN = path.join(ROOT, "bin/kvm-paravirt.js");
 
 export interface CliRun {
   status: number | null;

@@ -17,7 +17,7 @@ import { answers, ensureSecondHost } from "./second-host";
 export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc" | "pulumi-schemas";
 
 /** Pulumi's meta-schemas (pulumi.json, project.json) live outside the repository; .ci/run exports their folder. */
-export const PULUMI_SCHEMAS_VAR = "KPV_PULUMI_SCHEMAS";
+const PULUMI_SCHEMAS_VAR = "KPV_PULUMI_SCHEMAS";
 const PULUMI_SCHEMAS_HINT = "point it at Pulumi's meta-schema folder, e.g. ../shared/pulumi-schemas";
 
 /** The folder of Pulumi's meta-schemas, or undefined when KPV_PULUMI_SCHEMAS is not set. */
@@ -67,7 +67,7 @@ function missing(need: Need): string | null {
 }
 
 /** The reason prefix of a machine that cannot have KVM at all (see the header). */
-export const NO_VIRT = "BLOCKED (no hardware virtualization)";
+const NO_VIRT = "BLOCKED (no hardware virtualization)";
 
 function cpuCanVirtualize(): boolean {
   try {

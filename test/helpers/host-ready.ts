@@ -8,7 +8,7 @@ import { virshOn } from "./virsh";
  * name, and libvirt's `default` network started. The oracles that start them under KVM make
  * both true with the suite's own files, never the host's.
  */
-export const IMAGES = "/var/lib/libvirt/images";
+const IMAGES = "/var/lib/libvirt/images";
 
 interface DiskLike {
   target: string;

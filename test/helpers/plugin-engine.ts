@@ -29,8 +29,8 @@ export interface Registration {
   object: Json;
 }
 
-export const STACK = "dev";
-export const PROJECT = "kpv-test";
+const STACK = "dev";
+const PROJECT = "kpv-test";
 export const urnOf = (type: string, name: string, parentType?: string): string =>
   `urn:pulumi:${STACK}::${PROJECT}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
 

@@ -43,13 +43,5 @@ export function valueOf<T>(o: pulumi.Output<T>): Promise<T | undefined> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
-/** The Output's underlying promise: rejects when the Output failed (apply callbacks never see that). */
-export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
-  return (o as unknown as { promise(): Promise<T> }).promise();
-}
-
 /** Waits until the registrations of the current turn have reached the mock monitor. */
 export const settle = () => new Promise((r) => setTimeout(r, 50));
-
-/** Whether an Output is secret. */
-export const isSecret = <T>(o: pulumi.Output<T>): Promise<boolean> => pulumi.isSecret(o);

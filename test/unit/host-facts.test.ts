@@ -5,6 +5,7 @@ import { HostProfileSchema, type HostProfile } from "../../src/host/profile";
 import { validateSpecObject } from "../../src/input/load";
 import {
   parseCapabilities,
+  parseCpuCompare,
   parseCpuModelExpansion,
   parseDomCapabilities,
   parseVirshVersion,
@@ -130,6 +131,18 @@ describe("query-cpu-model-expansion through virsh qemu-monitor-command", () => {
     ).toThrow(/requires KVM/);
     expect(() => parseCpuModelExpansion("")).toThrow(/not a QMP reply/);
     expect(() => parseCpuModelExpansion('{"return":{}}')).toThrow(/no model properties/);
+  });
+});
+
+describe("virsh cpu-compare, as libvirt 9.0 answers it", () => {
+  test.each([
+    ["CPU described in /tmp/c.xml is incompatible with host CPU\n\n", false],
+    ["Host CPU is a superset of CPU described in /tmp/c.xml\n\n", true],
+    ["CPU described in /tmp/c.xml is identical to host CPU\n\n", true],
+    // an unknown model: the verdict goes to stderr, nothing here
+    ["", undefined],
+  ])("%j: %s", (stdout, verdict) => {
+    expect(parseCpuCompare(stdout)).toBe(verdict);
   });
 });
 

@@ -104,7 +104,11 @@ const CASES: Record<string, Case[]> = {
     ["unusable, the host CPU a superset, check partial", { cpu: { mode: "custom", model: "Westmere", check: "partial" } }, COMPARED],
     ["refused with check partial: nothing", { cpu: { mode: "custom", model: "qemu64", check: "partial" } }, COMPARED],
     ["usable: nothing", { cpu: { mode: "custom", model: "pentium", check: "partial" } }, COMPARED],
-    ["unusable with check full (refused for another reason): nothing", { cpu: { mode: "custom", model: "Westmere", check: "full" } }, COMPARED],
+    [
+      "unusable with check full (refused for another reason): nothing",
+      { cpu: { mode: "custom", model: "Westmere", check: "full" } },
+      COMPARED,
+    ],
   ],
   "cpu-check-full-extra-features": [
     ["check full", { cpu: { mode: "custom", model: "pentium", check: "full" } }, DEBIAN12],

@@ -69,7 +69,7 @@ const view: View<HostPlan[]> = {
   json: (hosts) => ({ hosts: hosts.map((h) => ({ ...h, domains: h.domains.map(({ desiredXml: _x, ...d }) => d) })) }),
 };
 
-export const hasFailures = (hosts: HostPlan[]) => hosts.some((h) => h.error || h.domains.some((d) => d.error));
+const hasFailures = (hosts: HostPlan[]) => hosts.some((h) => h.error || h.domains.some((d) => d.error));
 // delete candidates are reported, not counted: apply never deletes
 const hasChanges = (hosts: HostPlan[]) =>
   hosts.some((h) =>
