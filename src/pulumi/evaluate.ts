@@ -26,8 +26,6 @@ export interface Evaluation {
   domainXml: string;
   /** XSLT 1.0 stylesheet applying the PV settings to any libvirt domain XML (pulumi-libvirt's xml.xslt) */
   xslt: string;
-  /** the same, owning vCPUs and memory too: how the define command updates an existing domain, keeping its devices */
-  mergeXslt: string;
   qemuArgs: string[];
   features: Record<string, FeatureReport>;
   diagnostics: Diagnostic[];
@@ -95,7 +93,6 @@ export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHo
       resolution: null,
       domainXml: "",
       xslt: "",
-      mergeXslt: "",
       qemuArgs: [],
       features: {},
       diagnostics: pre,
@@ -111,7 +108,6 @@ export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHo
   } as Evaluation;
   // the stylesheets are rendered only when asked for (each costs as much as the domain XML)
   lazy(ev, "xslt", () => renderXslt(resolution));
-  lazy(ev, "mergeXslt", () => renderXslt(resolution, { sizing: true }));
   return ev;
 }
 

@@ -75,7 +75,6 @@ export class ParavirtDomain extends pulumi.ComponentResource {
       name: ev.name,
       domainXml: ev.domainXml,
       xslt: ev.xslt,
-      mergeXslt: ev.mergeXslt,
       qemuArgs: ev.qemuArgs,
       features: ev.features,
       diagnostics: ev.diagnostics,

@@ -13,13 +13,6 @@ export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
 /** Our <metadata> namespace: marks a domain as managed and records the effective PV features it was defined with. */
 export const KPV_NS = "https://github.com/kvm-paravirt/kvm-paravirt/xmlns/paravirt/1";
 
-/** The effective PV features as recorded in the metadata: { "<QEMU property>": true|false }. */
-export function effectiveFeatureMap(r: Resolution): Record<string, boolean> {
-  const out: Record<string, boolean> = {};
-  for (const [name, x] of r.features) out[name] = x.enabled;
-  return out;
-}
-
 // elements and text of the document form, escaped as they enter it (the values come from the spec)
 const E = newElement;
 const T = newText;

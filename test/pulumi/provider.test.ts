@@ -3,7 +3,7 @@ import { installMocks, settle, valueOf } from "../helpers/pulumi-mocks";
 
 const registered = installMocks();
 
-import { componentProvider } from "../../src/pulumi/schema";
+import { KvmParavirtProvider } from "../../src/pulumi/provider";
 import { renderSpec } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { ROOT } from "../helpers/specs";
@@ -15,7 +15,7 @@ import { ROOT } from "../helpers/specs";
  */
 describe("ComponentProvider (multi-language)", () => {
   test("construct() builds a ParavirtDomain from plain inputs, as a Python or YAML program would send them", async () => {
-    const provider = componentProvider(ROOT);
+    const provider = new KvmParavirtProvider(ROOT); // the plugin's provider, whose construct is its component provider's
     const inputs = {
       vcpus: 2,
       irqchip: "split",
@@ -48,7 +48,7 @@ describe("ComponentProvider (multi-language)", () => {
   });
 
   test("construct() rejects an unknown type and reports invalid inputs", async () => {
-    const provider = componentProvider(ROOT);
+    const provider = new KvmParavirtProvider(ROOT); // the plugin's provider, whose construct is its component provider's
     await expect(provider.construct("x", "kvm-paravirt:index:Nope", {}, {})).rejects.toThrow(/Component class not found for 'Nope'/);
     await expect(provider.construct("y", "kvm-paravirt:index:ParavirtDomain", { paravirt: { mmu: true } }, {})).rejects.toThrow(
       /\[kvm-mmu-deprecated\]/,

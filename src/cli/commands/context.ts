@@ -1,4 +1,3 @@
-import type { Command } from "commander";
 import type { Io } from "../io";
 
 /** Exit codes of render, validate, check, import, xslt, probe, catalog, rules. */
@@ -11,5 +10,3 @@ export interface Ctx {
   io: Io;
   exit(code: number): void;
 }
-
-export type Register = (program: Command, ctx: Ctx) => void;
