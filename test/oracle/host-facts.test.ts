@@ -246,6 +246,49 @@ describeWith(["qemu", "libvirt"], "host facts over qemu:///system agree with the
   });
 });
 
+/**
+ * A libvirt network of the test's own (its own UUID, a name no other run uses), defined and not
+ * started: the facts read over the connection must say inactive, so a NIC on it is warned about
+ * (network-inactive-on-host: the domain would not start). libvirt's `default` network is not touched.
+ */
+describeWith(["qemu", "libvirt"], "a libvirt network defined but not started, read over qemu:///system", () => {
+  const netUuid = randomUUID();
+  const NET = `kpv-edge-net-${netUuid.slice(0, 8)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-edge-net-"));
+  beforeAll(() => {
+    const file = path.join(dir, "net.xml");
+    fs.writeFileSync(file, `<network><name>${NET}</name><uuid>${netUuid}</uuid></network>\n`);
+    const r = virshOn(SYSTEM, "net-define", "--file", file);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+  });
+  afterAll(() => {
+    virshOn(SYSTEM, "net-destroy", "--network", netUuid);
+    virshOn(SYSTEM, "net-undefine", "--network", netUuid);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("it reads as inactive, and a NIC on it gets network-inactive-on-host from those facts (probe --json, then validate --host)", async () => {
+    expect(virshOn(SYSTEM, "net-info", "--network", netUuid).stdout).toMatch(/^Active:\s+no$/m);
+    const facts = await probeConnection(SYSTEM);
+    expect(facts.networks?.filter((n) => n.name === NET)).toEqual([{ name: NET, active: false }]);
+    const profile = path.join(dir, "host.json");
+    fs.writeFileSync(profile, JSON.stringify(facts));
+    const spec = path.join(dir, "spec.yaml");
+    fs.writeFileSync(spec, `domains:\n  - { name: kpv-edge-nic, accel: tcg, memoryMiB: 64, nics: [{ network: ${NET} }] }\n`);
+    const r = runCli("validate", spec, "--host", profile, "--json");
+    expect(r.status).toBe(0);
+    const found = JSON.parse(r.stdout).domains[0].diagnostics.filter((d: { code: string }) => d.code.startsWith("network-"));
+    expect(found).toEqual([
+      {
+        severity: "warning",
+        code: "network-inactive-on-host",
+        path: "domains[0].nics[0].network",
+        message: expect.stringContaining(`network ${NET} is defined but not active on the host`),
+      },
+    ]);
+  });
+});
+
 describeWith(["qemu", "libvirt", "second-host"], "host facts over the second libvirtd", () => {
   test("its URI gives the same QEMU (the same binary) and the same machine types as qemu:///system", async () => {
     const [second, system] = await Promise.all([probeConnection(SECOND_URI), probeConnection(SYSTEM)]);
