@@ -34,4 +34,40 @@ describeWith(["qemu", "libvirt"], "plan and apply without --host converge on thi
     const xml = virshOn(URI, "dumpxml", "--inactive", "--domain", domainUuids(URI).get(NAME)!).stdout;
     expect(xml).toContain(`machine='pc-q35-${version[1]}.${version[2]}'`);
   }, 180_000);
+
+  test("an unchanged running (paused) domain re-applied with --restart if-needed is not restarted: same ID, nothing pending", async () => {
+    const name = `kpv-converge-run-${process.pid}`;
+    const running = path.join(dir, "running.yaml");
+    fs.writeFileSync(running, `domains:\n  - { name: ${name}, accel: tcg, vcpus: 2, memoryMiB: 64, runState: paused }\n`);
+    let uuid: string | undefined;
+    try {
+      const first = await runCliAsync("apply", running, "--connect", URI);
+      expect({ status: first.status, out: first.stdout }).toMatchObject({ status: 0, out: expect.stringMatching(/apply: 1 defined/) });
+      uuid = domainUuids(URI).get(name);
+      expect(virshOn(URI, "domstate", "--domain", uuid!).stdout.trim()).toBe("paused");
+      const id = virshOn(URI, "domid", "--domain", uuid!).stdout.trim();
+      expect(id).toMatch(/^\d+$/);
+      // plan reads the running vCPU over QMP: it agrees with the definition, nothing waits for a restart
+      const plan = await runCliAsync("plan", running, "--connect", URI, "--json", "--detailed-exitcode");
+      expect(plan.status).toBe(0);
+      // only its own domain (others on the host may show as delete candidates)
+      const planned = JSON.parse(plan.stdout).hosts[0].domains.filter((d: { domain: string }) => d.domain === name);
+      expect(planned).toEqual([
+        expect.objectContaining({ domain: name, action: "unchanged", state: "paused", restartNeeded: false, pendingRestart: [] }),
+      ]);
+      const again = await runCliAsync("apply", running, "--connect", URI, "--restart", "if-needed", "--json");
+      expect(again.status).toBe(0);
+      expect(JSON.parse(again.stdout).results).toEqual([
+        expect.objectContaining({ domain: name, outcome: "unchanged", restarted: false, restartPending: false }),
+      ]);
+      expect(virshOn(URI, "domid", "--domain", uuid!).stdout.trim()).toBe(id);
+      expect(virshOn(URI, "domstate", "--domain", uuid!).stdout.trim()).toBe("paused");
+    } finally {
+      uuid ??= domainUuids(URI).get(name);
+      if (uuid) {
+        virshOn(URI, "destroy", "--domain", uuid);
+        virshOn(URI, "undefine", "--domain", uuid);
+      }
+    }
+  }, 180_000);
 });

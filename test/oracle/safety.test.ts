@@ -111,6 +111,22 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     );
   });
 
+  test("the Domain resource named like the victim's ID reports its own state (shut off), not the victim's (paused), on create and refresh", async () => {
+    remove(victimId);
+    const created = await createDomain({ ...tcg(victimId), connection: URI });
+    try {
+      expect(uuids().get(victimId)).toBe(created.id);
+      expect(virsh("domstate", "--domain", victimUuid).stdout.trim()).toBe("paused");
+      expect(created.outs).toMatchObject({ uuid: created.id, state: "shut off" });
+      const refreshed = await readDomain(created.id, created.outs as Record<string, unknown>);
+      expect(refreshed.props).toMatchObject({ uuid: created.id, state: "shut off" });
+      expect(state()).toEqual({ xml: victimXml, id: victimId });
+    } finally {
+      await deleteDomain(created.outs as Record<string, unknown>);
+    }
+    expect(uuids().has(victimId)).toBe(false);
+  });
+
   test("four applies of the same new spec at once all succeed and agree", async () => {
     const names = Array.from({ length: 12 }, (_, i) => `kpv-safety-race-${i + 1}`);
     remove(...names);
