@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { probeHost } from "../../src/system/probe";
 import { QemuStartError, realizeVcpu } from "../../src/system/qemu";
 import { readVcpuProperties } from "../../src/system/qmp";
 import { defineXml, monitorExec, runVirsh, virsh } from "../../src/system/virsh";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/render-spec";
+import { renderDomainXml } from "../../src/render/domain-xml";
 import type { Resolution } from "../../src/analyze";
 import { validateSpecObject } from "../../src/input/load";
 import type { OracleConfig } from "./oracle-configs";
@@ -22,7 +24,7 @@ export function hostProfile(): Promise<HostProfile> {
   return profile;
 }
 
-export function prepare(config: OracleConfig, host: HostProfile, name = `kpv-${config.id}`) {
+function prepare(config: OracleConfig, host: HostProfile, name = `kpv-${config.id}`) {
   const loaded = validateSpecObject({ domains: [{ name, ...config.domain }] });
   const d = loaded.domains[0];
   if (!d.spec) throw new Error(`oracle config ${config.id} is not a valid spec: ${JSON.stringify(d.diagnostics)}`);
@@ -59,19 +61,33 @@ export async function checkWithQemu(config: OracleConfig, host: HostProfile): Pr
 }
 
 const URI = "qemu:///system";
-async function cleanup(name: string) {
-  await runVirsh(URI, ["destroy", "--domain", name]);
-  await runVirsh(URI, ["undefine", "--domain", name]);
+
+/**
+ * The domains this test file's libvirt oracle defined, by UUID: the only ones it touches, and
+ * the ones that must be gone afterwards. Other suites define and probe domains on the same
+ * libvirtd at the same time; none of theirs is looked at.
+ */
+const ownDomains = new Set<string>();
+/** Per test process, so that a domain left over from a killed run never collides with a new one. */
+const RUN_TAG = randomUUID().slice(0, 8);
+
+async function removeOwn(uuid: string) {
+  await runVirsh(URI, ["destroy", "--domain", uuid]);
+  await runVirsh(URI, ["undefine", "--domain", uuid]);
 }
 
-/** libvirt oracle for one domain: define, start paused, read over QMP through libvirt, destroy, undefine. */
+/**
+ * libvirt oracle for one domain: define (with a UUID of its own, the name made unique to this
+ * run), start paused, read over QMP through libvirt, destroy, undefine; every call by that UUID.
+ */
 export async function checkWithLibvirt(config: OracleConfig, host: HostProfile, name: string): Promise<"compared" | "refused"> {
-  const { resolution, rendered, codes } = prepare(config, host, name);
-  await cleanup(name);
+  const { resolution, codes } = prepare(config, host, `${name}-${RUN_TAG}`);
+  const uuid = randomUUID();
+  ownDomains.add(uuid);
   try {
-    await defineXml(URI, rendered.domainXml);
+    await defineXml(URI, renderDomainXml(resolution, { uuid }));
     const refusal = [...codes].find((c) => LIBVIRT_REFUSES.has(c));
-    const start = await runVirsh(URI, ["start", "--paused", "--domain", name]);
+    const start = await runVirsh(URI, ["start", "--paused", "--domain", uuid]);
     if (refusal) {
       expect({ refusal, code: start.code }).toEqual({ refusal, code: 1 });
       const text = refusalText(codes, LIBVIRT_REFUSES);
@@ -80,14 +96,16 @@ export async function checkWithLibvirt(config: OracleConfig, host: HostProfile, 
     }
     expect({ start: start.code, stderr: start.stderr }).toEqual({ start: 0, stderr: "" });
     const want = predicted(resolution);
-    const got = await readVcpuProperties(monitorExec(URI, name), Object.keys(want));
+    const got = await readVcpuProperties(monitorExec(URI, uuid), Object.keys(want));
     expect(got).toEqual(want);
     return "compared";
   } finally {
-    await cleanup(name);
+    await removeOwn(uuid);
   }
 }
 
-export async function leftoverDomains(prefix: string): Promise<string[]> {
-  return (await virsh(URI, ["list", "--all", "--name"])).split("\n").filter((n) => n.startsWith(prefix));
+/** The domains this file's libvirt oracle defined that are still defined (by UUID; others' domains are not looked at). */
+export async function leftoverDomains(): Promise<string[]> {
+  const listed = new Set((await virsh(URI, ["list", "--all", "--uuid"])).split("\n").map((l) => l.trim()));
+  return [...ownDomains].filter((u) => listed.has(u));
 }

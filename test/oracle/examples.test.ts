@@ -33,6 +33,6 @@ describeWith(["kvm", "qemu", "libvirt"], "examples realize what the resolver pre
     expect(await checkWithLibvirt({ ...config, domain }, await hostProfile(), `kpv-${config.id}`)).toBe("compared");
   });
   test("no example domain is left defined", async () => {
-    expect(await leftoverDomains("kpv-example-")).toEqual([]);
+    expect(await leftoverDomains()).toEqual([]);
   });
 });

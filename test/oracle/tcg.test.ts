@@ -44,5 +44,5 @@ describeWith(["qemu", "libvirt"], "libvirt oracle under TCG: defined, started pa
     // compared, or a refusal the resolver predicted, with libvirt's own reason
     expect(["compared", "refused"]).toContain(await checkWithLibvirt(config, await hostProfile(), `kpv-tcg-${config.id}`));
   });
-  afterAll(async () => expect(await leftoverDomains("kpv-tcg-")).toEqual([]));
+  afterAll(async () => expect(await leftoverDomains()).toEqual([]));
 });
