@@ -6,7 +6,7 @@ import type { DomainSpec } from "../input/schema";
 import { readVcpuProperties } from "../system/qmp";
 import { hostFor } from "../system/host-for";
 import { schemaProblem } from "../system/xml-validate";
-import { VirshSession } from "../system/virsh-session";
+import { VirshSession, sessionQmp } from "../system/virsh-session";
 import { compareLive } from "./compare";
 import { mergeDefinition } from "./merge";
 import { isActive, isStartable, type DomainPlan, type FleetOptions, type HostPlan, type Target } from "./model";
@@ -20,20 +20,10 @@ import { hostAccess } from "../system/host-access";
  * long-lived virsh session; hosts are worked on in parallel (bounded).
  */
 
+/** What the running vCPU realized, or null when QEMU cannot tell (a QMP error is not a value). */
 async function realizedFeatures(session: VirshSession, uuid: string, props: string[]): Promise<Record<string, boolean> | null> {
-  const exec = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
-    const r = await session.run([
-      "qemu-monitor-command",
-      "--domain",
-      uuid,
-      "--cmd",
-      JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }),
-    ]);
-    if (r.code !== 0) throw new Error(r.stderr.trim());
-    return (JSON.parse(r.stdout) as { return: T }).return;
-  };
   try {
-    return await readVcpuProperties(exec, props);
+    return await readVcpuProperties(sessionQmp(session, uuid), props);
   } catch {
     return null;
   }

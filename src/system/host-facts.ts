@@ -7,6 +7,7 @@ import { HostProfileSchema, type HostProfile } from "../host/profile";
 import { attrOf, child, childrenNamed, parseDocument, textOf } from "../libvirt/document";
 import { tagOf } from "../util/ordered-xml";
 import { redactSecrets } from "../util/secrets";
+import { qmpReturn } from "./qmp";
 import { runVirsh, type VirshResult } from "./virsh";
 import { VirshSession, defaultTimeoutMs } from "./virsh-session";
 
@@ -127,14 +128,7 @@ export function parseDomCapabilities(xml: string): { hostModel?: string; cpuMode
  * the FEAT_KVM properties (catalog names) that are on. Throws on a QMP error reply.
  */
 export function parseCpuModelExpansion(stdout: string): string[] {
-  let msg: { return?: { model?: { props?: Record<string, unknown> } }; error?: { class?: string; desc?: string } };
-  try {
-    msg = JSON.parse(stdout) as typeof msg;
-  } catch {
-    throw new Error(`query-cpu-model-expansion: not a QMP reply: ${stdout.trim().slice(0, 200)}`);
-  }
-  if (msg.error) throw new Error(`query-cpu-model-expansion failed: ${msg.error.desc ?? msg.error.class ?? "QMP error"}`);
-  const props = msg.return?.model?.props;
+  const props = qmpReturn<{ model?: { props?: Record<string, unknown> } }>("query-cpu-model-expansion", stdout)?.model?.props;
   if (!props || typeof props !== "object") throw new Error("query-cpu-model-expansion: the reply has no model properties");
   return KVM_BITS.filter((n) => props[n] === true);
 }

@@ -15,6 +15,25 @@ class QmpError extends Error {
   }
 }
 
+/** A QMP `execute`: the command's `return`, or a rejection naming QMP's error. */
+export type QmpExec = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
+
+/**
+ * The `return` of one QMP reply as text (what `virsh qemu-monitor-command` prints): an error
+ * reply, or text that is no reply, is an error naming the command (never an undefined return).
+ */
+export function qmpReturn<T>(command: string, text: string): T {
+  let msg: { return?: T; error?: { class?: string; desc?: string } };
+  try {
+    msg = JSON.parse(text) as typeof msg;
+  } catch {
+    throw new Error(`${command}: not a QMP reply: ${text.trim().slice(0, 200)}`);
+  }
+  if (msg?.error) throw new QmpError(command, msg.error.class ?? "QMP error", msg.error.desc ?? "");
+  if (!msg || typeof msg !== "object" || !("return" in msg)) throw new Error(`${command}: not a QMP reply: ${text.trim().slice(0, 200)}`);
+  return msg.return as T;
+}
+
 interface Pending {
   command: string;
   resolve: (v: unknown) => void;

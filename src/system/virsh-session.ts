@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { qmpReturn, type QmpExec } from "./qmp";
 import { virshBinary, type VirshResult } from "./virsh";
 
 /**
@@ -175,4 +176,19 @@ export class VirshSession {
     if (!this.dead) this.child.stdin.end("quit\n");
     if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
+}
+
+/** QMP through `virsh qemu-monitor-command` on the session's host, for the running domain `uuid` (addressed by UUID only). */
+export function sessionQmp(session: VirshSession, uuid: string): QmpExec {
+  return async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
+    const r = await session.run([
+      "qemu-monitor-command",
+      "--domain",
+      uuid,
+      "--cmd",
+      JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }),
+    ]);
+    if (r.code !== 0) throw new Error(`virsh qemu-monitor-command ${command}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return qmpReturn<T>(command, r.stdout);
+  };
 }

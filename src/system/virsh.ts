@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { qmpReturn } from "./qmp";
 
 /**
  * libvirt through the `virsh` client (Debian libvirt-clients). Arguments are an
@@ -68,9 +69,7 @@ export function monitorExec(uri: string, domain: string) {
       "--cmd",
       JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }),
     ]);
-    const msg = JSON.parse(out) as { return?: T; error?: { desc: string } };
-    if (msg.error) throw new Error(`QMP ${command} through libvirt failed: ${msg.error.desc}`);
-    return msg.return as T;
+    return qmpReturn<T>(command, out);
   };
 }
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { QmpClient } from "../../src/system/qmp";
+import { QmpClient, qmpReturn } from "../../src/system/qmp";
 
 /** The QMP client's failure paths, against real unix sockets (no QEMU needed). */
 describe("QMP client failures", () => {
@@ -29,5 +29,23 @@ describe("QMP client failures", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("qmpReturn: one QMP reply as virsh qemu-monitor-command prints it", () => {
+  test("the return, whatever it is (an empty object, a list, false)", () => {
+    expect(qmpReturn("query-x", '{"return":{},"id":"libvirt-1"}')).toEqual({});
+    expect(qmpReturn("query-cpus-fast", '{"return":[{"cpu-index":0}]}')).toEqual([{ "cpu-index": 0 }]);
+    expect(qmpReturn("qom-get", '{"return":false,"id":"libvirt-2"}')).toBe(false);
+  });
+  test("an error reply is an error naming the command and QMP's class and text, never an undefined return", () => {
+    expect(() =>
+      qmpReturn("qom-get", '{"id":"libvirt-3","error":{"class":"GenericError","desc":"Property \'x2apix\' not found"}}'),
+    ).toThrow("QMP qom-get failed: GenericError: Property 'x2apix' not found");
+  });
+  test("text that is no reply is an error", () => {
+    expect(() => qmpReturn("qom-get", "")).toThrow(/qom-get: not a QMP reply/);
+    expect(() => qmpReturn("qom-get", "null")).toThrow(/qom-get: not a QMP reply/);
+    expect(() => qmpReturn("qom-get", '{"id":"libvirt-4"}')).toThrow(/qom-get: not a QMP reply/);
   });
 });
