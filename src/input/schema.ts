@@ -187,7 +187,9 @@ const nicSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,14}$/, "a bridge name of at most 15 characters (letters, digits, . _ : -)")
       .optional(),
     /** or user-mode networking (no host setup, outbound only) */
-    user: z.literal(true).optional(),
+    user: z
+      .literal(true, { error: "true (user-mode networking) or left out; false is no NIC kind: give network or bridge instead" })
+      .optional(),
     /** default virtio */
     model: z.enum(NIC_MODELS).optional(),
     /** default: the one libvirt generates at creation, kept across updates */

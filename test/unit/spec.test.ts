@@ -166,3 +166,19 @@ domains:
     expect(l.domains.map((d) => d.spec)).toEqual([null, null]);
   });
 });
+
+describe("a user NIC", () => {
+  test("user: false is refused naming the field and what it takes (the Pulumi args can only say boolean)", () => {
+    const d = validateSpecObject({ domains: [{ name: "n1", nics: [{ user: false }] }] }).domains[0];
+    expect(d.spec).toBeNull();
+    expect(d.diagnostics).toEqual([
+      {
+        severity: "error",
+        code: "spec-invalid-value",
+        path: "domains[0].nics[0].user",
+        message: "true (user-mode networking) or left out; false is no NIC kind: give network or bridge instead",
+      },
+    ]);
+    expect(validateSpecObject({ domains: [{ name: "n1", nics: [{ user: true }] }] }).domains[0].spec?.nics).toHaveLength(1);
+  });
+});
