@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { QmpClient, readVcpuProperties } from "./qmp";
+import { QmpClient } from "./qmp";
 
 /**
  * Starts qemu-system-x86_64 paused (-S: no vCPU ever runs) with a QMP socket,
@@ -96,18 +96,4 @@ export async function startPausedQemu(args: readonly string[], timeoutMs = 15_00
       cleanup();
     },
   };
-}
-
-/** Starts QEMU paused with `args`, reads the given vCPU properties, stops it. */
-export async function realizeVcpu(
-  args: readonly string[],
-  properties: readonly string[],
-): Promise<{ properties: Record<string, boolean>; stderr: string }> {
-  const q = await startPausedQemu(args);
-  try {
-    const props = await readVcpuProperties((c, a) => q.qmp.execute(c, a), properties);
-    return { properties: props, stderr: q.stderr() };
-  } finally {
-    await q.stop();
-  }
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { probeHost } from "../../src/system/probe";
-import { QemuStartError, realizeVcpu } from "../../src/system/qemu";
+import { QemuStartError } from "../../src/system/qemu";
+import { realizeVcpu } from "./qemu";
 import { readVcpuProperties } from "../../src/system/qmp";
-import { defineXml, monitorExec, runVirsh, virsh } from "../../src/system/virsh";
+import { runVirsh } from "../../src/system/virsh";
+import { defineXml, monitorExec, virsh } from "./libvirt";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/render-spec";
 import { renderDomainXml } from "../../src/render/domain-xml";

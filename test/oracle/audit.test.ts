@@ -4,7 +4,8 @@ import path from "node:path";
 import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { renderFile, ROOT } from "../helpers/specs";
-import { defineXml, runVirsh } from "../../src/system/virsh";
+import { runVirsh } from "../../src/system/virsh";
+import { defineXml } from "../helpers/libvirt";
 
 /**
  * `kvm-paravirt check --connect`: a fleet audit of the domains defined on the real

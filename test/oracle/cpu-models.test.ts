@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { modelDefinesX2apic } from "../../src/catalog/cpu-models";
-import { qemuBinary, realizeVcpu } from "../../src/system/qemu";
+import { qemuBinary } from "../../src/system/qemu";
+import { realizeVcpu } from "../helpers/qemu";
 import { describeWith } from "../helpers/env";
 
 /**

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { readVcpuProperties } from "../../src/system/qmp";
-import { monitorExec } from "../../src/system/virsh";
+import { monitorExec } from "../helpers/libvirt";
 import { renderDomain } from "../../src/render-spec";
 import { validateSpecObject, mergeDefaults } from "../../src/input/load";
 import { runCli } from "../helpers/cli";
