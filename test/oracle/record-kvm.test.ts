@@ -16,26 +16,14 @@ const SCRIPT = path.join(ROOT, "scripts", "record-kvm.js");
 /** its first six draw host passthrough (one with the irqchip off), hidden under KVM, TCG, x2apic, other flags (see the first test) */
 const SEED = 20261649;
 
-/** every vCPU property a started record carries, as the shared corpus has them */
-const PROPS = [
-  "kvm",
-  "kvm-asyncpf",
-  "kvm-asyncpf-int",
-  "kvm-hint-dedicated",
-  "kvm-msi-ext-dest-id",
-  "kvm-nopiodelay",
-  "kvm-poll-control",
-  "kvm-pv-enforce-cpuid",
-  "kvm-pv-eoi",
-  "kvm-pv-ipi",
-  "kvm-pv-sched-yield",
-  "kvm-pv-tlb-flush",
-  "kvm-pv-unhalt",
-  "kvm-steal-time",
-  "kvmclock",
-  "kvmclock-stable-bit",
-  "x2apic",
-];
+/** every vCPU property a started record carries: the measured corpus's own set (its first record) */
+const PROPS = Object.keys(
+  (
+    JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/kvm-observed/observed.jsonl"), "utf8").split("\n")[0]) as {
+      qemu: { props: Record<string, boolean> };
+    }
+  ).qemu.props,
+);
 const HOST_KEYS = ["recordedAt", "seed", "qemu", "libvirt", "hostKernel", "hostCpu", "nested", "hostPassthroughRealized", "note"];
 /** spec paravirt key -> QEMU property (written here again: the test checks the script's mapping) */
 const PV_QEMU: Record<string, string> = {
