@@ -177,11 +177,6 @@ export function carriedOver(live: XNode, desired: XNode): XNode[] {
   return keep;
 }
 
-/** The owned-device record in our metadata: <kpv:devices owned="disk:vda serial:0 ..."/>. */
-export const recordedDevices = (metadataParavirt: XNode | undefined): string[] =>
-  // Stryker disable next-line Regex: equivalent (/\s/ leaves empty strings between runs of spaces, which filter(Boolean) drops)
-  (attrs(child(metadataParavirt, "kpv:devices") ?? {})["@_owned"] ?? "").split(/\s+/).filter(Boolean);
-
 // ---- the same identities in XPath 1.0, for the exported XSLT ----
 
 const LOWER = "translate(mac/@address, 'ABCDEF', 'abcdef')";

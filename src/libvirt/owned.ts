@@ -1,5 +1,6 @@
 import { FEATURES } from "../catalog/features";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
+import { METADATA_TAG } from "./metadata";
 
 /**
  * What the spec owns in a libvirt domain document: ONE declaration, from which the
@@ -54,7 +55,7 @@ export const SLOTS: readonly ChildSlot[] = [
   },
   // <cpu>'s attributes (mode, match, check) are the spec's as well
   { parent: ["cpu"], ...byTag(CPU_TAGS), createWhole: true, first: true, ownsAttributes: true },
-  { parent: ["metadata"], ...byTag(["kpv:paravirt"]), createWhole: true },
+  { parent: ["metadata"], ...byTag([METADATA_TAG]), createWhole: true },
 ];
 
 /** Attributes owned outright: the domain type and the machine type. */

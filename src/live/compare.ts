@@ -3,8 +3,9 @@ import { resolveMachine } from "../catalog/machines";
 import { ASSUMED_HOST, type HostProfile } from "../host/profile";
 import { resolveDomain, type Resolution } from "../analyze";
 import { validateSpecObject } from "../input/load";
-import { at, child } from "../libvirt/document";
-import { deviceChanges, desiredDevices, recordedDevices, type DeviceChange } from "../libvirt/devices";
+import { child } from "../libvirt/document";
+import { deviceChanges, desiredDevices, type DeviceChange } from "../libvirt/devices";
+import { recordedDevices } from "../libvirt/metadata";
 import { kids, type XNode } from "../util/ordered-xml";
 import type { DomainPlan, FeatureChange } from "./model";
 import { readDomainXml } from "./read-domain";
@@ -106,11 +107,7 @@ export function compareLive(liveXml: XNode, desiredXml: XNode, want: Resolution,
       const now = live.resolution.features.get(feature)?.enabled ?? null;
       if (now !== was) drift.push({ feature, recorded: was, current: now });
     }
-  const devices = deviceChanges(
-    kids(child(liveXml, "devices")),
-    desiredDevices(want.domain),
-    recordedDevices(at(liveXml, ["metadata", "kpv:paravirt"])),
-  );
+  const devices = deviceChanges(kids(child(liveXml, "devices")), desiredDevices(want.domain), recordedDevices(liveXml));
   return {
     fieldChanges,
     featureChanges,

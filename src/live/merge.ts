@@ -1,6 +1,7 @@
 import { QEMU_NS } from "../render/domain-xml";
 import { at, buildDocument, child, domainElement, el, isElement, parseDocument, setAttr } from "../libvirt/document";
-import { carriedOver, deviceIds, recordedDevices } from "../libvirt/devices";
+import { carriedOver, deviceIds } from "../libvirt/devices";
+import { recordedDevices } from "../libvirt/metadata";
 import { OWNED_ATTRS, ownedArgIndexes, SIZING, SLOTS, topologyFits, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
@@ -140,7 +141,7 @@ export function mergeDefinition(liveXml: string | XNode[], desiredXml: string | 
     if (target && source) setAttr(target, attr, attrs(source)[`@_${attr}`]);
   }
   applySizing(live, want);
-  const recorded = recordedDevices(at(live, ["metadata", "kpv:paravirt"]));
+  const recorded = recordedDevices(live);
   for (const slot of SLOTS) applySlot(live, want, slot);
   applyDevices(live, want, recorded);
   applyCommandline(live, want);

@@ -1,6 +1,7 @@
 import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "../libvirt/document";
+import { recordedFeatures } from "../libvirt/metadata";
 import { pvGlobal } from "../libvirt/owned";
 import { DISK_BUSES, DISK_CACHES, DISK_DEVICES, DISK_FORMATS, DISK_IOS, DISK_TARGET_RE, LISTEN_RE, NIC_MODELS } from "../input/schema";
 import type { XNode } from "../util/ordered-xml";
@@ -205,13 +206,7 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
     domain.cpu = c;
   }
   if (Object.keys(paravirt).length) domain.paravirt = paravirt;
-  const eff = at(root, ["metadata", "kpv:paravirt", "kpv:effective"]);
-  let recorded: Record<string, boolean> | null = null;
-  if (eff !== undefined) {
-    recorded = {};
-    for (const n of (attrOf(eff, "on") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = true;
-    for (const n of (attrOf(eff, "off") ?? "").split(/\s+/).filter(Boolean)) recorded[n] = false;
-  }
+  const recorded = recordedFeatures(root);
   if (opts.devices) Object.assign(domain, readDevices(root, note));
   const uuid = textOf(child(root, "uuid"));
   return { domain, notes, recorded, ...(uuid ? { uuid } : {}) };

@@ -1,6 +1,7 @@
 import type { Resolution } from "../analyze";
 import { desiredDevices } from "../libvirt/devices";
 import { buildIndented, child, escapeXml, newElement, newText, setAttr } from "../libvirt/document";
+import { metadataNode } from "../libvirt/metadata";
 import type { LibvirtPlan } from "../libvirt/plan";
 import { kids, type XNode } from "../util/ordered-xml";
 
@@ -10,8 +11,6 @@ import { kids, type XNode } from "../util/ordered-xml";
  */
 
 export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
-/** Our <metadata> namespace: marks a domain as managed and records the effective PV features it was defined with. */
-export const KPV_NS = "https://github.com/kvm-paravirt/kvm-paravirt/xmlns/paravirt/1";
 
 // elements and text of the document form, escaped as they enter it (the values come from the spec)
 const E = newElement;
@@ -62,16 +61,14 @@ export function domainNode(r: Resolution, opts: { uuid?: string } = {}): XNode {
   add(E("name", {}, T(d.name)));
   // a new domain gets its UUID from us, so that it is addressed by UUID from the start
   if (opts.uuid) add(E("uuid", {}, T(opts.uuid)));
-  let on = "";
-  let off = "";
-  for (const [name, x] of r.features) {
-    if (x.enabled) on = on ? `${on} ${name}` : name;
-    else off = off ? `${off} ${name}` : name;
-  }
   const devices = desiredDevices(d);
   // the devices the spec owns are recorded, so that one it drops later is removed (and no other)
-  const owned = devices.length ? [E("kpv:devices", { owned: devices.map((x) => x.id).join(" ") })] : [];
-  add(E("metadata", {}, [E("kpv:paravirt", { "xmlns:kpv": KPV_NS }, [E("kpv:effective", { on, off }), ...owned])]));
+  add(
+    metadataNode(
+      [...r.features].map(([name, x]) => [name, x.enabled]),
+      devices.map((x) => x.id),
+    ),
+  );
   add(E("memory", { unit: "MiB" }, T(String(d.memoryMiB))));
   add(E("vcpu", { placement: "static" }, T(String(d.vcpus))));
   add(E("os", {}, [E("type", { arch: "x86_64", machine: r.machine.rendered }, T("hvm"))]));

@@ -3,7 +3,8 @@ import { at, buildIndented, child, el, isElement } from "../libvirt/document";
 import { carriedOverXPath, desiredDevices, deviceTestXPath, RECORDED_XPATH } from "../libvirt/devices";
 import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
-import { KPV_NS, QEMU_NS, domainNode } from "./domain-xml";
+import { KPV_NS, RECORDED_DEVICES_XPATH } from "../libvirt/metadata";
+import { QEMU_NS, domainNode } from "./domain-xml";
 
 /**
  * An XSLT 1.0 stylesheet that applies one domain's settings to any libvirt domain XML:
@@ -119,7 +120,7 @@ export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
       template("/domain/devices", [
         copy([
           apply("@*"),
-          el("xsl:variable", { name: "recorded", select: "concat(' ', /domain/metadata/kpv:paravirt/kpv:devices/@owned, ' ')" }),
+          el("xsl:variable", { name: "recorded", select: `concat(' ', ${RECORDED_DEVICES_XPATH}, ' ')` }),
           el("xsl:for-each", { select: "node()" }, [
             el("xsl:choose", {}, [...replace, el("xsl:when", { test: RECORDED_XPATH }), el("xsl:otherwise", {}, [apply(".")])]),
           ]),

@@ -1,12 +1,5 @@
-import {
-  carriedOver,
-  carriedOverXPath,
-  deviceChanges,
-  desiredDevices,
-  deviceIds,
-  deviceTestXPath,
-  recordedDevices,
-} from "../../src/libvirt/devices";
+import { recordedDevices } from "../../src/libvirt/metadata";
+import { carriedOver, carriedOverXPath, deviceChanges, desiredDevices, deviceIds, deviceTestXPath } from "../../src/libvirt/devices";
 import { buildDocument, domainElement, escapeXml, parseDocument, child } from "../../src/libvirt/document";
 import { resolveDomain } from "../../src/analyze";
 import { renderDomain } from "../../src/render-spec";
@@ -165,7 +158,7 @@ describe("device identities", () => {
   });
 
   test("the owned-device record: identities separated by any white space, none when there is no record", () => {
-    const meta = (xml: string) => parseDocument(xml)[0];
+    const meta = (xml: string) => parseDocument(`<domain><metadata>${xml}</metadata></domain>`)[0];
     expect(recordedDevices(meta("<kpv:paravirt><kpv:devices owned=' disk:vda  serial:0\n\textra:1 '/></kpv:paravirt>"))).toEqual([
       "disk:vda",
       "serial:0",
@@ -173,7 +166,7 @@ describe("device identities", () => {
     ]);
     expect(recordedDevices(meta("<kpv:paravirt><kpv:devices/></kpv:paravirt>"))).toEqual([]);
     expect(recordedDevices(meta("<kpv:paravirt/>"))).toEqual([]);
-    expect(recordedDevices(undefined)).toEqual([]);
+    expect(recordedDevices(parseDocument("<domain/>")[0])).toEqual([]);
   });
 
   test("deviceChanges: added, changed (what the spec says differs), removed (owned before), untouched", () => {
