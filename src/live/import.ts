@@ -4,7 +4,7 @@ import { resolveMachine } from "../catalog/machines";
 import { resolveDomain, type Resolution } from "../analyze";
 import { validateSpecObject } from "../input/load";
 import { hostFor } from "../system/host-for";
-import { VirshSession } from "../system/virsh-session";
+import { withVirshSession } from "../system/virsh-session";
 import { canon } from "./compare";
 import { readDomainXml } from "./read-domain";
 
@@ -58,8 +58,7 @@ export async function importDomains(
   host?: HostProfile,
   timeoutMs?: number,
 ): Promise<{ domains: Record<string, unknown>[]; notes: Diagnostic[] }> {
-  const session = new VirshSession(uri, timeoutMs);
-  try {
+  return withVirshSession(uri, timeoutMs, async (session) => {
     const list = await session.domains();
     if ("error" in list) throw new Error(`${uri}: ${list.error}`);
     const uuids = new Set(list.byName.values());
@@ -77,7 +76,5 @@ export async function importDomains(
       notes.push(...r.notes.map((x) => ({ ...x, path: `${n}: ${x.path}` })));
     }
     return { domains, notes };
-  } finally {
-    session.close();
-  }
+  });
 }

@@ -6,7 +6,7 @@ import type { DomainSpec } from "../input/schema";
 import { readVcpuProperties } from "../system/qmp";
 import { hostFor } from "../system/host-for";
 import { schemaProblem } from "../system/xml-validate";
-import { VirshSession, sessionQmp } from "../system/virsh-session";
+import { VirshSession, sessionQmp, withVirshSession } from "../system/virsh-session";
 import { compareLive } from "./compare";
 import { mergeDefinition } from "./merge";
 import { isActive, isStartable, type DomainPlan, type FleetOptions, type HostPlan, type Target } from "./model";
@@ -153,14 +153,10 @@ async function withSession<T>(
   fn: (s: VirshSession, byName: Map<string, string>) => Promise<T>,
   onError: (e: string) => T,
 ): Promise<T> {
-  const session = new VirshSession(uri, opts.timeoutMs);
-  try {
+  return withVirshSession(uri, opts.timeoutMs, async (session) => {
     const list = await session.domains();
-    if ("error" in list) return onError(list.error);
-    return await fn(session, list.byName);
-  } finally {
-    session.close();
-  }
+    return "error" in list ? onError(list.error) : fn(session, list.byName);
+  });
 }
 
 const deleteCandidate = (uri: string, domain: string, uuid: string): DomainPlan => ({

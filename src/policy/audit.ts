@@ -3,7 +3,7 @@ import { readDomainXml } from "../live/read-domain";
 import { resolveDomain } from "../analyze";
 import { validateSpecObject, type LoadedSpec } from "../input/load";
 import { hostFor } from "../system/host-for";
-import { VirshSession } from "../system/virsh-session";
+import { withVirshSession } from "../system/virsh-session";
 import { checkAll, type PolicySetting, type Violation } from "./policies";
 
 /** `kvm-paravirt check`: policies over a spec's domains, or over every domain defined on a host. */
@@ -35,8 +35,7 @@ export async function checkHost(
   progress?: (s: string) => void,
   timeoutMs?: number,
 ): Promise<AuditReport> {
-  const session = new VirshSession(uri, timeoutMs);
-  try {
+  return withVirshSession(uri, timeoutMs, async (session) => {
     const list = await session.domains();
     if ("error" in list) throw new Error(`virsh list failed: ${list.error}`);
     const all = [...list.byName];
@@ -51,7 +50,5 @@ export async function checkHost(
     const loaded = validateSpecObject({ domains });
     const r = checkSpec(loaded, settings, await hostFor(uri, host, { timeoutMs, progress }));
     return { domains: all.length, violations: r.violations, unchecked: [...report.unchecked, ...r.unchecked] };
-  } finally {
-    session.close();
-  }
+  });
 }

@@ -10,7 +10,7 @@ import { domainElement, parseDocument } from "../libvirt/document";
 import type { XNode } from "../util/ordered-xml";
 import { hostAccess } from "../system/host-access";
 import { hostFor } from "../system/host-for";
-import { VirshSession } from "../system/virsh-session";
+import { withVirshSession, type VirshSession } from "../system/virsh-session";
 import { redactSecrets, uriHasCredentials } from "../util/secrets";
 import type { DomainOutputName } from "./domain-outputs";
 import { DOMAIN_TYPE, evaluateArgs, type Evaluation, type PlainArgs } from "./evaluate";
@@ -151,14 +151,7 @@ function outputs(inputs: Json, ev: Evaluation, uuid: string, state: string, rest
   } satisfies Record<DomainOutputName, unknown> & Json;
 }
 
-async function withSession<T>(uri: string, fn: (s: VirshSession) => Promise<T>): Promise<T> {
-  const session = new VirshSession(uri);
-  try {
-    return await fn(session);
-  } finally {
-    session.close();
-  }
-}
+const withSession = <T>(uri: string, fn: (s: VirshSession) => Promise<T>): Promise<T> => withVirshSession(uri, undefined, fn);
 
 async function deploy(
   inputs: Json,

@@ -192,3 +192,13 @@ export function sessionQmp(session: VirshSession, uuid: string): QmpExec {
     return qmpReturn<T>(command, r.stdout);
   };
 }
+
+/** Runs `fn` with a session on `uri`, closed afterwards whatever happens: the one way the product opens a session. */
+export async function withVirshSession<T>(uri: string, timeoutMs: number | undefined, fn: (s: VirshSession) => Promise<T>): Promise<T> {
+  const session = new VirshSession(uri, timeoutMs);
+  try {
+    return await fn(session);
+  } finally {
+    session.close();
+  }
+}
