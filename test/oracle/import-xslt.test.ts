@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +21,9 @@ import { DEBIAN12, exampleSpecs, ROOT } from "../helpers/specs";
  * must realize the predicted features.
  */
 const URI = "qemu:///system";
+/** this run's own names: another run of the suite at the same time (another checkout, a developer's) never touches them */
+const RUN = randomUUID().slice(0, 8);
+const XSLT_TARGET = `kpv-xslt-${RUN}`;
 const IMAGE_PREFIX = "kpv-xslt-img";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-imp-"));
@@ -34,7 +38,7 @@ const exampleDomains = exampleSpecs().flatMap((file) => {
   const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { defaults?: Record<string, unknown>; domains: Record<string, unknown>[] };
   return doc.domains.map((d) => {
     const merged = mergeDefaults(doc.defaults ?? {}, d);
-    return [`${path.basename(file)}: ${String(merged.name)}`, { ...merged, name: `kpv-imp-${String(merged.name)}` }] as const;
+    return [`${path.basename(file)}: ${String(merged.name)}`, { ...merged, name: `kpv-imp-${RUN}-${String(merged.name)}` }] as const;
   });
 });
 
@@ -60,7 +64,7 @@ const effective = (domain: Record<string, unknown>) => {
 describeWith(["kvm", "libvirt", "xsltproc"], "import and the XSLT bridge against the real libvirtd", () => {
   afterAll(() => {
     for (const [, d] of exampleDomains) drop(String(d.name));
-    drop("kpv-xslt-target");
+    drop(XSLT_TARGET);
     removeTestImages(IMAGE_PREFIX);
   });
 
@@ -75,13 +79,14 @@ describeWith(["kvm", "libvirt", "xsltproc"], "import and the XSLT bridge against
   });
 
   test("import writes explicit values only where they differ from the defaults", () => {
-    defineFrom({ name: "kpv-imp-minimal", paravirt: { kvmclock: true, pvEoi: true, pvIpi: false, pvUnhalt: true } });
-    expect(importOne("kpv-imp-minimal")).toEqual({ name: "kpv-imp-minimal", paravirt: { pvUnhalt: true } });
-    drop("kpv-imp-minimal");
+    const minimal = `kpv-imp-${RUN}-minimal`;
+    defineFrom({ name: minimal, paravirt: { kvmclock: true, pvEoi: true, pvIpi: false, pvUnhalt: true } });
+    expect(importOne(minimal)).toEqual({ name: minimal, paravirt: { pvUnhalt: true } });
+    drop(minimal);
   });
 
   test.each(exampleDomains)("xslt: libvirt-written XML transformed by xsltproc realizes the prediction: %s", async (_n, domain) => {
-    const target = "kpv-xslt-target";
+    const target = XSLT_TARGET;
     drop(target);
     // a plain domain as libvirt writes it (what terraform-provider-libvirt would define)
     const plain = path.join(dir, "plain.xml");
