@@ -7,20 +7,27 @@ import { droppedBy, explicitOn, fpath, type Rule } from "./rule";
  * when the list was measured for the domain's accelerator: kvm when the profile's KVM is
  * available, TCG when it is not. null when there is nothing to compare.
  */
-function cpuModelOnHost(
-  r: Planned,
-): { model: string; accel: string; usable: boolean | undefined; hostCompatible: boolean | undefined; hint: string } | null {
+function cpuModelOnHost(r: Planned): {
+  model: string;
+  accel: string;
+  usable: boolean | undefined;
+  hostCompatible: boolean | undefined;
+  /** the models that would do instead, the nearest first: usable ones, or (hostCompatible) those libvirt's start check passes */
+  hint: (hostCompatible?: boolean) => string;
+} | null {
   const models = r.host.cpuModels;
   const model = r.domain.cpu.mode === "custom" ? r.domain.cpu.model : undefined;
   if (!models || !model) return null;
   const measuredFor = r.host.kvm?.available === false ? "tcg" : "kvm";
   if (r.domain.accel !== measuredFor) return null;
-  const usable = models.filter((m) => m.usable).map((m) => m.name);
-  const near = closest(model, usable);
-  const few = [...new Set([...(near && near !== model ? [near] : []), ...usable])].slice(0, 6);
-  const hint = usable.length
-    ? `; usable there: ${few.join(", ")}${usable.length > few.length ? ` (${usable.length} in all)` : ""}`
-    : "; the host lists no usable model";
+  const hint = (hostCompatible = false) => {
+    const fit = models.filter((m) => (hostCompatible ? startsWithPartialCheck(m) : m.usable)).map((m) => m.name);
+    const what = hostCompatible ? "passing libvirt's check there" : "usable there";
+    const near = closest(model, fit);
+    const few = [...new Set([...(near && near !== model ? [near] : []), ...fit])].slice(0, 6);
+    if (!fit.length) return hostCompatible ? "; the host lists no model passing libvirt's check" : "; the host lists no usable model";
+    return `; ${what}: ${few.join(", ")}${fit.length > few.length ? ` (${fit.length} in all)` : ""}`;
+  };
   const known = models.find((m) => m.name === model);
   return { model, accel: measuredFor === "kvm" ? "kvm" : "qemu", usable: known?.usable, hostCompatible: known?.hostCompatible, hint };
 }
@@ -105,7 +112,7 @@ export const HOST_RULES: readonly Rule[] = [
         return [
           {
             path: "cpu.model",
-            message: `CPU model ${c.model} is not among the host's CPU models (virsh domcapabilities --virttype ${c.accel}): libvirt refuses to start the domain ("Unknown CPU model ${c.model}")${c.hint}`,
+            message: `CPU model ${c.model} is not among the host's CPU models (virsh domcapabilities --virttype ${c.accel}): libvirt refuses to start the domain ("Unknown CPU model ${c.model}")${c.hint()}`,
           },
         ];
       if (r.domain.cpu.check !== "partial" || startsWithPartialCheck(c) !== false) return [];
@@ -116,7 +123,7 @@ export const HOST_RULES: readonly Rule[] = [
       return [
         {
           path: "cpu.model",
-          message: `CPU model ${c.model}: ${verdict}, so with cpu.check partial libvirt refuses to start the domain ("the CPU is incompatible with host CPU"); cpu.check none starts it with what the host can give${c.hint}`,
+          message: `CPU model ${c.model}: ${verdict}, so with cpu.check partial libvirt refuses to start the domain ("the CPU is incompatible with host CPU"); cpu.check none starts it with what the host can give${c.hint(true)}`,
         },
       ];
     },
@@ -149,7 +156,7 @@ export const HOST_RULES: readonly Rule[] = [
         ? [
             {
               path: "cpu.model",
-              message: `CPU model ${c.model} is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no'): with cpu.check ${r.domain.cpu.check} libvirt starts it anyway and QEMU drops the CPU features the host lacks, so the guest gets less than ${c.model}${c.hint}`,
+              message: `CPU model ${c.model} is not usable on this host (virsh domcapabilities --virttype ${c.accel}: usable='no'): with cpu.check ${r.domain.cpu.check} libvirt starts it anyway and QEMU drops the CPU features the host lacks, so the guest gets less than ${c.model}${c.hint()}`,
             },
           ]
         : [];

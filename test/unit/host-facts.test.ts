@@ -185,7 +185,7 @@ describe("rules cpu-model-unusable-on-host and cpu-model-degraded-on-host", () =
       expect(d[0]).toMatchObject({ code: "cpu-model-unusable-on-host", severity: "error", path: "cpu.model" });
       expect(d[0].message).toContain("Skylake-Server");
       expect(d[0].message).toContain("usable='no'");
-      expect(d[0].message).toMatch(/usable there: qemu64, qemu32, .* \(18 in all\)/);
+      expect(d[0].message).toMatch(/passing libvirt's check there: qemu64, qemu32, .* \(18 in all\)/);
     }
   });
 
