@@ -206,8 +206,10 @@ function liveInputs(root: XNode, devices: boolean, asWritten = false): Json {
 }
 
 /**
- * refresh (props from the state) and import (the ID alone). The inputs returned are the live
- * definition's, unless it still means what the recorded inputs say (then those stay, as written).
+ * refresh (props from the state) and import (the ID alone). A refresh compares the live
+ * definition with what the recorded inputs deploy (src/live/compare.ts, as plan does): in
+ * sync, the recorded inputs stay as written; out of sync, the live definition's inputs (as
+ * written) are returned and liveChanges says what differs, so the next Diff is a change.
  */
 export async function readDomain(id: string, props: Json, facts: HostFacts = factsOverConnection): Promise<provider.ReadResult> {
   const importing = props.uuid === undefined;
@@ -238,18 +240,22 @@ export async function readDomain(id: string, props: Json, facts: HostFacts = fac
       return out;
     };
     // the inputs returned, and what they are evaluated as (the effective features: the live definition as QEMU sees it)
-    let inputs = fromLive(false);
-    let effective = inputs;
+    let inputs: Json;
+    let effective: Json;
     let liveChanges: string[] = [];
     const evRecorded = importing ? null : await evaluate(reveal(base) as Json, facts);
-    if (evRecorded?.resolution) {
+    if (!evRecorded?.resolution) inputs = effective = fromLive(false);
+    else {
       // in sync when the live definition is what the recorded inputs deploy: the comparison plan makes
       const desired = domainElement(parseDocument(evRecorded.domainXml));
       const cmp = compareLive(liveRoot, desired, evRecorded.resolution, evRecorded.resolution.host);
       liveChanges = describeChanges(cmp);
-      // out of sync: what differs shows in the refreshed inputs as written (a no-op element we own included)
-      if (cmp.changed) inputs = fromLive(true);
-      else inputs = effective = base;
+      if (!cmp.changed) inputs = effective = base;
+      else {
+        // out of sync: what differs shows in the refreshed inputs as written (a no-op element we own included)
+        inputs = fromLive(true);
+        effective = fromLive(false);
+      }
     }
     const ev = await evaluate(reveal(effective) as Json, facts);
     if (!ev.resolution) throw invalid(ev);
