@@ -1,4 +1,4 @@
-import { recordedDevices } from "../../src/libvirt/metadata";
+import { recordedDevices, recordedFeatures } from "../../src/libvirt/metadata";
 import { carriedOver, carriedOverXPath, deviceChanges, desiredDevices, deviceIds, deviceTestXPath } from "../../src/libvirt/devices";
 import { buildDocument, domainElement, escapeXml, parseDocument, child } from "../../src/libvirt/document";
 import { resolveDomain } from "../../src/analyze";
@@ -167,6 +167,17 @@ describe("device identities", () => {
     expect(recordedDevices(meta("<kpv:paravirt><kpv:devices/></kpv:paravirt>"))).toEqual([]);
     expect(recordedDevices(meta("<kpv:paravirt/>"))).toEqual([]);
     expect(recordedDevices(parseDocument("<domain/>")[0])).toEqual([]);
+  });
+
+  test("the recorded effective features: on and off, none recorded when there is no metadata of ours", () => {
+    const doc = (m: string) => parseDocument(`<domain><metadata>${m}</metadata></domain>`)[0];
+    expect(recordedFeatures(doc("<kpv:paravirt><kpv:effective on='kvmclock kvm-pv-eoi' off=' kvm-pv-ipi '/></kpv:paravirt>"))).toEqual({
+      kvmclock: true,
+      "kvm-pv-eoi": true,
+      "kvm-pv-ipi": false,
+    });
+    expect(recordedFeatures(doc("<kpv:paravirt><kpv:effective/></kpv:paravirt>"))).toEqual({});
+    expect(recordedFeatures(doc("<other/>"))).toBeNull();
   });
 
   test("deviceChanges: added, changed (what the spec says differs), removed (owned before), untouched", () => {

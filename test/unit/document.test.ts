@@ -272,3 +272,42 @@ describe("notWellFormed refuses what libxml2 refuses (entities, characters XML c
     expect(notWellFormed("<rng>&#0;</rng>")).toBe("a character reference to U+0000, which XML cannot hold (line 1)");
   });
 });
+
+describe("notWellFormed at XML's character boundaries, and where it says the problem is", () => {
+  const ch = (cp: number) => String.fromCodePoint(cp);
+  test.each([
+    [0x9, true],
+    [0xa, true],
+    [0xd, true],
+    [0x8, false],
+    [0xb, false],
+    [0x1f, false],
+    [0x20, true],
+    [0xd7ff, true],
+    [0xe000, true],
+    [0xfffd, true],
+    [0xfffe, false],
+    [0xffff, false],
+    [0x10000, true],
+    [0x10ffff, true],
+  ])("U+%s literally and as a character reference: allowed %s", (cp, ok) => {
+    expect(notWellFormed(`<rng>a${ch(cp)}b</rng>`) === null).toBe(ok);
+    expect(notWellFormed(`<rng>&#x${cp.toString(16)};</rng>`) === null).toBe(ok);
+    expect(notWellFormed(`<rng>&#${cp};</rng>`) === null).toBe(ok);
+  });
+
+  test("the line of a literal character, and of a reference after CDATA and comments spanning lines", () => {
+    expect(notWellFormed("<rng>\n\n\u0001</rng>")).toBe("character U+0001 is not allowed in XML (line 3)");
+    expect(notWellFormed("<rng><![CDATA[\n&x;\n]]><!--\n--> &bad;</rng>")).toBe(
+      "an undefined entity (line 4): only &amp; &lt; &gt; &apos; &quot; and character references",
+    );
+    expect(notWellFormed("<rng>&amp; &#65;\n&#xFFFE;</rng>")).toBe("a character reference to U+FFFE, which XML cannot hold (line 2)");
+  });
+
+  test("a bare &, a DOCTYPE even without entities, the second of two references", () => {
+    expect(notWellFormed("<rng>a & b</rng>")).toBe("a bare & (line 1): only &amp; &lt; &gt; &apos; &quot; and character references");
+    expect(notWellFormed("<!DOCTYPE rng><rng/>")).toBe("a DOCTYPE is not allowed (no entities beyond the five XML predefines)");
+    expect(notWellFormed("<rng><!-- <!DOCTYPE x> --></rng>")).toBeNull();
+    expect(notWellFormed("<rng>&amp;&bad;</rng>")).toMatch(/^an undefined entity/);
+  });
+});

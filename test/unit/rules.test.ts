@@ -266,6 +266,14 @@ function findings(code: string, domain: Record<string, unknown>, host: HostProfi
   return rendered.diagnostics.filter((d) => d.code === code).map((d) => `${d.severity} ${d.path}: ${d.message}`);
 }
 
+describe("extra-device-schema needs the edge's validator", () => {
+  test("without one (a core caller, no host access) it stays quiet: extra-device-unchecked says the device is not checked", () => {
+    const { rendered } = renderDomain(domainSpec({ name: "vm", extraDevices: ["<watchdog model='kpv-no-such'/>"] }), DEBIAN12);
+    expect(rendered.diagnostics.map((d) => d.code)).toContain("extra-device-unchecked");
+    expect(rendered.diagnostics.map((d) => d.code)).not.toContain("extra-device-schema");
+  });
+});
+
 describe("every rule on domains made to fire it", () => {
   test("every rule has cases, and every case's code is a rule", () => {
     expect(Object.keys(CASES).sort()).toEqual(RULES.map((r) => r.code).sort());
