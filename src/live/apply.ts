@@ -1,7 +1,7 @@
 import type { HostProfile } from "../host/profile";
 import type { DomainSpec } from "../input/schema";
 import { hostFor } from "../system/host-for";
-import { VirshSession } from "../system/virsh-session";
+import { withVirshSession, type VirshSession } from "../system/virsh-session";
 import type { ApplyResult, DomainPlan, FleetOptions, HostPlan, RestartPolicy, Target } from "./model";
 import { eachHost, planDomain, planFleet } from "./plan";
 
@@ -130,8 +130,7 @@ export async function applyFleet(
         return;
       }
       const specs = new Map(mine.map((t) => [t.spec.name, t.spec]));
-      const session = new VirshSession(uri, opts.timeoutMs);
-      try {
+      await withVirshSession(uri, opts.timeoutMs, async (session) => {
         // the facts the plan used (read once per URI and process)
         const host = await hostFor(uri, opts.host, { timeoutMs: opts.timeoutMs });
         const todo = plan.domains.filter((d) => d.action === "create" || d.action === "update").length;
@@ -144,9 +143,7 @@ export async function applyFleet(
             if (todo > 10 && (n % 25 === 0 || n === todo)) opts.progress?.(`apply: ${uri}: ${n}/${todo} done`);
           }
         }
-      } finally {
-        session.close();
-      }
+      });
     },
   );
   return { hosts, results };

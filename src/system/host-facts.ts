@@ -9,7 +9,7 @@ import { tagOf } from "../util/ordered-xml";
 import { redactSecrets } from "../util/secrets";
 import { qmpReturn } from "./qmp";
 import { runVirsh, type VirshResult } from "./virsh";
-import { VirshSession, defaultTimeoutMs } from "./virsh-session";
+import { defaultTimeoutMs, withVirshSession, type VirshSession } from "./virsh-session";
 
 /**
  * A host profile read through a libvirt connection alone (virsh on that URI), so it
@@ -276,69 +276,68 @@ export async function probeConnection(uri: string, opts: HostFactsOptions = {}):
   const where = redactSecrets(uri);
   const fail = (what: string, r?: VirshResult) =>
     new HostFactsError(`cannot read host facts over ${where}: ${what}${r ? `: ${redactSecrets(why(r))}` : ""}`);
-  const session = new VirshSession(uri, opts.timeoutMs ?? defaultTimeoutMs());
-  try {
-    progress(`${where}: libvirt and QEMU versions (virsh version)`);
-    let ver = await session.run(["version", "--daemon"]);
-    // a driver without a daemon version: the client library's
-    if (ver.code === 1) ver = await session.run(["version"]);
-    if (ver.code !== 0) throw fail("virsh version failed", ver);
-    const versions = parseVirshVersion(ver.stdout);
-    if (!versions.qemu) throw fail(`not a QEMU host (virsh version says: ${ver.stdout.trim().split("\n").join("; ")})`);
+  return withVirshSession(uri, opts.timeoutMs ?? defaultTimeoutMs(), async (session) => {
+    try {
+      progress(`${where}: libvirt and QEMU versions (virsh version)`);
+      let ver = await session.run(["version", "--daemon"]);
+      // a driver without a daemon version: the client library's
+      if (ver.code === 1) ver = await session.run(["version"]);
+      if (ver.code !== 0) throw fail("virsh version failed", ver);
+      const versions = parseVirshVersion(ver.stdout);
+      if (!versions.qemu) throw fail(`not a QEMU host (virsh version says: ${ver.stdout.trim().split("\n").join("; ")})`);
 
-    progress(`${where}: machine types and KVM (virsh capabilities)`);
-    const capsR = await session.run(["capabilities"]);
-    if (capsR.code !== 0) throw fail("virsh capabilities failed", capsR);
-    const caps = parseCapabilities(capsR.stdout);
-    if (!caps.x86_64) throw fail("the host offers no x86_64 hvm guest (virsh capabilities)");
+      progress(`${where}: machine types and KVM (virsh capabilities)`);
+      const capsR = await session.run(["capabilities"]);
+      if (capsR.code !== 0) throw fail("virsh capabilities failed", capsR);
+      const caps = parseCapabilities(capsR.stdout);
+      if (!caps.x86_64) throw fail("the host offers no x86_64 hvm guest (virsh capabilities)");
 
-    const virtType = caps.kvm ? "kvm" : "qemu";
-    progress(`${where}: host-model CPU and CPU models (virsh domcapabilities --virttype ${virtType})`);
-    const domR = await session.run(["domcapabilities", "--virttype", virtType, "--arch", "x86_64"]);
-    if (domR.code !== 0) throw fail(`virsh domcapabilities --virttype ${virtType} failed`, domR);
-    const dom = parseDomCapabilities(domR.stdout);
+      const virtType = caps.kvm ? "kvm" : "qemu";
+      progress(`${where}: host-model CPU and CPU models (virsh domcapabilities --virttype ${virtType})`);
+      const domR = await session.run(["domcapabilities", "--virttype", virtType, "--arch", "x86_64"]);
+      if (domR.code !== 0) throw fail(`virsh domcapabilities --virttype ${virtType} failed`, domR);
+      const dom = parseDomCapabilities(domR.stdout);
 
-    if (caps.kvm && dom.cpuModels) {
-      progress(`${where}: each CPU model against the host CPU, as libvirt checks it at start (virsh cpu-compare)`);
-      dom.cpuModels = await compareModelsWithHostCpu(session, dom.cpuModels);
+      if (caps.kvm && dom.cpuModels) {
+        progress(`${where}: each CPU model against the host CPU, as libvirt checks it at start (virsh cpu-compare)`);
+        dom.cpuModels = await compareModelsWithHostCpu(session, dom.cpuModels);
+      }
+
+      let kvm: NonNullable<HostProfile["kvm"]>;
+      if (caps.kvm) {
+        progress(`${where}: KVM is there: measuring the PV features it offers`);
+        kvm = { available: true, supported: await measurePvFeatures(session, "kvm", progress) };
+      } else {
+        // no KVM: nothing to measure; the resolver's kvm-unavailable check takes it from here
+        progress(`${where}: no KVM guest type for x86_64: kvm.available false, PV features not measured`);
+        kvm = { available: false };
+      }
+
+      progress(`${where}: libvirt networks (virsh net-list)`);
+      const networks = await readNetworks(session);
+
+      const profile: HostProfile = {
+        qemu: versions.qemu,
+        ...(versions.libvirt ? { libvirt: versions.libvirt } : {}),
+        kvm,
+        machines: caps.machines,
+        ...(dom.hostModel ? { hostModel: dom.hostModel } : {}),
+        ...(dom.cpuModels ? { cpuModels: dom.cpuModels } : {}),
+        ...(networks ? { networks } : {}),
+        source: "probe",
+        description: `probed over ${where} at ${new Date().toISOString()}`,
+      };
+      const checked = HostProfileSchema.safeParse(profile);
+      if (!checked.success) {
+        const i = checked.error.issues[0];
+        throw fail(`the host's answers do not make a valid profile (${i.path.join(".")}: ${i.message})`);
+      }
+      return profile;
+    } catch (e) {
+      if (e instanceof HostFactsError) throw e;
+      throw new HostFactsError(`cannot read host facts over ${where}: ${redactSecrets((e as Error).message)}`);
     }
-
-    let kvm: NonNullable<HostProfile["kvm"]>;
-    if (caps.kvm) {
-      progress(`${where}: KVM is there: measuring the PV features it offers`);
-      kvm = { available: true, supported: await measurePvFeatures(session, "kvm", progress) };
-    } else {
-      // no KVM: nothing to measure; the resolver's kvm-unavailable check takes it from here
-      progress(`${where}: no KVM guest type for x86_64: kvm.available false, PV features not measured`);
-      kvm = { available: false };
-    }
-
-    progress(`${where}: libvirt networks (virsh net-list)`);
-    const networks = await readNetworks(session);
-
-    const profile: HostProfile = {
-      qemu: versions.qemu,
-      ...(versions.libvirt ? { libvirt: versions.libvirt } : {}),
-      kvm,
-      machines: caps.machines,
-      ...(dom.hostModel ? { hostModel: dom.hostModel } : {}),
-      ...(dom.cpuModels ? { cpuModels: dom.cpuModels } : {}),
-      ...(networks ? { networks } : {}),
-      source: "probe",
-      description: `probed over ${where} at ${new Date().toISOString()}`,
-    };
-    const checked = HostProfileSchema.safeParse(profile);
-    if (!checked.success) {
-      const i = checked.error.issues[0];
-      throw fail(`the host's answers do not make a valid profile (${i.path.join(".")}: ${i.message})`);
-    }
-    return profile;
-  } catch (e) {
-    if (e instanceof HostFactsError) throw e;
-    throw new HostFactsError(`cannot read host facts over ${where}: ${redactSecrets((e as Error).message)}`);
-  } finally {
-    session.close();
-  }
+  });
 }
 
 const cache = new Map<string, Promise<HostProfile>>();

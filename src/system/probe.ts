@@ -5,7 +5,7 @@ import { FEATURES } from "../catalog/features";
 import type { HostProfile } from "../host/profile";
 import { qemuBinary, startPausedQemu } from "./qemu";
 import { parseDomCapabilities, parseVirshVersion } from "./host-facts";
-import { VirshSession } from "./virsh-session";
+import { withVirshSession } from "./virsh-session";
 
 /**
  * `kvm-paravirt probe`: a host profile read from the real programs.
@@ -80,8 +80,7 @@ async function probeEnforceCpuid(progress: (s: string) => void): Promise<boolean
 async function probeLibvirt(uri: string, progress: (s: string) => void): Promise<Pick<HostProfile, "libvirt" | "hostModel">> {
   progress(`libvirt: version and host-model CPU (${uri})`);
   const out: Pick<HostProfile, "libvirt" | "hostModel"> = {};
-  const session = new VirshSession(uri);
-  try {
+  await withVirshSession(uri, undefined, async (session) => {
     const ver = parseVirshVersion((await session.run(["version", "--daemon"])).stdout);
     if (ver.libvirt) out.libvirt = ver.libvirt;
     else {
@@ -92,9 +91,7 @@ async function probeLibvirt(uri: string, progress: (s: string) => void): Promise
     const caps = await session.run(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"]);
     const hostModel = caps.code === 0 ? parseDomCapabilities(caps.stdout).hostModel : undefined;
     if (hostModel) out.hostModel = hostModel;
-  } finally {
-    session.close();
-  }
+  });
   return out;
 }
 
