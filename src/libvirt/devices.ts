@@ -1,6 +1,18 @@
-import type { DiskSpec, DomainSpec, NicSpec } from "../input/schema";
+import {
+  DISK_BUSES,
+  DISK_CACHES,
+  DISK_DEVICES,
+  DISK_FORMATS,
+  DISK_IOS,
+  DISK_TARGET_RE,
+  LISTEN_RE,
+  NIC_MODELS,
+  type DiskSpec,
+  type DomainSpec,
+  type NicSpec,
+} from "../input/schema";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
-import { attrOf, child, decodeXml, isElement, newElement, notWellFormed, parseDocument } from "./document";
+import { attrOf, child, childrenNamed, decodeXml, isElement, newElement, notWellFormed, parseDocument } from "./document";
 
 /**
  * The devices a spec declares, as libvirt <devices> children, and how a device is
@@ -8,7 +20,8 @@ import { attrOf, child, decodeXml, isElement, newElement, notWellFormed, parseDo
  * the spec gives none, by its source and its order among interfaces of that source), the
  * serial console by its port, graphics by type. The spec owns exactly the devices it
  * declares (recorded in our metadata, so that one it drops goes too); every other device
- * of the live domain stays.
+ * of the live domain stays. Each kind is described once (DEVICE_KINDS): the writer, the
+ * reader, the merge and the XSLT all go through that table.
  */
 
 export interface DesiredDevice {
@@ -84,7 +97,8 @@ export const EXTRA_DEVICE_TAGS = [
 ] as const;
 
 /** The user alias an extra device gets, so that an update finds it again (libvirt keeps ua- aliases). */
-const extraAlias = (i: number) => `ua-kpv-extra-${i}`;
+const EXTRA_PREFIX = "ua-kpv-extra-";
+const extraAlias = (i: number) => `${EXTRA_PREFIX}${i}`;
 
 /**
  * An extraDevices entry: one element of a device kind, without an <alias> (the tool names
@@ -104,32 +118,242 @@ export function parseExtraDevice(xml: string, i: number): { node: XNode } | { pr
   return { node: { ...root, [tag]: [...kids(root), E("alias", { name: extraAlias(i) })] } };
 }
 
-export function desiredDevices(d: DomainSpec): DesiredDevice[] {
-  const out: DesiredDevice[] = [];
-  for (const disk of d.disks ?? [])
-    out.push({ id: `disk:${disk.target}`, node: diskNode(disk), hotplug: disk.bus !== "ide" && disk.bus !== "sata" });
-  const seen = new Map<string, number>();
-  for (const nic of d.nics ?? []) {
-    const key = nicKey(nic.type, nic.source);
+const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[]): T | undefined =>
+  v !== undefined && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
+
+/** Says what a reader could not carry over into the spec. */
+export type Note = (message: string, path?: string) => void;
+
+function readDisks(devices: XNode | undefined, note: Note): Record<string, unknown> {
+  const disks: Record<string, unknown>[] = [];
+  for (const d of childrenNamed(devices, "disk")) {
+    const target = attrOf(child(d, "target"), "dev");
+    const src = child(d, "source");
+    const type = attrOf(d, "type");
+    const device = oneOf(attrOf(d, "device") ?? "disk", DISK_DEVICES);
+    const bus = oneOf(attrOf(child(d, "target"), "bus"), DISK_BUSES);
+    const format = oneOf(attrOf(child(d, "driver"), "type") ?? "raw", DISK_FORMATS);
+    const file = type === "file" ? attrOf(src, "file") : undefined;
+    const volume = type === "volume" ? { pool: attrOf(src, "pool"), volume: attrOf(src, "volume") } : undefined;
+    if (!target || !DISK_TARGET_RE.test(target) || !device || !bus || !format || (type !== "file" && type !== "volume")) {
+      note(
+        `disk ${target ?? "(no target)"} is not carried over (only file or volume disks and cdroms on virtio, sata, scsi or ide, qcow2 or raw)`,
+        "devices",
+      );
+      continue;
+    }
+    const boot = Number(attrOf(child(d, "boot"), "order"));
+    disks.push({
+      target,
+      ...(file !== undefined ? { file } : {}),
+      ...(volume?.pool && volume.volume ? volume : {}),
+      device,
+      bus,
+      format,
+      ...(child(d, "readonly") ? { readonly: true } : {}),
+      ...(Number.isInteger(boot) && boot > 0 ? { boot } : {}),
+      ...(oneOf(attrOf(child(d, "driver"), "cache"), DISK_CACHES) ? { cache: attrOf(child(d, "driver"), "cache") } : {}),
+      ...(oneOf(attrOf(child(d, "driver"), "io"), DISK_IOS) ? { io: attrOf(child(d, "driver"), "io") } : {}),
+    });
+  }
+  return disks.length ? { disks } : {};
+}
+
+function readNics(devices: XNode | undefined, note: Note): Record<string, unknown> {
+  const nics: Record<string, unknown>[] = [];
+  for (const n of childrenNamed(devices, "interface")) {
+    const type = attrOf(n, "type");
+    const src = child(n, "source");
+    const model = oneOf(attrOf(child(n, "model"), "type") ?? "virtio", NIC_MODELS);
+    const kind =
+      type === "network"
+        ? { network: attrOf(src, "network") }
+        : type === "bridge"
+          ? { bridge: attrOf(src, "bridge") }
+          : type === "user"
+            ? { user: true }
+            : null;
+    if (!kind || !model || Object.values(kind).some((v) => v === undefined)) {
+      note(
+        `interface ${type ?? ""} is not carried over (only network, bridge or user ones with a virtio, e1000e, e1000 or rtl8139 model)`,
+        "devices",
+      );
+      continue;
+    }
+    const mac = attrOf(child(n, "mac"), "address");
+    const boot = Number(attrOf(child(n, "boot"), "order"));
+    nics.push({ ...kind, model, ...(mac ? { mac: mac.toLowerCase() } : {}), ...(Number.isInteger(boot) && boot > 0 ? { boot } : {}) });
+  }
+  return nics.length ? { nics } : {};
+}
+
+// ---- identities in XPath 1.0, for the exported XSLT ----
+
+const LOWER = "translate(mac/@address, 'ABCDEF', 'abcdef')";
+/** The source part of an interface's identity (network or bridge name; empty for user). */
+const NIC_SOURCE = "concat(@type, ':', source/@network, source/@bridge)";
+/** A port that defaults to 0 when absent. */
+const PORT = "concat(substring('0', 1, 1 - count(target/@port)), target/@port)";
+
+/** A child a replaced live element keeps when the desired one has none of that name (carriedOver, carriedOverXPath). */
+interface Carried {
+  tag: string;
+  keep(live: XNode, desired: XNode): boolean;
+  /** the same as an XPath select relative to the live element */
+  xpath(desired: XNode): string;
+}
+
+/** libvirt's address, which a replaced device keeps. */
+const ADDRESS: Carried = { tag: "address", keep: () => true, xpath: () => "address" };
+
+/**
+ * One kind of device the spec can declare, described once: how the spec writes it, which
+ * identities an element of it answers to (and the same in XPath, for the XSLT), what a
+ * replaced element keeps, and how it is read back into the spec (import, refresh).
+ */
+interface DeviceKind {
+  /** the first part of its identities: the element names it is identified by (the extra kind: by alias, any element) */
+  names: readonly string[];
+  /** the spec's devices of this kind, in the spec's order */
+  write(d: DomainSpec): DesiredDevice[];
+  /** the identities an element answers to; `seen` counts per key over one <devices> */
+  ids(node: XNode, seen: Map<string, number>): string[];
+  /** a test that the context node has the identity `name:value` */
+  testXPath(name: string, value: string): string;
+  /** a test that the context node is one the record (`$recorded`, " id id ... ") says the spec owned */
+  recordedXPath: string;
+  /** libvirt can detach a live element of it from a running domain */
+  hotplug: boolean;
+  /** what a replaced element of it keeps from the live one, by the live element's name (default: libvirt's address) */
+  carried?: readonly Carried[];
+  /** its spec fields, read from a live <devices> */
+  read?(devices: XNode | undefined, note: Note): Record<string, unknown>;
+}
+
+const busOf = (n: XNode) => attrOf(child(n, "target"), "bus");
+
+const DISK: DeviceKind = {
+  names: ["disk"],
+  // libvirt cannot hot-plug IDE or SATA disks
+  write: (d) =>
+    (d.disks ?? []).map((disk) => ({
+      id: `disk:${disk.target}`,
+      node: diskNode(disk),
+      hotplug: disk.bus !== "ide" && disk.bus !== "sata",
+    })),
+  ids: (c) => {
+    const dev = attrOf(child(c, "target"), "dev");
+    return dev ? [`disk:${dev}`] : [];
+  },
+  testXPath: (_name, value) => `self::disk[target/@dev='${value}']`,
+  recordedXPath: "(self::disk and contains($recorded, concat(' disk:', target/@dev, ' ')))",
+  hotplug: true,
+  // a disk moved to another bus cannot keep its address (a PCI slot is no SATA drive)
+  carried: [
+    {
+      tag: "address",
+      keep: (live, desired) => busOf(live) === busOf(desired),
+      xpath: (desired) => `address[../target/@bus='${busOf(desired) ?? ""}']`,
+    },
+  ],
+  read: readDisks,
+};
+
+const NIC: DeviceKind = {
+  names: ["interface"],
+  write: (d) => {
+    const seen = new Map<string, number>();
+    return (d.nics ?? []).map((nic) => {
+      const key = nicKey(nic.type, nic.source);
+      const n = seen.get(key) ?? 0;
+      seen.set(key, n + 1);
+      return { id: nic.mac ? `interface:mac:${nic.mac}` : `${key}#${n}`, node: nicNode(nic), hotplug: true };
+    });
+  },
+  ids: (c, seen) => {
+    const type = attrOf(c, "type") ?? "";
+    const src = child(c, "source");
+    const key = nicKey(type, type === "network" ? attrOf(src, "network") : type === "bridge" ? attrOf(src, "bridge") : undefined);
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
-    out.push({ id: nic.mac ? `interface:mac:${nic.mac}` : `${key}#${n}`, node: nicNode(nic), hotplug: true });
-  }
-  if (d.serialConsole) {
-    out.push({ id: "serial:0", node: E("serial", { type: "pty" }, [E("target", { port: "0" })]), hotplug: false });
-    out.push({ id: "console:0", node: E("console", { type: "pty" }, [E("target", { type: "serial", port: "0" })]), hotplug: false });
-  }
-  if (d.graphics && d.graphics.type !== "none")
-    out.push({
-      id: `graphics:${d.graphics.type}`,
-      node: E("graphics", { type: d.graphics.type, autoport: "yes", listen: d.graphics.listen ?? "127.0.0.1" }),
-      hotplug: false,
-    });
-  (d.extraDevices ?? []).forEach((xml, i) => {
-    const x = parseExtraDevice(xml, i);
-    if ("node" in x) out.push({ id: `extra:${i}`, node: x.node, hotplug: false });
-  });
-  return out;
+    const mac = attrOf(child(c, "mac"), "address");
+    return [`${key}#${n}`, ...(mac ? [`interface:mac:${mac.toLowerCase()}`] : [])];
+  },
+  testXPath: (_name, value) => {
+    if (value.startsWith("mac:")) return `self::interface[${LOWER}='${value.slice(4)}']`;
+    const [source, n] = value.split("#");
+    return `self::interface[${NIC_SOURCE}='${source}' and count(preceding-sibling::interface[${NIC_SOURCE}='${source}'])=${n}]`;
+  },
+  recordedXPath: `(self::interface and (contains($recorded, concat(' interface:mac:', ${LOWER}, ' ')) or contains($recorded, concat(' interface:', ${NIC_SOURCE}, '#', count(preceding-sibling::interface[${NIC_SOURCE}=concat(current()/@type, ':', current()/source/@network, current()/source/@bridge)]), ' '))))`,
+  hotplug: true,
+  // an interface the spec gives no MAC keeps the one libvirt chose
+  carried: [ADDRESS, { tag: "mac", keep: () => true, xpath: () => "mac" }],
+  read: readNics,
+};
+
+const SERIAL_CONSOLE: DeviceKind = {
+  names: ["serial", "console"],
+  write: (d) =>
+    d.serialConsole
+      ? [
+          { id: "serial:0", node: E("serial", { type: "pty" }, [E("target", { port: "0" })]), hotplug: false },
+          { id: "console:0", node: E("console", { type: "pty" }, [E("target", { type: "serial", port: "0" })]), hotplug: false },
+        ]
+      : [],
+  ids: (c) => [`${tagOf(c)}:${attrOf(child(c, "target"), "port") ?? "0"}`],
+  testXPath: (name, value) => `self::${name}[${PORT}='${value}']`,
+  recordedXPath: `((self::serial or self::console) and contains($recorded, concat(' ', local-name(), ':', ${PORT}, ' ')))`,
+  hotplug: false,
+  read: (devices) => (childrenNamed(devices, "serial").some((x) => attrOf(x, "type") === "pty") ? { serialConsole: true } : {}),
+};
+
+const GRAPHICS: DeviceKind = {
+  names: ["graphics"],
+  write: (d) =>
+    d.graphics && d.graphics.type !== "none"
+      ? [
+          {
+            id: `graphics:${d.graphics.type}`,
+            node: E("graphics", { type: d.graphics.type, autoport: "yes", listen: d.graphics.listen ?? "127.0.0.1" }),
+            hotplug: false,
+          },
+        ]
+      : [],
+  ids: (c) => [`graphics:${attrOf(c, "type") ?? ""}`],
+  testXPath: (_name, value) => `self::graphics[@type='${value}']`,
+  recordedXPath: "(self::graphics and contains($recorded, concat(' graphics:', @type, ' ')))",
+  hotplug: false,
+  read: (devices) => {
+    const g = childrenNamed(devices, "graphics").find((x) => ["vnc", "spice"].includes(attrOf(x, "type") ?? ""));
+    if (!g) return {};
+    const listen = attrOf(g, "listen");
+    return { graphics: { type: attrOf(g, "type"), ...(listen && LISTEN_RE.test(listen) ? { listen } : {}) } };
+  },
+};
+
+/** extraDevices: any device element, known by the alias the tool gave it; not read back (import leaves them out); a replaced one keeps what its element's kind keeps. */
+const EXTRA: DeviceKind = {
+  names: ["extra"],
+  write: (d) =>
+    (d.extraDevices ?? []).flatMap((xml, i) => {
+      const x = parseExtraDevice(xml, i);
+      return "node" in x ? [{ id: `extra:${i}`, node: x.node, hotplug: false }] : [];
+    }),
+  ids: (c) => [`extra:${attrOf(child(c, "alias"), "name")!.slice(EXTRA_PREFIX.length)}`],
+  testXPath: (_name, value) => `self::*[alias/@name='${extraAlias(Number(value))}']`,
+  recordedXPath: `(starts-with(alias/@name, '${EXTRA_PREFIX}') and contains($recorded, concat(' extra:', substring-after(alias/@name, '${EXTRA_PREFIX}'), ' ')))`,
+  hotplug: false,
+};
+
+/** Every device kind, in the order the writer writes them and the record's XPath tests them. */
+const DEVICE_KINDS: readonly DeviceKind[] = [DISK, NIC, SERIAL_CONSOLE, GRAPHICS, EXTRA];
+const BY_NAME = new Map(DEVICE_KINDS.flatMap((k) => k.names.map((n) => [n, k] as const)));
+/** The kinds an element is identified by its name (the extra kind goes by alias). */
+const BY_ELEMENT = new Map(DEVICE_KINDS.filter((k) => k !== EXTRA).flatMap((k) => k.names.map((n) => [n, k] as const)));
+const isExtra = (c: XNode) => attrOf(child(c, "alias"), "name")?.startsWith(EXTRA_PREFIX) === true;
+
+export function desiredDevices(d: DomainSpec): DesiredDevice[] {
+  return DEVICE_KINDS.flatMap((k) => k.write(d));
 }
 
 /**
@@ -141,84 +365,52 @@ export function deviceIds(children: readonly XNode[]): string[][] {
   const seen = new Map<string, number>();
   return children.map((c) => {
     if (!isElement(c)) return [];
-    const tag = tagOf(c);
     // an extra device is known by the alias the tool gave it, whatever its kind
-    const ua = attrOf(child(c, "alias"), "name");
-    if (ua?.startsWith("ua-kpv-extra-")) return [`extra:${ua.slice("ua-kpv-extra-".length)}`];
-    if (tag === "disk") {
-      const dev = attrOf(child(c, "target"), "dev");
-      return dev ? [`disk:${dev}`] : [];
-    }
-    if (tag === "interface") {
-      const type = attrOf(c, "type") ?? "";
-      const src = child(c, "source");
-      const key = nicKey(type, type === "network" ? attrOf(src, "network") : type === "bridge" ? attrOf(src, "bridge") : undefined);
-      const n = seen.get(key) ?? 0;
-      seen.set(key, n + 1);
-      const mac = attrOf(child(c, "mac"), "address");
-      return [`${key}#${n}`, ...(mac ? [`interface:mac:${mac.toLowerCase()}`] : [])];
-    }
-    if (tag === "serial" || tag === "console") return [`${tag}:${attrOf(child(c, "target"), "port") ?? "0"}`];
-    if (tag === "graphics") return [`graphics:${attrOf(c, "type") ?? ""}`];
-    return [];
+    const kind = isExtra(c) ? EXTRA : BY_ELEMENT.get(tagOf(c));
+    return kind ? kind.ids(c, seen) : [];
   });
 }
+
+const carriedBy = (n: XNode) => BY_ELEMENT.get(tagOf(n))?.carried ?? [ADDRESS];
 
 /** Children of a replaced live device that the desired one keeps: libvirt's address (and, for an interface without a MAC, its MAC). */
 export function carriedOver(live: XNode, desired: XNode): XNode[] {
   const keep: XNode[] = [];
   const has = (tag: string) => kids(desired).some((c) => tagOf(c) === tag);
-  // a disk moved to another bus cannot keep its address (a PCI slot is no SATA drive)
-  const sameBus = tagOf(live) !== "disk" || attrOf(child(live, "target"), "bus") === attrOf(child(desired, "target"), "bus");
+  const rules = carriedBy(live);
   for (const c of kids(live)) {
     const t = tagOf(c);
-    if (((t === "address" && sameBus) || (t === "mac" && tagOf(live) === "interface")) && !has(t)) keep.push(c);
+    if (rules.some((r) => r.tag === t && r.keep(live, desired)) && !has(t)) keep.push(c);
   }
   return keep;
 }
 
-// ---- the same identities in XPath 1.0, for the exported XSLT ----
-
-const LOWER = "translate(mac/@address, 'ABCDEF', 'abcdef')";
-/** The source part of an interface's identity (network or bridge name; empty for user). */
-const NIC_SOURCE = "concat(@type, ':', source/@network, source/@bridge)";
-/** A port that defaults to 0 when absent. */
-const PORT = "concat(substring('0', 1, 1 - count(target/@port)), target/@port)";
-
 /** A test that the context node (a child of <devices>) has this identity. */
 export function deviceTestXPath(id: string): string {
-  const [kind, ...rest] = id.split(":");
-  const value = rest.join(":");
-  if (kind === "disk") return `self::disk[target/@dev='${value}']`;
-  if (kind === "serial" || kind === "console") return `self::${kind}[${PORT}='${value}']`;
-  if (kind === "graphics") return `self::graphics[@type='${value}']`;
-  if (kind === "extra") return `self::*[alias/@name='${extraAlias(Number(value))}']`;
-  if (value.startsWith("mac:")) return `self::interface[${LOWER}='${value.slice(4)}']`;
-  const [source, n] = value.split("#");
-  return `self::interface[${NIC_SOURCE}='${source}' and count(preceding-sibling::interface[${NIC_SOURCE}='${source}'])=${n}]`;
+  const [name, ...rest] = id.split(":");
+  return (BY_NAME.get(name) ?? NIC).testXPath(name, rest.join(":"));
 }
 
 /**
  * A test that the context node (a child of <devices>, inside xsl:for-each) is a device the
  * live document's record says the spec owned: `$recorded` is " id id ... ".
  */
-export const RECORDED_XPATH = [
-  "(self::disk and contains($recorded, concat(' disk:', target/@dev, ' ')))",
-  `(self::interface and (contains($recorded, concat(' interface:mac:', ${LOWER}, ' ')) or contains($recorded, concat(' interface:', ${NIC_SOURCE}, '#', count(preceding-sibling::interface[${NIC_SOURCE}=concat(current()/@type, ':', current()/source/@network, current()/source/@bridge)]), ' '))))`,
-  `((self::serial or self::console) and contains($recorded, concat(' ', local-name(), ':', ${PORT}, ' ')))`,
-  "(self::graphics and contains($recorded, concat(' graphics:', @type, ' ')))",
-  "(starts-with(alias/@name, 'ua-kpv-extra-') and contains($recorded, concat(' extra:', substring-after(alias/@name, 'ua-kpv-extra-'), ' ')))",
-].join(" or ");
+export const RECORDED_XPATH = DEVICE_KINDS.map((k) => k.recordedXPath).join(" or ");
 
 /** What a replaced live device keeps, as an xsl:copy-of select (the same as carriedOver). */
 export function carriedOverXPath(desired: XNode): string | null {
-  const tag = tagOf(desired);
   const has = (t: string) => kids(desired).some((c) => tagOf(c) === t);
-  const parts: string[] = [];
-  if (!has("address"))
-    parts.push(tag === "disk" ? `address[../target/@bus='${attrOf(child(desired, "target"), "bus") ?? ""}']` : "address");
-  if (tag === "interface" && !has("mac")) parts.push("mac");
+  const parts = carriedBy(desired)
+    .filter((r) => !has(r.tag))
+    .map((r) => r.xpath(desired));
   return parts.length ? parts.join(" | ") : null;
+}
+
+/** The devices of a live <devices> the spec can declare, as spec fields; what it cannot express is noted and left out. */
+export function readDevices(devices: XNode | undefined, note: Note): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of DEVICE_KINDS) Object.assign(out, k.read?.(devices, note));
+  return out;
 }
 
 export interface DeviceChange {
@@ -239,8 +431,6 @@ function covers(live: XNode, want: XNode): boolean {
   }
   return true;
 }
-
-const HOTPLUG_TAGS = new Set(["disk", "interface"]);
 
 /** What applying the desired devices does to the live ones (by identity): added, removed (owned before), changed. */
 export function deviceChanges(
@@ -263,7 +453,7 @@ export function deviceChanges(
     const live = byId(id);
     if (live && !matched.has(live)) {
       matched.add(live);
-      out.push({ device: id, change: "remove", hotplug: HOTPLUG_TAGS.has(tagOf(live)) });
+      out.push({ device: id, change: "remove", hotplug: BY_ELEMENT.get(tagOf(live))?.hotplug ?? false });
     }
   }
   return out;

@@ -1,9 +1,9 @@
 import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "../libvirt/document";
+import { readDevices } from "../libvirt/devices";
 import { recordedFeatures } from "../libvirt/metadata";
 import { pvGlobal } from "../libvirt/owned";
-import { DISK_BUSES, DISK_CACHES, DISK_DEVICES, DISK_FORMATS, DISK_IOS, DISK_TARGET_RE, LISTEN_RE, NIC_MODELS } from "../input/schema";
 import type { XNode } from "../util/ordered-xml";
 
 /**
@@ -33,82 +33,6 @@ export interface ReadOptions {
   asWritten?: boolean;
   /** Also read the devices the spec can declare (disks, NICs, serial console, graphics): for import and refresh. */
   devices?: boolean;
-}
-
-const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[]): T | undefined =>
-  v !== undefined && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
-
-/** The devices of a live <devices> the spec can declare, as spec fields; what it cannot express is noted and left out. */
-function readDevices(root: XNode, note: (message: string, path?: string) => void): Record<string, unknown> {
-  const devices = child(root, "devices");
-  const out: Record<string, unknown> = {};
-  const disks: Record<string, unknown>[] = [];
-  for (const d of childrenNamed(devices, "disk")) {
-    const target = attrOf(child(d, "target"), "dev");
-    const src = child(d, "source");
-    const type = attrOf(d, "type");
-    const device = oneOf(attrOf(d, "device") ?? "disk", DISK_DEVICES);
-    const bus = oneOf(attrOf(child(d, "target"), "bus"), DISK_BUSES);
-    const format = oneOf(attrOf(child(d, "driver"), "type") ?? "raw", DISK_FORMATS);
-    const file = type === "file" ? attrOf(src, "file") : undefined;
-    const volume = type === "volume" ? { pool: attrOf(src, "pool"), volume: attrOf(src, "volume") } : undefined;
-    if (!target || !DISK_TARGET_RE.test(target) || !device || !bus || !format || (type !== "file" && type !== "volume")) {
-      note(
-        `disk ${target ?? "(no target)"} is not carried over (only file or volume disks and cdroms on virtio, sata, scsi or ide, qcow2 or raw)`,
-        "devices",
-      );
-      continue;
-    }
-    const boot = Number(attrOf(child(d, "boot"), "order"));
-    disks.push({
-      target,
-      ...(file !== undefined ? { file } : {}),
-      ...(volume?.pool && volume.volume ? volume : {}),
-      device,
-      bus,
-      format,
-      ...(child(d, "readonly") ? { readonly: true } : {}),
-      ...(Number.isInteger(boot) && boot > 0 ? { boot } : {}),
-      ...(oneOf(attrOf(child(d, "driver"), "cache"), DISK_CACHES) ? { cache: attrOf(child(d, "driver"), "cache") } : {}),
-      ...(oneOf(attrOf(child(d, "driver"), "io"), DISK_IOS) ? { io: attrOf(child(d, "driver"), "io") } : {}),
-    });
-  }
-  if (disks.length) out.disks = disks;
-  const nics: Record<string, unknown>[] = [];
-  for (const n of childrenNamed(devices, "interface")) {
-    const type = attrOf(n, "type");
-    const src = child(n, "source");
-    const model = oneOf(attrOf(child(n, "model"), "type") ?? "virtio", NIC_MODELS);
-    const kind =
-      type === "network"
-        ? { network: attrOf(src, "network") }
-        : type === "bridge"
-          ? { bridge: attrOf(src, "bridge") }
-          : type === "user"
-            ? { user: true }
-            : null;
-    if (!kind || !model || Object.values(kind).some((v) => v === undefined)) {
-      note(
-        `interface ${type ?? ""} is not carried over (only network, bridge or user ones with a virtio, e1000e, e1000 or rtl8139 model)`,
-        "devices",
-      );
-      continue;
-    }
-    const mac = attrOf(child(n, "mac"), "address");
-    const boot = Number(attrOf(child(n, "boot"), "order"));
-    nics.push({ ...kind, model, ...(mac ? { mac: mac.toLowerCase() } : {}), ...(Number.isInteger(boot) && boot > 0 ? { boot } : {}) });
-  }
-  if (nics.length) out.nics = nics;
-  if (childrenNamed(devices, "serial").some((x) => attrOf(x, "type") === "pty")) out.serialConsole = true;
-  const g = childrenNamed(devices, "graphics").find((x) => ["vnc", "spice"].includes(attrOf(x, "type") ?? ""));
-  if (g) {
-    const listen = attrOf(g, "listen");
-    out.graphics = {
-      type: attrOf(g, "type"),
-      ...(listen && LISTEN_RE.test(listen) ? { listen } : {}),
-    };
-  }
-  return out;
 }
 
 const ON = (s: string | undefined) => s === "on" || s === "yes";
@@ -207,7 +131,7 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
   }
   if (Object.keys(paravirt).length) domain.paravirt = paravirt;
   const recorded = recordedFeatures(root);
-  if (opts.devices) Object.assign(domain, readDevices(root, note));
+  if (opts.devices) Object.assign(domain, readDevices(child(root, "devices"), note));
   const uuid = textOf(child(root, "uuid"));
   return { domain, notes, recorded, ...(uuid ? { uuid } : {}) };
 }
