@@ -1,4 +1,4 @@
-import type { Resolution } from "../analyze";
+import type { DomainSpec } from "../input/schema";
 import { desiredDevices } from "../libvirt/devices";
 import { buildIndented, child, escapeXml, newElement, newText, setAttr } from "../libvirt/document";
 import { metadataNode } from "../libvirt/metadata";
@@ -11,6 +11,18 @@ import { kids, type XNode } from "../util/ordered-xml";
  */
 
 export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
+
+/**
+ * What the writer reads of a resolved domain (src/analyze.ts's Resolution is one): declared
+ * here, so that the libvirt layer needs nothing of the layers after it.
+ */
+export interface WriterInput {
+  domain: DomainSpec;
+  /** each PV property's effective value, by QEMU property name (recorded in our metadata) */
+  features: ReadonlyMap<string, { enabled: boolean }>;
+  machine: { rendered: string };
+  libvirt: LibvirtPlan;
+}
 
 // elements and text of the document form, escaped as they enter it (the values come from the spec)
 const E = newElement;
@@ -36,7 +48,7 @@ function applyElement(domain: XNode, plan: LibvirtPlan["elements"][number]): voi
   else kids(node).push(E(lc.element, { [lc.attr]: value }));
 }
 
-function cpuNode(r: Resolution): XNode {
+function cpuNode(r: WriterInput): XNode {
   const d = r.domain;
   const a: Record<string, string> = { mode: d.cpu.mode };
   if (d.cpu.mode === "custom") a.match = "exact";
@@ -49,7 +61,7 @@ function cpuNode(r: Resolution): XNode {
 }
 
 /** The definition as a <domain> element of the document form (src/libvirt/document.ts). */
-export function domainNode(r: Resolution, opts: { uuid?: string } = {}): XNode {
+export function domainNode(r: WriterInput, opts: { uuid?: string } = {}): XNode {
   const plan = r.libvirt;
   const d = r.domain;
   // (plain loops: flatMap with spreads was a third of this function's time)
@@ -98,6 +110,6 @@ export function domainNode(r: Resolution, opts: { uuid?: string } = {}): XNode {
   return domain;
 }
 
-export function renderDomainXml(r: Resolution, opts: { uuid?: string } = {}): string {
+export function renderDomainXml(r: WriterInput, opts: { uuid?: string } = {}): string {
   return `${buildIndented([domainNode(r, opts)])}\n`;
 }

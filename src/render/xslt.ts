@@ -1,10 +1,9 @@
-import type { Resolution } from "../analyze";
 import { at, buildIndented, child, el, isElement } from "../libvirt/document";
 import { carriedOverXPath, desiredDevices, deviceTestXPath, RECORDED_XPATH } from "../libvirt/devices";
 import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "../libvirt/owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 import { KPV_NS, RECORDED_DEVICES_XPATH } from "../libvirt/metadata";
-import { QEMU_NS, domainNode } from "./domain-xml";
+import { QEMU_NS, domainNode, type WriterInput } from "./domain-xml";
 
 /**
  * An XSLT 1.0 stylesheet that applies one domain's settings to any libvirt domain XML:
@@ -35,7 +34,7 @@ export interface XsltOptions {
   sizing?: boolean;
 }
 
-export function renderXslt(r: Resolution, opts: XsltOptions = {}): string {
+export function renderXslt(r: WriterInput, opts: XsltOptions = {}): string {
   const want = domainNode(r);
   const path = (p: readonly string[]) => `/domain${p.map((t) => `/${t}`).join("")}`;
   const ownedKids = (slot: ChildSlot) => kids(at(want, slot.parent)).filter((c) => isElement(c) && slot.owns(c));
