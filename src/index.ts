@@ -72,7 +72,7 @@ export {
 export { needsCustomArgv, planLibvirt, type FallbackWhy, type LibvirtPlan, type Planned } from "./libvirt/plan";
 export { RULES, RULE_BY_CODE, type Rule } from "./checks/rules";
 export { resolveDomain, type Resolution } from "./analyze";
-export { QEMU_NS, domainNode, renderDomainXml } from "./render/domain-xml";
+export { QEMU_NS, domainNode, renderDomainXml } from "./libvirt/domain-xml";
 export { KPV_NS } from "./libvirt/metadata";
 export { cpuProperties, qemuOptValue, renderQemuArgs } from "./render/qemu-args";
 export {

@@ -1,6 +1,6 @@
 import { bySeverity, hasErrors, type Diagnostic } from "./diagnostics";
 import type { HostProfile } from "./host/profile";
-import { renderDomainXml } from "./render/domain-xml";
+import { renderDomainXml } from "./libvirt/domain-xml";
 import { renderQemuArgs } from "./render/qemu-args";
 import { type FeatureSource } from "./resolve/resolve";
 import { resolveDomain, type HostAccess, type Resolution } from "./analyze";

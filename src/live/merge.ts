@@ -1,4 +1,4 @@
-import { QEMU_NS } from "../render/domain-xml";
+import { QEMU_NS } from "../libvirt/domain-xml";
 import { at, buildDocument, child, domainElement, el, isElement, parseDocument, setAttr } from "../libvirt/document";
 import { carriedOver, deviceIds } from "../libvirt/devices";
 import { recordedDevices } from "../libvirt/metadata";
@@ -10,7 +10,7 @@ import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
  * live document is edited in place, and only what src/libvirt/owned.ts declares is
  * replaced. UUID, devices, other features, CPU topology, other timers, other metadata,
  * other QEMU arguments and <qemu:env> stay exactly as they were written.
- * The exported XSLT (src/render/xslt.ts) is derived from the same declaration.
+ * The exported XSLT (src/libvirt/xslt.ts) is derived from the same declaration.
  */
 
 const setKids = (n: XNode, children: XNode[]) => {

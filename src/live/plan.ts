@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HostProfile } from "../host/profile";
 import { renderDomain } from "../render-spec";
-import { renderDomainXml } from "../render/domain-xml";
+import { renderDomainXml } from "../libvirt/domain-xml";
 import type { DomainSpec } from "../input/schema";
 import { readVcpuProperties } from "../system/qmp";
 import { hostFor } from "../system/host-for";

@@ -4,7 +4,7 @@ import { renderDomain, type FeatureReport } from "../render-spec";
 import type { HostAccess, Resolution } from "../analyze";
 import { DOMAIN_FIELD_NAMES, libvirtUri } from "../input/schema";
 import { validateSpecObject } from "../input/load";
-import { renderXslt } from "../render/xslt";
+import { renderXslt } from "../libvirt/xslt";
 import { redactSecrets } from "../util/secrets";
 
 /** The component's type token (here, not in paravirt-domain.ts, so that the core does not load the Pulumi SDK). */

@@ -7,7 +7,7 @@ import { runVirsh } from "../../src/system/virsh";
 import { defineXml, monitorExec, virsh } from "./libvirt";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/render-spec";
-import { renderDomainXml } from "../../src/render/domain-xml";
+import { renderDomainXml } from "../../src/libvirt/domain-xml";
 import type { Resolution } from "../../src/analyze";
 import { validateSpecObject } from "../../src/input/load";
 import type { OracleConfig } from "./oracle-configs";

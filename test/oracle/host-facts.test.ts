@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { resolveDomain } from "../../src/analyze";
 import { HostProfileSchema, type HostProfile } from "../../src/host/profile";
 import { validateSpecObject } from "../../src/input/load";
-import { renderDomainXml } from "../../src/render/domain-xml";
+import { renderDomainXml } from "../../src/libvirt/domain-xml";
 import { HostFactsError, hostFactsFor, measurePvFeatures, probeConnection } from "../../src/system/host-facts";
 import { probeHost } from "../../src/system/probe";
 import { VirshSession } from "../../src/system/virsh-session";

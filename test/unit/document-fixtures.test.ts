@@ -5,7 +5,7 @@ import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { mergeDefinition } from "../../src/live/merge";
 import { renderDomain } from "../../src/render-spec";
-import { renderXslt } from "../../src/render/xslt";
+import { renderXslt } from "../../src/libvirt/xslt";
 import { parseSpecText } from "../../src/input/load";
 import { describeWith } from "../helpers/env";
 import { DEBIAN12, ROOT } from "../helpers/specs";

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { resolveDomain } from "../../src/analyze";
-import { renderDomainXml } from "../../src/render/domain-xml";
+import { renderDomainXml } from "../../src/libvirt/domain-xml";
 import { qemuOptValue } from "../../src/render/qemu-args";
 import { renderSpec, specHasErrors } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";

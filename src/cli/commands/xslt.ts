@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { hasErrors } from "../../diagnostics";
 import { renderDomain } from "../../render-spec";
-import { renderXslt } from "../../render/xslt";
+import { renderXslt } from "../../libvirt/xslt";
 import { parseSpecText } from "../../input/load";
 import { formatDiagnostics } from "../format";
 import { loadProfile, readText, UsageError } from "../io";

@@ -1,8 +1,8 @@
-import { at, buildIndented, child, el, isElement } from "../libvirt/document";
-import { carriedOverXPath, desiredDevices, deviceTestXPath, RECORDED_XPATH } from "../libvirt/devices";
-import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "../libvirt/owned";
+import { at, buildIndented, child, el, isElement } from "./document";
+import { carriedOverXPath, desiredDevices, deviceTestXPath, RECORDED_XPATH } from "./devices";
+import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "./owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
-import { KPV_NS, RECORDED_DEVICES_XPATH } from "../libvirt/metadata";
+import { KPV_NS, RECORDED_DEVICES_XPATH } from "./metadata";
 import { QEMU_NS, domainNode, type WriterInput } from "./domain-xml";
 
 /**

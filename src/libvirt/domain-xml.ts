@@ -1,8 +1,8 @@
 import type { DomainSpec } from "../input/schema";
-import { desiredDevices } from "../libvirt/devices";
-import { buildIndented, child, escapeXml, newElement, newText, setAttr } from "../libvirt/document";
-import { metadataNode } from "../libvirt/metadata";
-import type { LibvirtPlan } from "../libvirt/plan";
+import { desiredDevices } from "./devices";
+import { buildIndented, child, escapeXml, newElement, newText, setAttr } from "./document";
+import { metadataNode } from "./metadata";
+import type { LibvirtPlan } from "./plan";
 import { kids, type XNode } from "../util/ordered-xml";
 
 /**
