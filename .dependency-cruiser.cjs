@@ -24,7 +24,7 @@ module.exports = {
     layer(
       "libvirt/",
       ["checks/", "analyze", "render/", "render-spec", "policy/", "live/", "pulumi/", "cli/", "system/"],
-      "the libvirt document model and plan come before checks and rendering",
+      "the libvirt document model, its plan and what writes, reads and merges a domain document come before checks and rendering",
     ),
     layer(
       "checks/",

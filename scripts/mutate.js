@@ -20,7 +20,7 @@ const GROUPS = {
   catalog: ["src/catalog/**/*.ts"],
   resolve: ["src/resolve/**/*.ts", "src/analyze.ts", "src/render-spec.ts"],
   checks: ["src/checks/**/*.ts"],
-  libvirt: ["src/libvirt/**/*.ts", "src/live/merge.ts"],
+  libvirt: ["src/libvirt/**/*.ts"],
   render: ["src/render/**/*.ts"],
   policy: ["src/policy/policies.ts", "src/policy/config.ts"],
 };

@@ -101,5 +101,5 @@ export {
 } from "./policy/policies";
 export { PolicyConfigError, parsePolicyText } from "./policy/config";
 export { checkSpec, checkHost, type AuditReport } from "./policy/audit";
-export { readDomainXml, type ReadDomain } from "./live/read-domain";
+export { readDomainXml, type ReadDomain } from "./libvirt/read-domain";
 export { evaluateArgs, PARAVIRT_DOMAIN_TYPE, type Evaluation, type PlainArgs } from "./pulumi/evaluate";

@@ -7,7 +7,7 @@ import { QEMU_NS, domainNode, type WriterInput } from "./domain-xml";
 
 /**
  * An XSLT 1.0 stylesheet that applies one domain's settings to any libvirt domain XML:
- * the in-process merge (src/live/merge.ts) as a stylesheet, derived from the same
+ * the in-process merge (src/libvirt/merge.ts) as a stylesheet, derived from the same
  * ownership declaration (src/libvirt/owned.ts), for xsltproc, terraform-provider-libvirt
  * <= 0.8 and pulumi-libvirt (`xml { xslt }`), and for the component's update of an existing
  * domain. The fixture set in test/fixtures/domains proves both give the same definition.

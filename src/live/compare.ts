@@ -8,7 +8,7 @@ import { deviceChanges, desiredDevices, type DeviceChange } from "../libvirt/dev
 import { recordedDevices } from "../libvirt/metadata";
 import { kids, type XNode } from "../util/ordered-xml";
 import type { DomainPlan, FeatureChange } from "./model";
-import { readDomainXml } from "./read-domain";
+import { readDomainXml } from "../libvirt/read-domain";
 
 /**
  * The one comparison of a live definition with its desired one: `plan`, `apply` and the

@@ -4,7 +4,7 @@ import type { VirshSession } from "../system/virsh-session";
 import { applyDomain } from "./apply";
 import type { ApplyResult, DomainPlan, RestartPolicy } from "./model";
 import { planDomain } from "./plan";
-import { readDomainXml } from "./read-domain";
+import { readDomainXml } from "../libvirt/read-domain";
 
 /**
  * The deploy engine for one domain on an open session: the Pulumi `Domain` resource's

@@ -6,7 +6,7 @@ import { validateSpecObject } from "../input/load";
 import { hostFor } from "../system/host-for";
 import { withVirshSession } from "../system/virsh-session";
 import { canon } from "./compare";
-import { readDomainXml } from "./read-domain";
+import { readDomainXml } from "../libvirt/read-domain";
 
 /** The spec domain that reproduces a live domain, explicit only where it differs from the defaults. */
 export function importDomain(xml: string, host?: HostProfile): { domain: Record<string, unknown>; notes: Diagnostic[] } {

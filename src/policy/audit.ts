@@ -1,5 +1,5 @@
 import type { HostProfile } from "../host/profile";
-import { readDomainXml } from "../live/read-domain";
+import { readDomainXml } from "../libvirt/read-domain";
 import { resolveDomain } from "../analyze";
 import { validateSpecObject, type LoadedSpec } from "../input/load";
 import { hostFor } from "../system/host-for";

@@ -5,7 +5,7 @@ import { DOMAIN_FIELD_NAMES, type DomainSpec } from "../input/schema";
 import { canon, compareLive, type LiveComparison } from "../live/compare";
 import { DeployError, deployDomain, findDomain, readLive, undefineDomain, type Deployed } from "../live/deploy";
 import type { RestartPolicy } from "../live/model";
-import { readDomainXml } from "../live/read-domain";
+import { readDomainXml } from "../libvirt/read-domain";
 import { domainElement, parseDocument } from "../libvirt/document";
 import type { XNode } from "../util/ordered-xml";
 import { hostAccess } from "../system/host-access";

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
-import { mergeDefinition } from "../../src/live/merge";
+import { mergeDefinition } from "../../src/libvirt/merge";
 import { renderDomain } from "../../src/render-spec";
 import { renderXslt } from "../../src/libvirt/xslt";
 import { parseSpecText } from "../../src/input/load";

@@ -1,6 +1,6 @@
 import { XMLParser } from "fast-xml-parser";
-import { readDomainXml } from "../../src/live/read-domain";
-import { mergeDefinition } from "../../src/live/merge";
+import { readDomainXml } from "../../src/libvirt/read-domain";
+import { mergeDefinition } from "../../src/libvirt/merge";
 import { renderSpec } from "../../src/render-spec";
 import { validateSpecObject } from "../../src/input/load";
 import { virshQuote } from "../../src/system/virsh-session";

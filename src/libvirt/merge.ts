@@ -1,8 +1,8 @@
-import { QEMU_NS } from "../libvirt/domain-xml";
-import { at, buildDocument, child, domainElement, el, isElement, parseDocument, setAttr } from "../libvirt/document";
-import { carriedOver, deviceIds } from "../libvirt/devices";
-import { recordedDevices } from "../libvirt/metadata";
-import { OWNED_ATTRS, ownedArgIndexes, SIZING, SLOTS, topologyFits, type ChildSlot } from "../libvirt/owned";
+import { QEMU_NS } from "./domain-xml";
+import { at, buildDocument, child, domainElement, el, isElement, parseDocument, setAttr } from "./document";
+import { carriedOver, deviceIds } from "./devices";
+import { recordedDevices } from "./metadata";
+import { OWNED_ATTRS, ownedArgIndexes, SIZING, SLOTS, topologyFits, type ChildSlot } from "./owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
 /**

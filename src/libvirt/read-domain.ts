@@ -1,9 +1,9 @@
 import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
-import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "../libvirt/document";
-import { readDevices } from "../libvirt/devices";
-import { recordedFeatures } from "../libvirt/metadata";
-import { pvGlobal } from "../libvirt/owned";
+import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "./document";
+import { readDevices } from "./devices";
+import { recordedFeatures } from "./metadata";
+import { pvGlobal } from "./owned";
 import type { XNode } from "../util/ordered-xml";
 
 /**
