@@ -1,42 +1,36 @@
 #!/usr/bin/env node
 /**
- * npm run mutate [-- GROUP ...]      Stryker over the pure core, one group of folders at a time
- * npm run mutate -- --changed REF    only the core lines changed since the git ref REF (CI)
+ * npm run mutate [-- GROUP ...]            Stryker, one group at a time (default: every core group)
+ * npm run mutate -- core | edges           every group of that part (scripts/mutation-groups.js)
+ * npm run mutate -- --changed REF          only the core lines changed since the git ref REF (CI)
+ * npm run mutate -- --changed-edges REF    only the edge lines changed since REF (CI)
  *
  * Each group writes its own report (reports/mutation/GROUP.json) and keeps an incremental
  * file next to it, so a group that was run before re-tests only the mutants whose code or
  * covering tests changed, and a run cut short keeps the groups it finished.
- * `node scripts/mutation-score.js` adds the reports up (the score the README quotes).
+ * `node scripts/mutation-score.js` adds the reports up (the scores the README quotes).
  */
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { CORE, EDGES, JEST_CONFIG } = require("./mutation-groups");
 
 const root = path.join(__dirname, "..");
 const base = JSON.parse(fs.readFileSync(path.join(root, "stryker.config.json"), "utf8"));
-
-/** The core, by the folders of its data flow (stryker.config.json's `mutate` is their union). */
-const GROUPS = {
-  catalog: ["src/catalog/**/*.ts"],
-  resolve: ["src/resolve/**/*.ts", "src/analyze.ts", "src/render-spec.ts"],
-  checks: ["src/checks/**/*.ts"],
-  libvirt: ["src/libvirt/**/*.ts"],
-  render: ["src/render/**/*.ts"],
-  policy: ["src/policy/policies.ts", "src/policy/config.ts"],
-};
 
 function union(groups) {
   return [...new Set(Object.values(groups).flat())].sort();
 }
 
-if (JSON.stringify(union(GROUPS)) !== JSON.stringify([...base.mutate].sort())) {
-  console.error("scripts/mutate.js: GROUPS and stryker.config.json's mutate differ; keep them the same");
+if (JSON.stringify(union(CORE)) !== JSON.stringify([...base.mutate].sort())) {
+  console.error("scripts/mutate.js: the core groups and stryker.config.json's mutate differ; keep them the same");
   process.exit(2);
 }
 
-/** `file:start-end` ranges of the core's lines changed since `ref` (Stryker mutates only there). */
-function changedRanges(ref) {
-  const diff = spawnSync("git", ["diff", "--unified=0", ref, "--", ...base.mutate.map((g) => `:(glob)${g}`)], {
+/** `file:start-end` ranges of the lines changed since `ref` in the files `globs` name (Stryker mutates only there). */
+function changedRanges(ref, globs) {
+  const pathspecs = globs.map((g) => (g.startsWith("!") ? `:(exclude,glob)${g.slice(1)}` : `:(glob)${g}`));
+  const diff = spawnSync("git", ["diff", "--unified=0", "-M", ref, "--", ...pathspecs], {
     cwd: root,
     encoding: "utf8",
   });
@@ -54,12 +48,13 @@ function changedRanges(ref) {
   return ranges;
 }
 
-function run(name, mutate) {
+function run(name, mutate, part) {
   const dir = path.join(root, "reports/mutation");
   fs.mkdirSync(dir, { recursive: true });
   const config = {
     ...base,
     mutate,
+    jest: { ...base.jest, configFile: JEST_CONFIG[part] },
     incremental: true,
     incrementalFile: `reports/mutation/${name}.incremental.json`,
     jsonReporter: { fileName: `reports/mutation/${name}.json` },
@@ -73,23 +68,27 @@ function run(name, mutate) {
 }
 
 const args = process.argv.slice(2);
+const GROUPS = { ...CORE, ...EDGES };
+const partOf = (name) => (name in EDGES ? "edges" : "core");
 let status = 0;
-if (args[0] === "--changed") {
+if (args[0] === "--changed" || args[0] === "--changed-edges") {
   const ref = args[1];
   if (!ref) {
-    console.error("usage: npm run mutate -- --changed REF");
+    console.error(`usage: npm run mutate -- ${args[0]} REF`);
     process.exit(2);
   }
-  const ranges = changedRanges(ref);
-  if (ranges.length === 0) console.log(`mutate: no core lines changed since ${ref}`);
-  else status = run("changed", ranges);
+  const part = args[0] === "--changed" ? "core" : "edges";
+  const ranges = changedRanges(ref, part === "core" ? base.mutate : union(EDGES));
+  if (ranges.length === 0) console.log(`mutate: no ${part} lines changed since ${ref}`);
+  else status = run(part === "core" ? "changed" : "changed-edges", ranges, part);
 } else {
-  const names = args.length ? args : Object.keys(GROUPS);
+  const names = args.flatMap((a) => (a === "core" ? Object.keys(CORE) : a === "edges" ? Object.keys(EDGES) : [a]));
+  if (names.length === 0) names.push(...Object.keys(CORE));
   const unknown = names.filter((n) => !GROUPS[n]);
   if (unknown.length) {
-    console.error(`unknown group ${unknown.join(", ")}; groups: ${Object.keys(GROUPS).join(", ")}`);
+    console.error(`unknown group ${unknown.join(", ")}; groups: ${Object.keys(GROUPS).join(", ")} (or core, edges)`);
     process.exit(2);
   }
-  for (const n of names) status = run(n, GROUPS[n]) || status;
+  for (const n of names) status = run(n, GROUPS[n], partOf(n)) || status;
 }
 process.exit(status);
