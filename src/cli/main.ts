@@ -91,7 +91,7 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
   let code: number = EXIT.ok;
   const program = buildProgram({ io, exit: (c) => (code = c) });
   if (argv.length === 0) {
-    io.err(program.helpInformation().trimEnd());
+    program.outputHelp({ error: true }); // with the exit codes, as --help prints them
     return EXIT.usage;
   }
   try {
