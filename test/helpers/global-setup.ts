@@ -17,8 +17,8 @@ export default async function globalSetup(): Promise<void> {
   if (answers() && process.getuid?.() === 0) startDefaultNetwork();
   if (answers() || process.getuid?.() !== 0 || !installed("libvirtd")) return;
   process.stderr.write("\nglobal setup: starting virtlogd and libvirtd for the libvirt oracles\n");
-  if (spawnSync("pgrep", ["-x", "virtlogd"]).status !== 0) spawnSync("virtlogd", ["-d"]);
-  if (spawnSync("pgrep", ["-x", "libvirtd"]).status !== 0) spawnSync("libvirtd", ["-d"]);
+  if (spawnSync("pgrep", ["-x", "-u", "0", "virtlogd"]).status !== 0) spawnSync("virtlogd", ["-d"]);
+  if (spawnSync("pgrep", ["-x", "-u", "0", "libvirtd"]).status !== 0) spawnSync("libvirtd", ["-d"]);
   for (let i = 0; i < 40 && !answers(); i++) await new Promise((r) => setTimeout(r, 500));
   process.stderr.write(answers() ? "global setup: libvirtd answers on qemu:///system\n" : "global setup: libvirtd did not come up\n");
   if (answers()) startDefaultNetwork();
