@@ -16,7 +16,14 @@ interface DiskLike {
   file?: string;
 }
 
-/** The domain with each file disk on an image of the test's own (created here, named after `prefix`). */
+/** The image files withTestImages created in this test file: the only ones removeTestImages removes. */
+const created = new Set<string>();
+
+/**
+ * The domain with each file disk on an image of the test's own (created here, named after
+ * `prefix`: give it this run's tag, test/helpers/run-tag.ts, so that another run at the same
+ * time never writes or removes the same file).
+ */
 export function withTestImages(domain: Record<string, unknown>, prefix: string): Record<string, unknown> {
   const disks = domain.disks as DiskLike[] | undefined;
   if (!disks?.length) return domain;
@@ -27,6 +34,7 @@ export function withTestImages(domain: Record<string, unknown>, prefix: string):
       if (d.file === undefined) return d;
       const cdrom = d.device === "cdrom";
       const file = path.join(IMAGES, `${prefix}-${d.target}.${cdrom ? "iso" : "qcow2"}`);
+      created.add(file);
       if (cdrom) fs.writeFileSync(file, Buffer.alloc(65536));
       else if (spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", file, "32M"]).status !== 0)
         throw new Error(`qemu-img could not create ${file}`);
@@ -35,10 +43,13 @@ export function withTestImages(domain: Record<string, unknown>, prefix: string):
   };
 }
 
-/** Removes what withTestImages created for `prefix`. */
+/** Removes what withTestImages created for `prefix`, by exact path (never what a listing of the folder finds). */
 export function removeTestImages(prefix: string): void {
-  if (!fs.existsSync(IMAGES)) return;
-  for (const f of fs.readdirSync(IMAGES)) if (f.startsWith(`${prefix}-`)) fs.rmSync(path.join(IMAGES, f), { force: true });
+  for (const file of created)
+    if (path.basename(file).startsWith(`${prefix}-`)) {
+      fs.rmSync(file, { force: true });
+      created.delete(file);
+    }
 }
 
 /**

@@ -12,6 +12,8 @@ import type { Resolution } from "../../src/analyze";
 import { validateSpecObject } from "../../src/input/load";
 import type { OracleConfig } from "./oracle-configs";
 import { LIBVIRT_REFUSES, QEMU_ABORTS, REFUSAL_TEXT } from "./refusals";
+// per test file: a domain left over from a killed run, or another run's at the same time, never collides with this one
+import { RUN_TAG } from "./run-tag";
 
 const refusalText = (codes: Set<string>, among: Set<string>) =>
   [...codes]
@@ -70,8 +72,6 @@ const URI = "qemu:///system";
  * libvirtd at the same time; none of theirs is looked at.
  */
 const ownDomains = new Set<string>();
-/** Per test process, so that a domain left over from a killed run never collides with a new one. */
-const RUN_TAG = randomUUID().slice(0, 8);
 
 async function removeOwn(uuid: string) {
   await runVirsh(URI, ["destroy", "--domain", uuid]);

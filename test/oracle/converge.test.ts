@@ -4,19 +4,21 @@ import path from "node:path";
 import { runCliAsync } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
+import { RUN_TAG } from "../helpers/run-tag";
 
 /**
  * Without --host, plan and apply resolve against the facts the connection tells (QEMU 7.2
  * on Debian 12, not the assumed 10.2): plan, apply, plan ends with no changes. TCG domains.
  */
 const URI = "qemu:///system";
-const NAME = "kpv-converge-1";
+/** this run's names: another run at the same time (another checkout) has its own */
+const NAME = `kpv-converge-${RUN_TAG}-1`;
+const RUNNING = `kpv-converge-${RUN_TAG}-run`;
 
 describeWith(["qemu", "libvirt"], "plan and apply without --host converge on this host", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-converge-"));
   const spec = path.join(dir, "spec.yaml");
-  beforeAll(() => removeDomains(URI, NAME));
-  afterAll(() => removeDomains(URI, NAME));
+  afterAll(() => removeDomains(URI, NAME, RUNNING));
 
   test("plan -> apply -> plan: no changes, and the machine type is the host's", async () => {
     fs.writeFileSync(spec, `domains:\n  - name: ${NAME}\n    accel: tcg\n    vcpus: 2\n    memoryMiB: 64\n`);
@@ -36,7 +38,7 @@ describeWith(["qemu", "libvirt"], "plan and apply without --host converge on thi
   }, 180_000);
 
   test("an unchanged running (paused) domain re-applied with --restart if-needed is not restarted: same ID, nothing pending", async () => {
-    const name = `kpv-converge-run-${process.pid}`;
+    const name = RUNNING;
     const running = path.join(dir, "running.yaml");
     fs.writeFileSync(running, `domains:\n  - { name: ${name}, accel: tcg, vcpus: 2, memoryMiB: 64, runState: paused }\n`);
     let uuid: string | undefined;

@@ -5,6 +5,7 @@ import { createDomain, deleteDomain, updateDomain } from "../../src/pulumi/domai
 import { describeWith } from "../helpers/env";
 import { domainUuids, virshOn } from "../helpers/virsh";
 import { DEBIAN12 } from "../helpers/specs";
+import { escapeRegExp, RUN_TAG, runUuid } from "../helpers/run-tag";
 
 /**
  * The Domain resource's deploy path with KVM domains (PV features on): create, update and
@@ -14,6 +15,10 @@ import { DEBIAN12 } from "../helpers/specs";
 const URI = "qemu:///system";
 const virsh = (...args: string[]) => virshOn(URI, ...args);
 type Json = Record<string, unknown>;
+/** this run's names and UUID: another run at the same time (another checkout) has its own */
+const WEB = `kpv-deploy-${RUN_TAG}-web`;
+const ADOPT = `kpv-deploy-${RUN_TAG}-adopt`;
+const ADOPT_UUID = runUuid("5a1c0000-0000-4000-8000-0000000ad001");
 const inputs = (name: string, args: Json): Json => ({ name, connection: URI, hostProfile: JSON.stringify(DEBIAN12), ...args });
 
 describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => {
@@ -24,10 +29,11 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
     virsh("destroy", "--domain", uuid);
     virsh("undefine", "--domain", uuid);
   };
+  // exactly what this run may have defined, also when a test failed half-way
+  afterAll(() => [WEB, ADOPT].forEach(cleanup));
 
   test("create defines the domain, update redefines it under the same UUID, delete undefines it and tolerates a missing domain", async () => {
-    const name = "kpv-deploy-web";
-    cleanup(name);
+    const name = WEB;
     const created = await createDomain(inputs(name, { vcpus: 2, paravirt: { pvUnhalt: true, pvTlbFlush: true } }));
     const uuid = created.id;
     const xml1 = virsh("dumpxml", "--domain", uuid).stdout;
@@ -55,12 +61,11 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
   });
 
   test("updating a domain defined outside keeps its UUID, disk, NIC and other metadata", async () => {
-    const name = "kpv-deploy-adopt";
-    cleanup(name);
+    const name = ADOPT;
     const outside = path.join(cwd, "..", `${path.basename(cwd)}-outside.xml`);
     fs.writeFileSync(
       outside,
-      `<domain type='kvm'><name>${name}</name><uuid>5a1c0000-0000-4000-8000-0000000ad001</uuid><memory unit='MiB'>64</memory><vcpu placement='static'>2</vcpu>
+      `<domain type='kvm'><name>${name}</name><uuid>${ADOPT_UUID}</uuid><memory unit='MiB'>64</memory><vcpu placement='static'>2</vcpu>
       <os><type arch='x86_64' machine='q35'>hvm</type></os><cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>
       <metadata><app:owner xmlns:app='https://example.com/app'>team-db</app:owner></metadata>
       <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/${name}.img'/><target dev='vda' bus='virtio'/></disk>
@@ -73,8 +78,8 @@ describeWith(["kvm", "libvirt"], "deploy path against the real libvirtd", () => 
       inputs(name, { vcpus: 4, memoryMiB: 256, paravirt: { pvUnhalt: true, pvTlbFlush: true } }),
     );
     const xml = virsh("dumpxml", "--inactive", "--domain", name).stdout;
-    expect(xml).toMatch(/<uuid>5a1c0000-0000-4000-8000-0000000ad001<\/uuid>/);
-    expect(xml).toMatch(/<source file='\/var\/lib\/libvirt\/images\/kpv-deploy-adopt.img'\/>/);
+    expect(xml).toMatch(new RegExp(`<uuid>${escapeRegExp(ADOPT_UUID)}</uuid>`));
+    expect(xml).toMatch(new RegExp(`<source file='${escapeRegExp(`/var/lib/libvirt/images/${ADOPT}.img`)}'/>`));
     expect(xml).toMatch(/<mac address='52:54:00:aa:bb:01'\/>/);
     expect(xml).toMatch(/team-db<\/app:owner>/);
     expect(xml).toMatch(/<vcpu placement='static'>4<\/vcpu>/);

@@ -6,6 +6,7 @@ import YAML from "yaml";
 import { runCliAsync } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
+import { escapeRegExp, RUN_TAG } from "../helpers/run-tag";
 
 /**
  * A VM you can boot, on the real libvirtd: a qcow2 disk made with qemu-img, a cdrom, a NIC,
@@ -13,11 +14,14 @@ import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
  * domiflist) and QEMU (QMP query-block, query-pci) show exactly what the spec asked. Then an
  * update that adds a disk keeps the MAC and the UUID, foreign devices stay, and bad input is
  * a coded diagnostic with nothing defined. TCG domains: no KVM needed.
+ *
+ * Domain and image names carry this run's tag (kpv-dev-<run>-…): another run at the same time
+ * (another checkout on this host) never redefines, starts or removes them.
  */
 const URI = "qemu:///system";
 const IMAGES = "/var/lib/libvirt/images";
-const NAME = "kpv-dev-vm";
-const BAD = "kpv-dev-bad";
+const NAME = `kpv-dev-${RUN_TAG}-vm`;
+const BAD = `kpv-dev-${RUN_TAG}-bad`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-dev-"));
 const file = (n: string) => path.join(IMAGES, `${NAME}-${n}`);
 const virsh = (...args: string[]) => virshOn(URI, ...args);
@@ -57,8 +61,8 @@ const vm = (extra: Record<string, unknown> = {}) => ({
 });
 
 describeWith(["qemu", "libvirt"], "a bootable VM: disks, NIC, console, graphics and run state on the real libvirtd", () => {
+  // this run's names are new: nothing to remove first
   beforeAll(() => {
-    removeDomains(URI, NAME, BAD);
     fs.mkdirSync(IMAGES, { recursive: true });
     for (const [n, size] of [
       ["root.qcow2", "64M"],
@@ -92,8 +96,8 @@ describeWith(["qemu", "libvirt"], "a bootable VM: disks, NIC, console, graphics 
 
     // libvirt's view
     const blk = virsh("domblklist", "--domain", uuid(), "--details").stdout;
-    expect(blk).toMatch(new RegExp(`file\\s+disk\\s+vda\\s+${file("root.qcow2")}`));
-    expect(blk).toMatch(new RegExp(`file\\s+cdrom\\s+sda\\s+${file("seed.iso")}`));
+    expect(blk).toMatch(new RegExp(`file\\s+disk\\s+vda\\s+${escapeRegExp(file("root.qcow2"))}`));
+    expect(blk).toMatch(new RegExp(`file\\s+cdrom\\s+sda\\s+${escapeRegExp(file("seed.iso"))}`));
     const ifl = virsh("domiflist", "--domain", uuid()).stdout;
     expect(ifl).toMatch(/\buser\b.*\bvirtio\b\s+52:54:00(:[0-9a-f]{2}){3}/);
     // QEMU's view
@@ -202,9 +206,8 @@ describeWith(["qemu", "libvirt"], "a bootable VM: disks, NIC, console, graphics 
 });
 
 describeWith(["qemu", "libvirt"], "examples/vm/vm.yaml, the complete VM, on the real libvirtd", () => {
-  const EX = "kpv-dev-example";
+  const EX = `kpv-dev-${RUN_TAG}-example`;
   const img = (n: string) => path.join(IMAGES, `${EX}-${n}`);
-  beforeAll(() => removeDomains(URI, EX));
   afterAll(() => {
     removeDomains(URI, EX);
     for (const n of ["root.qcow2", "seed.iso"]) fs.rmSync(img(n), { force: true });

@@ -6,6 +6,7 @@ import { describeWith } from "../helpers/env";
 import { checkWithLibvirt, checkWithQemu, hostProfile, leftoverDomains, withHostQuirk } from "../helpers/oracle";
 import { removeTestImages, withTestImages } from "../helpers/host-ready";
 import { exampleSpecs } from "../helpers/specs";
+import { RUN_TAG } from "../helpers/run-tag";
 
 /**
  * Every domain of every example spec, through both oracles on the real host.
@@ -20,8 +21,11 @@ const domains = exampleSpecs().flatMap((file) => {
   });
 });
 
-/** The disk files an example names are the suite's own images (created and removed here); its NIC's network is started by the global setup. */
-const IMAGE_PREFIX = "kpv-example-img";
+/**
+ * The disk files an example names are the suite's own images (created and removed here, this run's:
+ * another run at the same time has its own); its NIC's network is started by the global setup.
+ */
+const IMAGE_PREFIX = `kpv-example-img-${RUN_TAG}`;
 
 describeWith(["kvm", "qemu", "libvirt"], "examples realize what the resolver predicts", () => {
   afterAll(() => removeTestImages(IMAGE_PREFIX));

@@ -12,6 +12,7 @@ import { VirshSession } from "../../src/system/virsh-session";
 import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { domainUuids, virshOn } from "../helpers/virsh";
+import { RUN_TAG } from "../helpers/run-tag";
 
 import { SECOND_URI } from "../helpers/second-host";
 
@@ -46,7 +47,11 @@ interface StartCase {
   model: string;
   check: string;
 }
-/** Predicts and really starts (paused, transient, by UUID) one domain per case on qemu:///system. */
+/**
+ * Predicts and really starts (paused, transient, by UUID) one domain per case on qemu:///system,
+ * named `<prefix>-<run>-<i>`: this run's, so that another run starting its own at the same time
+ * (another checkout) never makes a start fail with "already exists".
+ */
 function runStarts(
   accel: string,
   cases: StartCase[],
@@ -57,7 +62,9 @@ function runStarts(
   try {
     return cases.map(({ model, check }, i) => {
       // machine pc: on q35 libvirt adds PCIe root ports, which a model without an APIC (486) cannot start with, whatever the check
-      const l = validateSpecObject({ domains: [{ name: `${prefix}-${i}`, accel, machine: "pc", memoryMiB: 64, cpu: { model, check } }] });
+      const l = validateSpecObject({
+        domains: [{ name: `${prefix}-${RUN_TAG}-${i}`, accel, machine: "pc", memoryMiB: 64, cpu: { model, check } }],
+      });
       const r = resolveDomain(l.domains[0].spec!, remoteProfile);
       const refusals = r.diagnostics.filter((d) => CPU_REFUSALS.has(d.code)).map((d) => d.code);
       const uuid = randomUUID();

@@ -24,7 +24,7 @@ const URI = "qemu:///system";
 /** this run's own names: another run of the suite at the same time (another checkout, a developer's) never touches them */
 const RUN = randomUUID().slice(0, 8);
 const XSLT_TARGET = `kpv-xslt-${RUN}`;
-const IMAGE_PREFIX = "kpv-xslt-img";
+const IMAGE_PREFIX = `kpv-xslt-img-${RUN}`;
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-imp-"));
 const kpv = runCli;

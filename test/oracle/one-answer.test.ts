@@ -6,6 +6,7 @@ import { describeWith } from "../helpers/env";
 import { PluginEngine, urnOf } from "../helpers/plugin-engine";
 import { ROOT } from "../helpers/specs";
 import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
+import { RUN_TAG } from "../helpers/run-tag";
 
 /**
  * One answer to "is this VM in sync?": a table of hand edits to a live domain of ours, each
@@ -13,10 +14,13 @@ import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
  * plugin protocol (Read as a refresh, then Diff against the program's checked inputs). Both
  * must give the verdict the table says, and the same per-feature detail. What counts as a
  * change is decided once, in src/live/compare.ts.
+ *
+ * The domains and the disk image carry this run's tag (kpv-one-<run>-…): another run at the
+ * same time (another checkout on this host) never touches them.
  */
 const URI = "qemu:///system";
 const DOMAIN = "kvm-paravirt:index:Domain";
-const IMG = "/var/lib/libvirt/images/kpv-one-disk.img";
+const IMG = `/var/lib/libvirt/images/kpv-one-${RUN_TAG}-disk.img`;
 type Json = Record<string, unknown>;
 
 const dumpxml = (uuid: string) => virshOn(URI, "dumpxml", "--inactive", "--security-info", "--domain", uuid).stdout;
@@ -78,7 +82,8 @@ const CASES: Case[] = [
   },
 ];
 
-const NAMES = CASES.map((c) => `kpv-one-${c.name}`);
+const nameOf = (c: Case) => `kpv-one-${RUN_TAG}-${c.name}`;
+const NAMES = CASES.map(nameOf);
 /** Under KVM where this machine has it (the per-feature detail then means something), else TCG, which has no PV features. */
 const KVM = (() => {
   try {
@@ -92,8 +97,8 @@ const KVM = (() => {
 describeWith(["libvirt"], "one answer: plan and the provider's Read and Diff agree on every hand edit", () => {
   const engine = new PluginEngine();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-one-"));
+  // this run's names are new: nothing to remove first
   beforeAll(async () => {
-    removeDomains(URI, ...NAMES);
     fs.mkdirSync(path.dirname(IMG), { recursive: true });
     fs.writeFileSync(IMG, Buffer.alloc(1 << 20));
     await engine.start(ROOT);
@@ -108,7 +113,7 @@ describeWith(["libvirt"], "one answer: plan and the provider's Read and Diff agr
   test.each(CASES.map((c) => [c.name, c] as const))(
     "%s",
     async (_n, c) => {
-      const name = `kpv-one-${c.name}`;
+      const name = nameOf(c);
       const domain: Json = {
         name,
         accel: KVM ? "kvm" : "tcg",

@@ -8,16 +8,19 @@ import { describeWith } from "../helpers/env";
 import { SECOND_URI } from "../helpers/second-host";
 import { settle, valueOf } from "../helpers/pulumi-mocks";
 import { domainUuids, removeDomains } from "../helpers/virsh";
+import { RUN_TAG } from "../helpers/run-tag";
 
 /**
  * The root Pulumi program deploys a two-host spec to two real libvirtds. The Pulumi engine
  * cannot run here: the SDK's mocks stand in for it, and each Domain the program registers is
  * created by the provider's real Create (src/pulumi/domain-provider.ts) on the connection the
  * program routed it to: qemu:///system and the second libvirtd (an unprivileged user's session
- * daemon). TCG domains; each host's facts read over its connection.
+ * daemon). TCG domains; each host's facts read over its connection. The names carry this run's
+ * tag (kpv-prog-<run>-…): another run at the same time (another checkout) never touches them.
  */
 const SYSTEM = "qemu:///system";
-const NAMES = ["kpv-prog-a", "kpv-prog-b", "kpv-prog-c"];
+const [A, B, C] = ["a", "b", "c"].map((n) => `kpv-prog-${RUN_TAG}-${n}`);
+const NAMES = [A, B, C];
 const created: { id: string; outs: Record<string, unknown> }[] = [];
 
 pulumi.runtime.setMocks(
@@ -43,7 +46,7 @@ describeWith(["libvirt", "second-host"], "the root program deploys a two-host sp
     removeDomains(SYSTEM, ...NAMES);
     removeDomains(SECOND_URI, ...NAMES);
   };
-  beforeAll(clean);
+  // this run's names are new: nothing to remove first
   afterAll(async () => {
     for (const c of created) await deleteDomain(c.outs).catch(() => undefined);
     clean();
@@ -57,9 +60,9 @@ describeWith(["libvirt", "second-host"], "the root program deploys a two-host sp
       [
         "defaults: { accel: tcg, memoryMiB: 64 }",
         "hosts:",
-        `  kpv-prog-b: "${SECOND_URI}"`,
-        `  kpv-prog-c: ["${SYSTEM}", "${SECOND_URI}"]`,
-        "domains: [{ name: kpv-prog-a }, { name: kpv-prog-b }, { name: kpv-prog-c }]",
+        `  ${B}: "${SECOND_URI}"`,
+        `  ${C}: ["${SYSTEM}", "${SECOND_URI}"]`,
+        `domains: [{ name: ${A} }, { name: ${B} }, { name: ${C} }]`,
       ].join("\n"),
     );
     const domains = deployFleet({ specFile: spec, connection: SYSTEM });
@@ -69,13 +72,13 @@ describeWith(["libvirt", "second-host"], "the root program deploys a two-host sp
     const onSecond = domainUuids(SECOND_URI);
     const placed = (m: Map<string, string>) => NAMES.filter((n) => m.has(n));
     expect({ system: placed(onSystem), second: placed(onSecond) }).toEqual({
-      system: ["kpv-prog-a", "kpv-prog-c"],
-      second: ["kpv-prog-b", "kpv-prog-c"],
+      system: [A, C],
+      second: [B, C],
     });
     // each resource is the domain libvirt reports on its host
     const ids = new Set(created.map((c) => c.id));
-    for (const n of ["kpv-prog-a", "kpv-prog-c"]) expect(ids.has(onSystem.get(n)!)).toBe(true);
-    for (const n of ["kpv-prog-b", "kpv-prog-c"]) expect(ids.has(onSecond.get(n)!)).toBe(true);
+    for (const n of [A, C]) expect(ids.has(onSystem.get(n)!)).toBe(true);
+    for (const n of [B, C]) expect(ids.has(onSecond.get(n)!)).toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

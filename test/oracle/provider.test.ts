@@ -6,29 +6,28 @@ import { runCliAsync } from "../helpers/cli";
 import { PluginEngine, urnOf } from "../helpers/plugin-engine";
 import { ROOT } from "../helpers/specs";
 import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
+import { escapeRegExp, RUN_TAG, runUuid } from "../helpers/run-tag";
 
 /**
  * The provider plugin over the real plugin protocol, against the real libvirtd: this test
  * plays the Pulumi engine (the CLI cannot run here) and calls what `pulumi preview --diff`,
  * `up`, `refresh`, `import` and `destroy` call. Domains run under TCG (type='qemu'): this
  * machine may have no KVM, and the deploy path does not depend on the accelerator.
+ *
+ * Every domain name (kpv-prov-<run>-…), the parity domain's UUID and the disk image carry this
+ * run's tag: another run of this suite at the same time (another checkout on this host) never
+ * sees, redefines or removes them, and this suite looks only at the names in NAMES.
  */
 
 const URI = "qemu:///system";
 const DOMAIN = "kvm-paravirt:index:Domain";
 const COMPONENT = "kvm-paravirt:index:ParavirtDomain";
-const NAMES = [
-  "kpv-prov-meta",
-  "kpv-prov-devs",
-  "kpv-prov-secret",
-  "kpv-prov-run",
-  "kpv-prov-fault",
-  "kpv-prov-life",
-  "kpv-prov-exists",
-  "kpv-prov-parity",
-  "kpv-prov-cli",
-  "kpv-prov-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}",
-];
+/** a domain name of this run's */
+const own = (n: string) => `kpv-prov-${RUN_TAG}-${n}`;
+/** a name full of shell metacharacters; its first word (up to the `;`) is own("meta") */
+const META_NAME = `${own("meta")};$(touch\${IFS}kpv-pwned)|\`touch\${IFS}kpv-pwned2\`*?!#~{}`;
+/** every domain this suite may define: the only ones it looks at, and removes afterwards */
+const NAMES = [...["meta", "devs", "secret", "run", "fault", "life", "exists", "parity", "cli"].map(own), META_NAME];
 const PROFILE = fs.readFileSync(path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json"), "utf8");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const SLOW = 240_000;
@@ -43,14 +42,14 @@ function handEdit(uuid: string, fn: (xml: string) => string): void {
   fs.rmSync(file);
   if (r.status !== 0) throw new Error(`virsh define: ${r.stderr}`);
 }
-const IMG = "/var/lib/libvirt/images/kpv-prov.img";
+const IMG = `/var/lib/libvirt/images/kpv-prov-${RUN_TAG}.img`;
 const DEVICES = `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${IMG}'/><target dev='vda' bus='virtio'/></disk><interface type='user'><mac address='52:54:00:6b:70:76'/><model type='virtio'/></interface>`;
 const FOREIGN_META = `<metadata><app:owner xmlns:app="https://example.org/app">Jos&#xE9;</app:owner>`;
 
 describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engine) against the real libvirtd", () => {
   const engine = new PluginEngine();
+  // this run's names are new: nothing to remove first
   beforeAll(async () => {
-    removeDomains(URI, ...NAMES);
     fs.mkdirSync(path.dirname(IMG), { recursive: true });
     fs.writeFileSync(IMG, Buffer.alloc(1 << 20));
     await engine.start(ROOT);
@@ -80,7 +79,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
 
   describe("Check and Diff (preview)", () => {
     const urn = urnOf(DOMAIN, "web");
-    const base = { name: "kpv-prov-web", vcpus: 2, hostProfile: PROFILE, connection: URI, paravirt: { pvIpi: false } };
+    const base = { name: own("web"), vcpus: 2, hostProfile: PROFILE, connection: URI, paravirt: { pvIpi: false } };
 
     test("Check returns the effective features by QEMU property name; hidden: true flips each of them, old => new", async () => {
       const before = await engine.check(urn, {}, base);
@@ -106,7 +105,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     test("Diff: nothing changed = no change; another name or connection = replace, delete first", async () => {
       const { inputs } = await engine.check(urn, {}, base);
       expect((await engine.diff("id", urn, inputs, inputs)).changes).toBe("none");
-      const renamed = (await engine.check(urn, inputs, { ...base, name: "kpv-prov-web2" })).inputs;
+      const renamed = (await engine.check(urn, inputs, { ...base, name: own("web2") })).inputs;
       expect(await engine.diff("id", urn, inputs, renamed)).toEqual({ changes: "some", replaces: ["name"], deleteBeforeReplace: true });
       const moved = (await engine.check(urn, inputs, { ...base, connection: "qemu+ssh://root@kvm2/system" })).inputs;
       expect((await engine.diff("id", urn, inputs, moved)).replaces).toEqual(["connection"]);
@@ -115,14 +114,14 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     test("Check failures name the property and what is allowed; nothing is deployed", async () => {
       const { failures } = await engine.check(urn, {}, { ...base, vcpus: 0, restart: "always", paravirt: { pvIpi: "yes" } });
       expect(failures).toEqual(expect.arrayContaining([{ property: "restart", reason: "restart must be one of never, if-needed" }]));
-      const tcg = await engine.check(urn, {}, { name: "kpv-prov-tcg", accel: "tcg", connection: URI, paravirt: { pvIpi: true } });
+      const tcg = await engine.check(urn, {}, { name: own("tcg"), accel: "tcg", connection: URI, paravirt: { pvIpi: true } });
       expect(tcg.failures).toEqual([
         { property: "paravirt.pvIpi", reason: expect.stringMatching(/^\[pv-features-under-tcg\] kvm-pv-ipi/) },
       ]);
       const bad = await engine.check(urn, {}, { ...base, vcpus: 0 });
       expect(bad.failures.map((f) => f.property)).toEqual(["vcpus"]);
       expect(bad.failures[0].reason).toMatch(/>=\s*1/);
-      expect(domainUuids(URI).has("kpv-prov-tcg")).toBe(false);
+      expect(domainUuids(URI).has(own("tcg"))).toBe(false);
     });
 
     test("Check runs what plan and validate run without a live domain: a missing local disk, a schema-invalid and an ill-formed extra device, with the same codes", async () => {
@@ -143,7 +142,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-prov-check-"));
       try {
         for (const [label, extra, codes] of cases) {
-          const domain = { name: "kpv-prov-checked", accel: "tcg", ...extra };
+          const domain = { name: own("checked"), accel: "tcg", ...extra };
           const { failures } = await engine.check(urn, {}, { ...domain, connection: URI });
           const checkCodes = failures.map((f) => /^\[([a-z0-9-]+)\]/.exec(f.reason)?.[1]);
           const spec = path.join(dir, "spec.json");
@@ -169,7 +168,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
-      expect(domainUuids(URI).has("kpv-prov-checked")).toBe(false);
+      expect(domainUuids(URI).has(own("checked"))).toBe(false);
     });
 
     test("Check with unknown inputs (a preview): no failure, the effective features unknown", async () => {
@@ -180,10 +179,10 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     });
 
     test("without hostProfile the facts come over the connection; an unreachable host is a failure naming its URI", async () => {
-      const facts = await engine.check(urn, {}, { name: "kpv-prov-facts", accel: "tcg", connection: URI });
+      const facts = await engine.check(urn, {}, { name: own("facts"), accel: "tcg", connection: URI });
       expect(facts.failures).toEqual([]);
       const dead = "qemu+unix:///system?socket=/nonexistent/libvirt-sock";
-      const r = await engine.check(urn, {}, { name: "kpv-prov-dead", accel: "tcg", connection: dead });
+      const r = await engine.check(urn, {}, { name: own("dead"), accel: "tcg", connection: dead });
       expect(r.failures).toHaveLength(1);
       expect(r.failures[0].property).toBe("connection");
       expect(r.failures[0].reason).toContain(dead);
@@ -193,7 +192,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
 
   describe("Create, Read (refresh, import), Update, Delete on the real libvirtd", () => {
     const urn = urnOf(DOMAIN, "life");
-    const news = { name: "kpv-prov-life", accel: "tcg", vcpus: 2, memoryMiB: 128, connection: URI };
+    const news = { name: own("life"), accel: "tcg", vcpus: 2, memoryMiB: 128, connection: URI };
     let created: { id: string; properties: Json };
 
     test(
@@ -201,7 +200,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       async () => {
         const { inputs } = await engine.check(urn, {}, news);
         created = await engine.create(urn, inputs);
-        expect(created.id).toBe(domainUuids(URI).get("kpv-prov-life"));
+        expect(created.id).toBe(domainUuids(URI).get(own("life")));
         expect(created.properties).toEqual(
           expect.objectContaining({ uuid: created.id, state: "shut off", restartRequired: false, vcpus: 2 }),
         );
@@ -215,7 +214,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       async () => {
         const same = await engine.read(created.id, urn, created.properties);
         expect(same.id).toBe(created.id);
-        expect(same.inputs).toEqual(expect.objectContaining({ name: "kpv-prov-life", vcpus: 2, accel: "tcg", connection: URI }));
+        expect(same.inputs).toEqual(expect.objectContaining({ name: own("life"), vcpus: 2, accel: "tcg", connection: URI }));
         expect(same.inputs.machine).toBeUndefined();
         const { inputs } = await engine.check(urn, same.inputs, news);
         expect((await engine.diff(created.id, urn, same.properties, inputs)).changes).toBe("none");
@@ -239,10 +238,10 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
         expect(updated.properties).toEqual(expect.objectContaining({ uuid: created.id, vcpus: 4 }));
         const live = dumpxml(created.id);
         expect(live).toMatch(/<vcpu placement='static'>4<\/vcpu>/);
-        expect(live).toContain("<source file='/var/lib/libvirt/images/kpv-prov.img'/>");
+        expect(live).toContain(`<source file='${IMG}'/>`);
         expect(live).toContain("<mac address='52:54:00:6b:70:76'/>");
         expect(live).toMatch(/<app:owner xmlns:app="https:\/\/example.org\/app">Jos(é|&#xE9;)<\/app:owner>/);
-        expect(domainUuids(URI).get("kpv-prov-life")).toBe(created.id);
+        expect(domainUuids(URI).get(own("life"))).toBe(created.id);
         created = { id: created.id, properties: updated.properties };
       },
       SLOW,
@@ -251,9 +250,9 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     test(
       "Read with the ID alone (import), then Diff against the imported inputs: no change; an unknown domain is an error",
       async () => {
-        const imported = await engine.read(`kpv-prov-life@${URI}`, urn, {});
+        const imported = await engine.read(`${own("life")}@${URI}`, urn, {});
         expect(imported.properties.uuid).toBe(created.id);
-        expect(imported.inputs).toEqual(expect.objectContaining({ name: "kpv-prov-life", vcpus: 4, accel: "tcg", connection: URI }));
+        expect(imported.inputs).toEqual(expect.objectContaining({ name: own("life"), vcpus: 4, accel: "tcg", connection: URI }));
         const { inputs, failures } = await engine.check(urn, {}, imported.inputs);
         expect(failures).toEqual([]);
         expect((await engine.diff(imported.id, urn, imported.properties, inputs)).changes).toBe("none");
@@ -266,8 +265,10 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
         await expect(engine.read("00000000-0000-4000-8000-00000000dead", urn, {})).rejects.toThrow(
           /domain "00000000-0000-4000-8000-00000000dead" not found on qemu:\/\/\/system/,
         );
-        await expect(engine.read(`kpv-prov-nope@${URI}`, urn, {})).rejects.toThrow(/domain "kpv-prov-nope" not found on qemu:\/\/\/system/);
-        await expect(engine.read("kpv-prov-life", urn, {})).rejects.toThrow(/<domain name or UUID>@<libvirt URI>/);
+        await expect(engine.read(`${own("nope")}@${URI}`, urn, {})).rejects.toThrow(
+          new RegExp(`domain "${escapeRegExp(own("nope"))}" not found on qemu:///system`),
+        );
+        await expect(engine.read(own("life"), urn, {})).rejects.toThrow(/<domain name or UUID>@<libvirt URI>/);
       },
       SLOW,
     );
@@ -276,7 +277,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       "Delete undefines; a second Delete (already gone) succeeds; refresh of a gone domain forgets it",
       async () => {
         await engine.delete(created.id, urn, created.properties);
-        expect(domainUuids(URI).has("kpv-prov-life")).toBe(false);
+        expect(domainUuids(URI).has(own("life"))).toBe(false);
         await engine.delete(created.id, urn, created.properties);
         expect((await engine.read(created.id, urn, created.properties)).id).toBe("");
       },
@@ -288,18 +289,18 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     "Create never adopts an existing domain of that name, and Delete leaves a domain it did not define alone",
     async () => {
       const urn = urnOf(DOMAIN, "exists");
-      const xml = `<domain type='qemu'><name>kpv-prov-exists</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os></domain>`;
+      const xml = `<domain type='qemu'><name>${own("exists")}</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os></domain>`;
       const file = path.join(os.tmpdir(), `kpv-exists-${process.pid}.xml`);
       fs.writeFileSync(file, xml);
       expect(virshOn(URI, "define", "--file", file).status).toBe(0);
       fs.rmSync(file);
-      const uuid = domainUuids(URI).get("kpv-prov-exists")!;
+      const uuid = domainUuids(URI).get(own("exists"))!;
       const before = dumpxml(uuid);
-      const { inputs } = await engine.check(urn, {}, { name: "kpv-prov-exists", accel: "tcg", vcpus: 4, connection: URI });
+      const { inputs } = await engine.check(urn, {}, { name: own("exists"), accel: "tcg", vcpus: 4, connection: URI });
       await expect(engine.create(urn, inputs)).rejects.toThrow(/already exists on qemu:\/\/\/system .*import it/);
       expect(dumpxml(uuid)).toBe(before);
       await expect(engine.delete(uuid, urn, { uuid, connection: URI })).rejects.toThrow(/not defined by kvm-paravirt/);
-      expect(domainUuids(URI).get("kpv-prov-exists")).toBe(uuid);
+      expect(domainUuids(URI).get(own("exists"))).toBe(uuid);
     },
     SLOW,
   );
@@ -309,7 +310,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     async () => {
       const urn = urnOf(DOMAIN, "parity");
       const spec = {
-        name: "kpv-prov-parity",
+        name: own("parity"),
         accel: "tcg",
         vcpus: 3,
         memoryMiB: 256,
@@ -321,7 +322,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
         serialConsole: true,
         graphics: { type: "vnc" },
       };
-      const live = `<domain type='qemu'><name>kpv-prov-parity</name><uuid>6b707600-0000-4000-8000-000000000001</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os>${FOREIGN_META}</metadata><features><apic eoi='off'/></features><devices>${DEVICES}</devices></domain>`;
+      const live = `<domain type='qemu'><name>${own("parity")}</name><uuid>${runUuid("6b707600-0000-4000-8000-000000000001")}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os>${FOREIGN_META}</metadata><features><apic eoi='off'/></features><devices>${DEVICES}</devices></domain>`;
       const file = path.join(os.tmpdir(), `kpv-parity-${process.pid}.xml`);
       const define = () => {
         fs.writeFileSync(file, live);
@@ -329,12 +330,12 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
         if (r.status !== 0) throw new Error(r.stderr);
       };
       define();
-      const uuid = domainUuids(URI).get("kpv-prov-parity")!;
+      const uuid = domainUuids(URI).get(own("parity"))!;
       const { inputs, failures } = await engine.check(urn, {}, spec);
       expect(failures).toEqual([]);
       await engine.update(uuid, urn, { uuid, connection: URI, name: spec.name }, inputs);
       const byProvider = dumpxml(uuid);
-      removeDomains(URI, "kpv-prov-parity");
+      removeDomains(URI, own("parity"));
       define();
       const specFile = path.join(os.tmpdir(), `kpv-parity-${process.pid}.yaml`);
       const { connection: _c, ...domain } = spec;
@@ -356,11 +357,12 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
   test(
     "a name full of shell metacharacters touches nothing but its own domain; an unreachable host fails Create with its URI",
     async () => {
-      const name = "kpv-prov-meta;$(touch${IFS}kpv-pwned)|`touch${IFS}kpv-pwned2`*?!#~{}";
+      const name = META_NAME;
       const urn = urnOf(DOMAIN, "meta");
       // a canary of our own named like the name's first word (what a lookup cut at the `;` would reach),
-      // and this suite's other domains: other suites create and remove theirs meanwhile, so they are not looked at
-      const canary = "kpv-prov-meta";
+      // and this suite's other domains, by their exact names: other suites, and other runs of this one,
+      // create and remove theirs meanwhile, so they are not looked at
+      const canary = own("meta");
       const canaryFile = path.join(os.tmpdir(), `kpv-canary-${process.pid}.xml`);
       fs.writeFileSync(
         canaryFile,
@@ -370,7 +372,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       fs.rmSync(canaryFile);
       const others = () =>
         [...domainUuids(URI)]
-          .filter(([n]) => n.startsWith("kpv-prov-") && n !== name)
+          .filter(([n]) => NAMES.includes(n) && n !== name)
           .map(([n, u]) => [n, u, dumpxml(u)])
           .sort();
       const before = others();
@@ -385,13 +387,13 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       removeDomains(URI, canary);
       expect(fs.readdirSync(ROOT).filter((f) => f.startsWith("kpv-pwned"))).toEqual([]);
       const dead = "qemu+tcp://127.0.0.1:1/system";
-      const offline = await engine.check(urn, {}, { name: "kpv-prov-dead", accel: "tcg", connection: dead, hostProfile: PROFILE });
+      const offline = await engine.check(urn, {}, { name: own("dead"), accel: "tcg", connection: dead, hostProfile: PROFILE });
       expect(offline.failures).toEqual([]); // a hostProfile previews without the host
       await expect(engine.create(urn, offline.inputs)).rejects.toThrow(/cannot list the domains of qemu\+tcp:\/\/127\.0\.0\.1:1\/system/);
       await expect(engine.delete("x", urn, { uuid: created.id, connection: dead })).rejects.toThrow(/cannot list the domains/);
       // a password in the URI never reaches the engine, not even in an error
       const withPassword = "qemu+tcp://admin:s3cret-pw@127.0.0.1:1/system";
-      const pw = await engine.check(urn, {}, { name: "kpv-prov-dead", accel: "tcg", connection: withPassword, hostProfile: PROFILE });
+      const pw = await engine.check(urn, {}, { name: own("dead"), accel: "tcg", connection: withPassword, hostProfile: PROFILE });
       const err = await engine.create(urn, pw.inputs).then(
         () => "",
         (e: Error) => e.message,
@@ -407,7 +409,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     async () => {
       const urn = urnOf(DOMAIN, "devs");
       const news = {
-        name: "kpv-prov-devs",
+        name: own("devs"),
         accel: "tcg",
         memoryMiB: 64,
         connection: URI,
@@ -431,7 +433,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       await engine.update(created.id, urn, drift.properties, checked);
       expect(dumpxml(created.id)).toContain(`<source file='${IMG}'/>`);
 
-      const imported = await engine.read(`kpv-prov-devs@${URI}`, urn, {});
+      const imported = await engine.read(`${own("devs")}@${URI}`, urn, {});
       expect(imported.inputs).toEqual(
         expect.objectContaining({ disks: [expect.objectContaining({ target: "vda", file: IMG })], serialConsole: true }),
       );
@@ -448,7 +450,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       const urn = urnOf(DOMAIN, "secret");
       // libvirt ignores an unknown URI parameter: a password= one reaches the real host
       const uri = `${URI}?password=s3cret-pw`;
-      const { inputs } = await engine.check(urn, {}, { name: "kpv-prov-secret", accel: "tcg", memoryMiB: 64, connection: uri });
+      const { inputs } = await engine.check(urn, {}, { name: own("secret"), accel: "tcg", memoryMiB: 64, connection: uri });
       const created = await engine.create(urn, inputs);
       expect(created.properties.connection).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: uri });
       const { connection: _c, ...rest } = created.properties;
@@ -456,7 +458,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       const read = await engine.read(created.id, urn, created.properties);
       expect(read.properties.connection).toEqual(created.properties.connection);
       await engine.delete(created.id, urn, created.properties);
-      expect(domainUuids(URI).has("kpv-prov-secret")).toBe(false);
+      expect(domainUuids(URI).has(own("secret"))).toBe(false);
     },
     SLOW,
   );
@@ -465,7 +467,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     "restart: never leaves a running domain on its old definition (restartRequired); if-needed restarts it, paused as it was",
     async () => {
       const urn = urnOf(DOMAIN, "run");
-      const news = { name: "kpv-prov-run", accel: "tcg", vcpus: 1, memoryMiB: 64, connection: URI };
+      const news = { name: own("run"), accel: "tcg", vcpus: 1, memoryMiB: 64, connection: URI };
       const created = await engine.create(urn, (await engine.check(urn, {}, news)).inputs);
       expect(virshOn(URI, "start", "--paused", "--domain", created.id).status).toBe(0);
       const liveVcpus = () => virshOn(URI, "vcpucount", "--domain", created.id, "--live", "--current").stdout.trim();
@@ -488,7 +490,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     "libvirt dying during an update: a clear failure naming the host, the domain as it was, a rerun converges",
     async () => {
       const urn = urnOf(DOMAIN, "fault");
-      const news = { name: "kpv-prov-fault", accel: "tcg", vcpus: 2, memoryMiB: 64, connection: URI, hostProfile: PROFILE };
+      const news = { name: own("fault"), accel: "tcg", vcpus: 2, memoryMiB: 64, connection: URI, hostProfile: PROFILE };
       const created = await engine.create(urn, (await engine.check(urn, {}, news)).inputs);
       const before = dumpxml(created.id);
       const dying = new PluginEngine();
@@ -496,7 +498,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
       try {
         const v2 = (await dying.check(urn, created.properties, { ...news, vcpus: 4 })).inputs;
         await expect(dying.update(created.id, urn, created.properties, v2)).rejects.toThrow(
-          /kpv-prov-fault on qemu:\/\/\/system: .*(End of file|virsh exited)/,
+          new RegExp(`${escapeRegExp(own("fault"))} on qemu:///system: .*(End of file|virsh exited)`),
         );
         expect(dumpxml(created.id)).toBe(before);
         const again = await engine.update(created.id, urn, created.properties, v2);
@@ -514,7 +516,7 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
     "Construct of ParavirtDomain: the monitor records the component and its Domain child",
     async () => {
       const { urn, state } = await engine.construct(COMPONENT, "from-yaml", {
-        name: "kpv-prov-cli",
+        name: own("cli"),
         accel: "tcg",
         vcpus: 2,
         connection: URI,
@@ -528,11 +530,11 @@ describeWith(["libvirt"], "the provider plugin over gRPC (a test plays the engin
         expect.objectContaining({
           custom: true,
           parent: urn,
-          object: expect.objectContaining({ name: "kpv-prov-cli", accel: "tcg", vcpus: 2, connection: URI, restart: "if-needed" }),
+          object: expect.objectContaining({ name: own("cli"), accel: "tcg", vcpus: 2, connection: URI, restart: "if-needed" }),
         }),
       );
       expect(child.object.deploy).toBeUndefined();
-      expect(state.domainName).toBe("kpv-prov-cli");
+      expect(state.domainName).toBe(own("cli"));
       expect(engine.running).toBe(true);
     },
     SLOW,

@@ -8,10 +8,13 @@ import { runCli, runCliAsync } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
 import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
 import { renderFile, ROOT } from "../helpers/specs";
+import { RUN_TAG } from "../helpers/run-tag";
 
 /**
  * Safety against the real libvirtd (issue "Safety"): never the wrong VM, no password in
  * any output, no hang, two applies at once. TCG domains started paused: no KVM needed.
+ * The names carry this run's tag (kpv-safety-<run>-…); the domains named like the victim's ID
+ * and UUID are this run's too (IDs and UUIDs are unique on the host).
  */
 const URI = "qemu:///system";
 const PROFILE = path.join(ROOT, "examples/host-profiles/debian12-qemu7.2.json");
@@ -25,17 +28,19 @@ function writeSpec(name: string, spec: unknown): string {
   fs.writeFileSync(f, YAML.stringify(spec));
   return f;
 }
+const own = (n: string) => `kpv-safety-${RUN_TAG}-${n}`;
+const RACE = Array.from({ length: 12 }, (_, i) => own(`race-${i + 1}`));
 const tcg = (name: string, extra: Record<string, unknown> = {}) => ({ name, accel: "tcg", memoryMiB: 64, ...extra });
 
 describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
-  const VICTIM = "kpv-safety-victim";
+  const VICTIM = own("victim");
   let victimId = "";
   let victimUuid = "";
   let victimXml = "";
   const state = () => ({ xml: virsh("dumpxml", "--domain", victimUuid).stdout, id: virsh("domid", "--domain", victimUuid).stdout.trim() });
 
+  // this run's names are new: nothing to remove first
   beforeAll(() => {
-    remove(VICTIM);
     // a foreign domain (no kvm-paravirt metadata), running (paused): what a mistaken lookup would hit
     const xml = renderFile(writeSpec("victim.yaml", { domains: [tcg(VICTIM)] })).domains[0].domainXml.replace(
       /<metadata>[\s\S]*<\/metadata>\s*/,
@@ -49,7 +54,8 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     expect(victimId).toMatch(/^\d+$/);
     victimXml = state().xml;
   });
-  afterAll(() => remove(VICTIM, victimId, victimUuid, ...Array.from({ length: 12 }, (_, i) => `kpv-safety-race-${i + 1}`)));
+  // exactly what this run may have defined (victimId and victimUuid empty when the victim never started: no such name)
+  afterAll(() => remove(...[VICTIM, victimId, victimUuid, ...RACE].filter(Boolean)));
 
   test("apply of spec domains named like the victim's ID and UUID, with --restart if-needed, leaves the victim alone", () => {
     remove(victimId, victimUuid);
@@ -128,8 +134,7 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
   });
 
   test("four applies of the same new spec at once all succeed and agree", async () => {
-    const names = Array.from({ length: 12 }, (_, i) => `kpv-safety-race-${i + 1}`);
-    remove(...names);
+    const names = RACE;
     const spec = writeSpec("race.yaml", { domains: names.map((n, i) => tcg(n, { vcpus: (i % 4) + 1, paravirt: { pvIpi: false } })) });
     const runs = await Promise.all(
       [1, 2, 3, 4].map(() =>
@@ -153,7 +158,7 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     const port = (server.address() as net.AddressInfo).port;
     const uri = `qemu+tcp://127.0.0.1:${port}/system`;
-    const spec = writeSpec("silent.yaml", { domains: [tcg("kpv-safety-silent")] });
+    const spec = writeSpec("silent.yaml", { domains: [tcg(own("silent"))] });
     const run = (...args: string[]) => runCliAsync(...args).then((r) => ({ code: r.status, out: r.stdout, err: r.stderr }));
     try {
       const plan = await run("plan", spec, "--connect", uri, "--timeout", "1", "--host", PROFILE);
@@ -171,7 +176,7 @@ describeWith(["qemu", "libvirt"], "safety against the real libvirtd", () => {
 
   test("no password from a connection URI is ever printed (human and JSON, stdout and stderr)", () => {
     const secretUri = "qemu+tcp://admin:s3cret-pw@127.0.0.1:1/system?password=p4ss&mode=x";
-    const spec = writeSpec("secret.yaml", { domains: [tcg("kpv-safety-secret")], hosts: { "kpv-safety-secret": secretUri } });
+    const spec = writeSpec("secret.yaml", { domains: [tcg(own("secret"))], hosts: { [own("secret")]: secretUri } });
     for (const argv of [
       ["plan", spec],
       ["plan", spec, "--json"],
