@@ -186,10 +186,8 @@ const nicSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,14}$/, "a bridge name of at most 15 characters (letters, digits, . _ : -)")
       .optional(),
-    /** or user-mode networking (no host setup, outbound only) */
-    user: z
-      .literal(true, { error: "true (user-mode networking) or left out; false is no NIC kind: give network or bridge instead" })
-      .optional(),
+    /** or user-mode networking (no host setup, outbound only): true; false says "not user-mode" (then network or bridge) */
+    user: z.boolean().optional(),
     /** default virtio */
     model: z.enum(NIC_MODELS).optional(),
     /** default: the one libvirt generates at creation, kept across updates */
@@ -197,7 +195,8 @@ const nicSchema = z
     boot: z.number().int().min(1).max(64).optional(),
   })
   .superRefine((n, ctx) => {
-    const kinds = [n.network, n.bridge, n.user].filter((x) => x !== undefined).length;
+    // a boolean in every Pulumi language (no literal types there): false names no kind, so it counts as left out
+    const kinds = [n.network, n.bridge, n.user || undefined].filter((x) => x !== undefined).length;
     if (kinds !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of network, bridge or user: true" });
   });
 

@@ -168,17 +168,20 @@ domains:
 });
 
 describe("a user NIC", () => {
-  test("user: false is refused naming the field and what it takes (the Pulumi args can only say boolean)", () => {
-    const d = validateSpecObject({ domains: [{ name: "n1", nics: [{ user: false }] }] }).domains[0];
-    expect(d.spec).toBeNull();
-    expect(d.diagnostics).toEqual([
-      {
-        severity: "error",
-        code: "spec-invalid-value",
-        path: "domains[0].nics[0].user",
-        message: "true (user-mode networking) or left out; false is no NIC kind: give network or bridge instead",
-      },
-    ]);
-    expect(validateSpecObject({ domains: [{ name: "n1", nics: [{ user: true }] }] }).domains[0].spec?.nics).toHaveLength(1);
+  test.each([
+    ["user: true", { user: true }, null],
+    ["user: false beside a network (false: not user-mode)", { user: false, network: "default" }, null],
+    ["user: false alone", { user: false }, "give exactly one of network, bridge or user: true"],
+    ["user: true beside a bridge", { user: true, bridge: "br0" }, "give exactly one of network, bridge or user: true"],
+    ["nothing", {}, "give exactly one of network, bridge or user: true"],
+  ])("%s", (_w, nic, error) => {
+    const d = validateSpecObject({ domains: [{ name: "n1", nics: [nic] }] }).domains[0];
+    if (error === null) expect(d.spec?.nics).toHaveLength(1);
+    else expect(d.diagnostics).toEqual([{ severity: "error", code: "spec-invalid-value", path: "domains[0].nics[0]", message: error }]);
+  });
+
+  test("user: false with a network renders that network's interface, not a user one", () => {
+    const d = validateSpecObject({ domains: [{ name: "n1", nics: [{ user: false, network: "default" }] }] }).domains[0];
+    expect(d.spec?.nics?.[0]).toEqual({ type: "network", source: "default", model: "virtio" });
   });
 });
