@@ -5,7 +5,7 @@ import type { Io } from "./io";
  * from `--json` (as Terraform's per-command views are). Every JSON document
  * carries `formatVersion`: a minor bump adds fields, a major bump changes or removes them.
  */
-const FORMAT_VERSION = "1.1";
+const FORMAT_VERSION = "1.2";
 
 export interface View<M> {
   human(model: M): string;

@@ -44,6 +44,7 @@ const result = (
   outcome,
   restarted: false,
   restartPending: false,
+  warnings: [],
   ...more,
 });
 
@@ -73,7 +74,7 @@ export async function applyDomain(
   restart: RestartPolicy,
   host?: HostProfile,
 ): Promise<ApplyResult> {
-  const defined = await defineDomain(session, d, spec, restart, host);
+  const defined = { ...(await defineDomain(session, d, spec, restart, host)), warnings: d.warnings };
   if (defined.outcome === "failed") return defined;
   const run = await reconcileRun(session, d);
   return run.ok ? defined : { ...defined, outcome: "failed", error: `${defined.outcome === "defined" ? "defined, but " : ""}${run.error}` };

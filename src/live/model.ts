@@ -40,6 +40,8 @@ export interface DomainPlan {
   restartNeeded: boolean;
   /** devices the spec declares that are added, removed (owned before) or changed, by identity */
   deviceChanges: DeviceChange[];
+  /** the domain's warning diagnostics (what validate and the Pulumi preview say too): applied anyway */
+  warnings: PlanWarning[];
   /** what apply does to the run state (runState) afterwards: start, start paused, resume or pause */
   runChange?: "start" | "start-paused" | "resume" | "pause";
   /** autostart to set (when it differs) */
@@ -50,6 +52,12 @@ export interface DomainPlan {
   error?: string;
   /** internal: what apply defines */
   desiredXml?: string;
+}
+
+export interface PlanWarning {
+  code: string;
+  path: string;
+  message: string;
 }
 
 export interface HostPlan {
@@ -82,5 +90,7 @@ export interface ApplyResult {
   outcome: "defined" | "unchanged" | "failed" | "skipped";
   restarted: boolean;
   restartPending: boolean;
+  /** the plan's warnings for this domain */
+  warnings: PlanWarning[];
   error?: string;
 }

@@ -41,6 +41,7 @@ const noChanges = (uri: string, domain: string, action: DomainPlan["action"], st
   pendingRestart: [],
   restartNeeded: false,
   deviceChanges: [],
+  warnings: [],
 });
 
 /** The plan for one spec domain; `uuid` is the existing domain's (by exact name), undefined when there is none. */
@@ -56,6 +57,7 @@ export async function planDomain(
   // what the host's facts (or a local file system) say cannot work stops this domain here, before any define
   const errors = want.diagnostics.filter((x) => x.severity === "error");
   if (errors.length) base.error = errors.map((x) => `${x.path ? `${x.path}: ` : ""}[${x.code}] ${x.message}`).join("; ");
+  base.warnings = want.diagnostics.filter((x) => x.severity === "warning").map(({ code, path, message }) => ({ code, path, message }));
   const devices = desiredDevices(want.domain);
   if (!uuid) {
     base.deviceChanges = devices.map((d) => ({ device: d.id, change: "add", hotplug: d.hotplug }));

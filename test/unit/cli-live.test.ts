@@ -21,6 +21,9 @@ const DEFAULT = "test:///default";
 const NODE = path.join(dir, "node.xml");
 const HOST = `test://${NODE}`;
 const UNREACHABLE = "qemu+tcp://127.0.0.1:1/system";
+/** libvirt 9.0 emits nothing for <pv-ipi state='on'/>, so the tool sets it through <qemu:commandline> and says so */
+const PV_IPI_WARNING =
+  "warning [libvirt-custom-argv] paravirt: set through <qemu:commandline>, so libvirt marks the domain tainted (custom-argv): kvm-pv-ipi=on (libvirt's <pv-ipi> emits nothing for this value)";
 
 const T1 = "domains:\n  - { name: t1, memoryMiB: 128, paravirt: { pvIpi: false } }\n";
 const T1_CHANGED =
@@ -76,6 +79,7 @@ describe("plan on the test driver", () => {
       [
         `host ${HOST}`,
         "  update           t1  [restart needed]",
+        `      ${PV_IPI_WARNING}`,
         "      memoryMiB: 128 -> 256",
         '      paravirt: {"pvIpi":false} -> {"pvIpi":true}',
         "      FEATURE     CURRENT         DESIRED",
@@ -95,6 +99,27 @@ describe("plan on the test driver", () => {
     expect(d.featureChanges).toEqual([
       { feature: "kvm-pv-ipi", current: expect.objectContaining({ enabled: false }), desired: expect.objectContaining({ enabled: true }) },
     ]);
+  });
+
+  test("a domain's warnings (as validate and the Pulumi preview give them), under it; JSON: warnings", async () => {
+    const spec = { "s.yaml": "domains:\n  - { name: w1, irqchip: split, paravirt: { msiExtDestId: true } }\n  - { name: w2 }\n" };
+    const warning =
+      "warning [libvirt-custom-argv] paravirt: set through <qemu:commandline>, so libvirt marks the domain tainted (custom-argv): kvm-msi-ext-dest-id=on (libvirt has no element)";
+    const r = await run(["plan", "s.yaml", "--connect", DEFAULT], spec);
+    expect(r.out).toBe(
+      `host test:///default\n  create           w1\n      ${warning}\n  create           w2\nplan: 2 to create, 0 to update, 0 unchanged, 0 delete candidate(s)\n`,
+    );
+    const j = JSON.parse((await run(["plan", "s.yaml", "--connect", DEFAULT, "--json"], spec)).out);
+    expect(j.hosts[0].domains.map((d: { warnings: unknown[] }) => d.warnings)).toEqual([
+      [{ code: "libvirt-custom-argv", path: "paravirt", message: expect.stringContaining("kvm-msi-ext-dest-id=on") }],
+      [],
+    ]);
+    const a = await run(["apply", "s.yaml", "--connect", DEFAULT], spec);
+    expect(a.out).toBe(
+      `defined   test:///default w1\n  ${warning}\ndefined   test:///default w2\napply: 2 defined, 0 unchanged, 0 failed\n`,
+    );
+    const aj = JSON.parse((await run(["apply", "s.yaml", "--connect", DEFAULT, "--json"], spec)).out);
+    expect(aj.results.map((x: { warnings: unknown[] }) => x.warnings.length)).toEqual([1, 0]);
   });
 
   test("more than 20 domains on a host: progress every 20, on stderr", async () => {
@@ -134,8 +159,10 @@ describe("apply on the test driver", () => {
     expect(r).toMatchObject({ code: 0, out: "defined   test:///default t1\napply: 1 defined, 0 unchanged, 0 failed\n" });
     const j = JSON.parse((await run(["apply", "s.yaml", "--connect", DEFAULT, "--json"], { "s.yaml": T1 })).out);
     expect(j).toEqual({
-      formatVersion: "1.1",
-      results: [{ uri: DEFAULT, domain: "t1", action: "create", outcome: "defined", restarted: false, restartPending: false }],
+      formatVersion: "1.2",
+      results: [
+        { uri: DEFAULT, domain: "t1", action: "create", outcome: "defined", restarted: false, restartPending: false, warnings: [] },
+      ],
     });
   });
 
@@ -144,10 +171,10 @@ describe("apply on the test driver", () => {
       `unchanged ${HOST} t1\napply: 0 defined, 1 unchanged, 0 failed\n`,
     );
     expect((await run(["apply", "s.yaml", "--connect", HOST], { "s.yaml": T1_CHANGED })).out).toBe(
-      `defined   ${HOST} t1 (restart pending: runs with its old CPU)\napply: 1 defined, 0 unchanged, 0 failed\n`,
+      `defined   ${HOST} t1 (restart pending: runs with its old CPU)\n  ${PV_IPI_WARNING}\napply: 1 defined, 0 unchanged, 0 failed\n`,
     );
     expect((await run(["apply", "s.yaml", "--connect", HOST, "--restart", "if-needed"], { "s.yaml": T1_CHANGED })).out).toBe(
-      `defined   ${HOST} t1 (restarted)\napply: 1 defined, 0 unchanged, 0 failed\n`,
+      `defined   ${HOST} t1 (restarted)\n  ${PV_IPI_WARNING}\napply: 1 defined, 0 unchanged, 0 failed\n`,
     );
   });
 
@@ -172,7 +199,7 @@ describe("import on the test driver", () => {
     const r = await run(["import", "t1", "--connect", HOST]);
     expect(r).toMatchObject({ code: 0, out: "domains:\n  - name: t1\n    memoryMiB: 128\n    machine: q35\n" });
     const j = JSON.parse((await run(["import", "t1", "--connect", HOST, "--json"])).out);
-    expect(j).toEqual({ formatVersion: "1.1", spec: { domains: [{ name: "t1", memoryMiB: 128, machine: "q35" }] }, notes: [] });
+    expect(j).toEqual({ formatVersion: "1.2", spec: { domains: [{ name: "t1", memoryMiB: 128, machine: "q35" }] }, notes: [] });
   });
 
   test("--connect is required", async () => {

@@ -32,7 +32,7 @@ describe("kvm-paravirt CLI", () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(Object.keys(j)).toEqual(["formatVersion", "domains"]);
-    expect(j.formatVersion).toBe("1.1");
+    expect(j.formatVersion).toBe("1.2");
     for (const d of j.domains) {
       expect(Object.keys(d)).toEqual(["name", "domainXml", "qemuArgs", "features", "resolved", "diagnostics"]);
       expect(Object.keys(d.resolved)).toEqual(["machine", "machineRequested", "accel", "cpu", "x2apic"]);
@@ -298,7 +298,7 @@ describe("kvm-paravirt plan: Terraform's exit codes (libvirt's test driver, no d
 
   test("plan --json: the documented shape with formatVersion; the human view is the same plan", async () => {
     const j = JSON.parse((await run(["plan", spec, "--connect", empty, "--host", PROFILE, "--json"])).out);
-    expect(j.formatVersion).toBe("1.1");
+    expect(j.formatVersion).toBe("1.2");
     expect(
       j.hosts.map((h: { uri: string; domains: { domain: string; action: string }[] }) => [
         h.uri,
@@ -321,7 +321,7 @@ describe("every JSON document carries formatVersion 1.1", () => {
     ["an unreadable spec", ["render", "s.yaml", "--json"]],
   ])("%s", async (_what, argv) => {
     const r = await run(argv, { "s.yaml": "domains: [" });
-    expect(JSON.parse(r.out).formatVersion).toBe("1.1");
+    expect(JSON.parse(r.out).formatVersion).toBe("1.2");
   });
 });
 
@@ -379,7 +379,7 @@ describeWith(["qemu"], "probe --json is a --host file", () => {
     const probe = await run(["probe", "--json", "--no-libvirt"]);
     expect(probe.code).toBe(0);
     const profile = JSON.parse(probe.out);
-    expect(profile).toMatchObject({ formatVersion: "1.1", source: "probe" });
+    expect(profile).toMatchObject({ formatVersion: "1.2", source: "probe" });
     const r = await run(["render", FLEET, "--host", "probed.json", "--json"], { "probed.json": probe.out });
     expect(r.code).not.toBe(2);
     expect(JSON.parse(r.out).domains).toHaveLength(5);

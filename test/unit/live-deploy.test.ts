@@ -86,6 +86,7 @@ describe("planDomain (test:///default)", () => {
         featureChanges: [],
         drift: [],
         pendingRestart: [],
+        warnings: [],
         restartNeeded: false,
         deviceChanges: [],
       });
@@ -167,6 +168,7 @@ describe("applyDomain (test:///default)", () => {
         outcome: "defined",
         restarted: false,
         restartPending: false,
+        warnings: [],
       });
       expect(await uuidOf(s, "kpv-create")).toBe(planned);
       expect(await run(s, "domstate", "--domain", planned)).toBe("shut off");

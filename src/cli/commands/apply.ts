@@ -4,7 +4,7 @@ import type { ApplyResult, RestartPolicy } from "../../live/model";
 import { loadProfile } from "../io";
 import { chooseView, type View } from "../views";
 import { PLAN_EXIT, type Ctx } from "./context";
-import { connectOption, loadTargets, timeoutMs, timeoutOption } from "./plan";
+import { connectOption, loadTargets, timeoutMs, timeoutOption, warningLine } from "./plan";
 import { hostOption, jsonOption } from "./render";
 
 /** `apply`: define new domains, redefine changed ones (keeping what the spec does not own), restart on request. */
@@ -14,10 +14,10 @@ const count = (results: ApplyResult[], outcome: ApplyResult["outcome"]) => resul
 const view: View<ApplyResult[]> = {
   human: (results) =>
     [
-      ...results.map(
-        (r) =>
-          `${r.outcome.padEnd(9)} ${r.uri} ${r.domain}${r.restarted ? " (restarted)" : ""}${r.restartPending ? " (restart pending: runs with its old CPU)" : ""}${r.error ? `: ${r.error}` : ""}`,
-      ),
+      ...results.flatMap((r) => [
+        `${r.outcome.padEnd(9)} ${r.uri} ${r.domain}${r.restarted ? " (restarted)" : ""}${r.restartPending ? " (restart pending: runs with its old CPU)" : ""}${r.error ? `: ${r.error}` : ""}`,
+        ...r.warnings.map((w) => warningLine(w, "  ")),
+      ]),
       `apply: ${count(results, "defined")} defined, ${count(results, "unchanged")} unchanged, ${count(results, "failed")} failed`,
     ].join("\n"),
   json: (results) => ({ results }),

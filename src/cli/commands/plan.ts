@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { HostPlan, Target } from "../../live/model";
+import type { HostPlan, PlanWarning, Target } from "../../live/model";
 import { planFleet } from "../../live/plan";
 import { targets } from "../../live/targets";
 import { parseSpecText } from "../../input/load";
@@ -12,6 +12,9 @@ import { hostOption, jsonOption } from "./render";
 
 /** `plan`: what `apply` would do on each host, per domain, with the feature table current -> desired. */
 
+/** A warning diagnostic as plan and apply print it (validate's words, one line). */
+export const warningLine = (w: PlanWarning, indent: string) => `${indent}warning [${w.code}] ${w.path ? `${w.path}: ` : ""}${w.message}`;
+
 const onOff = (x: { enabled: boolean; source: string } | null) => (x ? `${x.enabled ? "on" : "off"} (${x.source})` : "-");
 
 function formatPlan(hosts: HostPlan[]): string {
@@ -23,6 +26,7 @@ function formatPlan(hosts: HostPlan[]): string {
         .filter(Boolean)
         .join(", ");
       out.push(`  ${d.action.padEnd(16)} ${d.domain}${flags ? `  [${flags}]` : ""}`);
+      for (const w of d.warnings) out.push(warningLine(w, "      "));
       for (const c of d.fieldChanges) out.push(`      ${c.field}: ${JSON.stringify(c.current)} -> ${JSON.stringify(c.desired)}`);
       if (d.action === "update" && d.featureChanges.length)
         out.push(
