@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { main, type Io } from "../../src/cli/main";
+import { formatProfile } from "../../src/cli/format";
 import { processIo, readText } from "../../src/cli/io";
+import { parseHostProfileJson } from "../../src/host/profile";
 import { ROOT } from "../helpers/specs";
 
 /**
@@ -128,6 +130,39 @@ describe("views", () => {
     });
     expect(broken.code).toBe(1);
     expect(broken.out).toMatch(/^<xsl:stylesheet /);
+  });
+});
+
+describe("tables", () => {
+  test.each([["catalog"], ["rules"]])("%s: its human table", async (command) => {
+    const r = await run([command]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatchSnapshot();
+  });
+
+  test("probe's human view of a host profile (the example, probed on these machines)", () => {
+    const r = parseHostProfileJson(fs.readFileSync(PROFILE, "utf8"));
+    if (!("profile" in r)) throw new Error("the example profile does not parse");
+    expect(formatProfile(r.profile)).toMatchSnapshot();
+    const bare = formatProfile({ ...r.profile, libvirt: undefined, kvm: undefined, hostModel: undefined, cpuModels: undefined });
+    expect(bare).toMatchSnapshot();
+    const without = formatProfile({
+      ...r.profile,
+      kvm: { available: false, supported: [], enforceCpuid: false },
+      cpuModels: [
+        { name: "qemu64", usable: true },
+        { name: "EPYC", usable: false },
+      ],
+      machines: [],
+    });
+    expect(without.split("\n").slice(3, 8)).toEqual([
+      "/dev/kvm                  missing or not accessible",
+      "enforce-cpuid capability  no",
+      "host-model CPU            kvm64",
+      "CPU models                1 of 2 usable (virsh domcapabilities)",
+      "machine aliases           unknown",
+    ]);
+    expect(without).toMatch(/\n {2}kvmclock +not offered\n/);
   });
 });
 
