@@ -202,6 +202,30 @@ describe("import on the test driver", () => {
     expect(j).toEqual({ formatVersion: "1.2", spec: { domains: [{ name: "t1", memoryMiB: 128, machine: "q35" }] }, notes: [] });
   });
 
+  test("what cannot be carried over is noted: on stderr (human), in notes (JSON)", async () => {
+    const file = path.join(dir, "noop-pv-ipi.xml");
+    fs.writeFileSync(file, fs.readFileSync(NODE, "utf8").replace("<pv-ipi state='off'/>", "<pv-ipi state='on'/>"));
+    const r = await run(["import", "t1", "--connect", `test://${file}`]);
+    expect(r).toMatchObject({ code: 0, out: "domains:\n  - name: t1\n    memoryMiB: 128\n    machine: q35\n" });
+    expect(r.err).toBe("import: t1: features.pv-ipi: <pv-ipi state='on'/> is kept by libvirt but emits nothing: ignored\n");
+    const j = await run(["import", "t1", "--connect", `test://${file}`, "--json"]);
+    expect(j.err).toBe("");
+    expect(JSON.parse(j.out).notes).toEqual([
+      {
+        severity: "info",
+        code: "import-not-carried",
+        message: "<pv-ipi state='on'/> is kept by libvirt but emits nothing: ignored",
+        path: "t1: features.pv-ipi",
+      },
+    ]);
+  });
+
+  test("a domain that is not there: exit 1, named", async () => {
+    const r = await run(["import", "nope", "--connect", HOST]);
+    expect(r).toMatchObject({ code: 1, out: "" });
+    expect(r.err).toBe(`kvm-paravirt: ${HOST} has no domain named "nope"\n`);
+  });
+
   test("--connect is required", async () => {
     const r = await run(["import", "t1"]);
     expect(r.code).toBe(2);
