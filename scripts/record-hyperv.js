@@ -32,6 +32,7 @@ const os = require("node:os");
 const path = require("node:path");
 const zlib = require("node:zlib");
 const { setTimeout: setTimer, clearTimeout: clearTimer } = require("node:timers");
+const { FatalError, runAsScript, UsageError } = require("./script-main");
 
 const QEMU = "qemu-system-x86_64";
 const STRACE = "strace";
@@ -42,9 +43,6 @@ const MACHINE = "q35";
 const KVM_SET_CPUID2 = "0x4008ae90";
 const STRACE_ARGS = ["-f", "-e", "trace=ioctl", "-e", "verbose=ioctl", "-X", "raw", "-v", "-s", "65535"];
 const COMMON = ["-display", "none", "-nodefaults", "-monitor", "none", "-serial", "none", "-m", "64", "-smp", "1"];
-
-class UsageError extends Error {}
-class FatalError extends Error {}
 
 const USAGE = `usage: node scripts/record-hyperv.js [--out DIR] [--timeout SECONDS] [--accel kvm|tcg|both]
   --out DIR          where to write <qemu-version>-<accel>.json (default ${DEFAULT_OUT})
@@ -786,25 +784,13 @@ async function main(argv) {
 
 module.exports = { setCpuid2Calls, hvIoctls, decode, firmware, guestCpuid, configurations };
 
-if (require.main === module) {
-  for (const sig_ of ["SIGINT", "SIGTERM"]) {
-    process.on(sig_, () => {
+if (require.main === module)
+  runAsScript({
+    name: "record-hyperv",
+    usage: USAGE,
+    main,
+    cleanup: () => {
       killAll();
       removeTmp();
-      process.stderr.write(`record-hyperv: ${sig_}, stopped\n`);
-      process.exit(130);
-    });
-  }
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      killAll();
-      if (e instanceof UsageError) {
-        process.stderr.write(`record-hyperv: ${e.message}\n${USAGE}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`record-hyperv: ${e instanceof FatalError ? e.message : (e && e.stack) || String(e)}\n`);
-      process.exit(1);
     },
-  );
-}
+  });

@@ -23,6 +23,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { setTimeout: setTimer, clearTimeout: clearTimer } = require("node:timers");
+const { FatalError, runAsScript, UsageError } = require("./script-main");
 
 const ROOT = path.join(__dirname, "..");
 const QEMU = "qemu-system-x86_64";
@@ -111,8 +112,6 @@ const IRQCHIPS = [
   ["split", 0.43],
   ["off", 0.05],
 ];
-
-class UsageError extends Error {}
 
 const USAGE = `usage: npm run record:kvm -- --n N [--seed S] [--out DIR] [--timeout SECONDS] [--allow-tcg-only]
   --n N             how many configurations to record (required)
@@ -284,8 +283,6 @@ function fail(spec, what) {
 const PLUMBING = ["-nodefaults", "-nographic", "-display", "none", "-S", "-qmp", "stdio"];
 
 // ---------------------------------------------------------------- running QEMU
-
-class FatalError extends Error {}
 
 const running = new Set();
 
@@ -564,24 +561,4 @@ async function main(argv) {
 /** for tests that want the drawing and the arguments without running QEMU */
 module.exports = { mulberry32, drawSpec, qemuArgs, PROPS };
 
-if (require.main === module) {
-  for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.on(sig, () => {
-      killAll();
-      process.stderr.write(`record-kvm: ${sig}, stopped\n`);
-      process.exit(130);
-    });
-  }
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      killAll();
-      if (e instanceof UsageError) {
-        process.stderr.write(`record-kvm: ${e.message}\n${USAGE}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`record-kvm: ${e instanceof FatalError ? e.message : (e && e.stack) || String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsScript({ name: "record-kvm", usage: USAGE, main, cleanup: killAll });
