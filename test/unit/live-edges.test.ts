@@ -1,0 +1,456 @@
+import { applyDomain } from "../../src/live/apply";
+import { DeployError, deployDomain, findDomain, readLive, undefineDomain } from "../../src/live/deploy";
+import type { DomainPlan } from "../../src/live/model";
+import { planDomain } from "../../src/live/plan";
+import type { VirshResult } from "../../src/system/virsh";
+import { VirshSession } from "../../src/system/virsh-session";
+import { DEBIAN12, domainSpec } from "../helpers/specs";
+
+/**
+ * The edges of src/live that live-deploy.test.ts leaves open: what apply does when libvirt
+ * refuses (virsh's error text, a failed restart, a failed run-state step), the run state and
+ * autostart steps one by one, readLive/findDomain/undefineDomain, the plan's error paths, the
+ * fleet. Against libvirt's test driver (one VirshSession per test: fresh state each time), with
+ * a ScriptedSession where libvirt would have to fail at one exact step or answer what the test
+ * driver cannot (QMP).
+ */
+
+const URI = "test:///default";
+
+/** A session on the test driver whose replies to some commands are scripted (undefined: the real reply). */
+class ScriptedSession extends VirshSession {
+  constructor(
+    uri: string,
+    private readonly script: (args: readonly string[]) => VirshResult | undefined,
+  ) {
+    super(uri);
+  }
+  override run(args: readonly string[]): Promise<VirshResult> {
+    const r = this.script(args);
+    return r ? Promise.resolve(r) : super.run(args);
+  }
+}
+
+async function using<T, S extends VirshSession>(session: S, fn: (s: S) => Promise<T>): Promise<T> {
+  try {
+    return await fn(session);
+  } finally {
+    session.close();
+  }
+}
+const withTestDriver = <T>(fn: (s: VirshSession) => Promise<T>) => using(new VirshSession(URI), fn);
+const withScript = <T>(script: (args: readonly string[]) => VirshResult | undefined, fn: (s: ScriptedSession) => Promise<T>) =>
+  using(new ScriptedSession(URI, script), fn);
+
+const fails = (stderr: string): VirshResult => ({ code: 1, stdout: "", stderr });
+
+async function uuidOf(s: VirshSession, name: string): Promise<string | undefined> {
+  const list = await s.domains();
+  if ("error" in list) throw new Error(list.error);
+  return list.byName.get(name);
+}
+
+const plan = async (s: VirshSession, domain: Record<string, unknown>) => {
+  const spec = domainSpec(domain);
+  return { spec, plan: await planDomain(s, URI, spec, await uuidOf(s, spec.name), DEBIAN12) };
+};
+
+async function deploy(s: VirshSession, domain: Record<string, unknown>): Promise<string> {
+  const p = await plan(s, domain);
+  const r = await applyDomain(s, p.plan, p.spec, "never", DEBIAN12);
+  if (r.outcome === "failed") throw new Error(r.error);
+  return (await uuidOf(s, p.spec.name))!;
+}
+
+const run = async (s: VirshSession, ...args: string[]) => {
+  const r = await s.run(args);
+  if (r.code !== 0) throw new Error(`virsh ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+};
+const state = (s: VirshSession, uuid: string) => run(s, "domstate", "--domain", uuid);
+const autostartOf = async (s: VirshSession, uuid: string) => /^Autostart:\s+(\S+)/m.exec(await run(s, "dominfo", "--domain", uuid))![1];
+
+/** applyDomain's result with nothing restarted, nothing pending, no warnings, plus `more`. */
+const applied = (domain: string, action: DomainPlan["action"], outcome: string, more: Record<string, unknown> = {}) => ({
+  uri: URI,
+  domain,
+  action,
+  outcome,
+  restarted: false,
+  restartPending: false,
+  warnings: [],
+  ...more,
+});
+
+describe("applyDomain when libvirt refuses the define", () => {
+  test("the error is virsh's text on one line: no 'error: ' prefixes, no temporary file name, each line trimmed", () =>
+    withTestDriver(async (s) => {
+      const { spec, plan: p } = await plan(s, { name: "kpv-refused", runState: "running" });
+      // a definition libvirt's parser refuses; the line it quotes contains the words the cleanup looks for
+      const xml = p.desiredXml!.replace("<devices/>", "<devices></devices error: Failed to define domain from here>");
+      expect(await applyDomain(s, { ...p, desiredXml: xml }, spec, "never", DEBIAN12)).toEqual(
+        applied("kpv-refused", "create", "failed", {
+          error:
+            "(domain_definition):25: expected '>'; <devices></devices error: Failed to define domain from here>; ---------------------^",
+        }),
+      );
+      expect(await uuidOf(s, "kpv-refused")).toBeUndefined();
+    }));
+});
+
+describe("applyDomain: races with what changed since the plan", () => {
+  test("an update whose domain was replaced out of band (same name, new UUID) fails with libvirt's refusal and touches neither", () =>
+    withTestDriver(async (s) => {
+      const old = await deploy(s, { name: "kpv-swap" });
+      const { spec, plan: p } = await plan(s, { name: "kpv-swap", vcpus: 2 });
+      const xml = await run(s, "dumpxml", "--inactive", "--domain", old);
+      await run(s, "undefine", "--domain", old);
+      const other = "00000000-0000-4000-8000-00000000abcd";
+      expect((await s.define(xml.replace(old, other))).code).toBe(0);
+      expect(await applyDomain(s, p, spec, "never", DEBIAN12)).toEqual(
+        applied("kpv-swap", "update", "failed", { error: `operation failed: domain 'kpv-swap' already exists with uuid ${other}` }),
+      );
+      expect(await uuidOf(s, "kpv-swap")).toBe(other);
+      expect(await run(s, "dumpxml", "--inactive", "--domain", other)).toMatch(/<vcpu placement='static'>1<\/vcpu>/);
+    }));
+
+  test("a create that lost the race to a different definition is planned again and applied as that update, on the winner's UUID", () =>
+    withTestDriver(async (s) => {
+      const first = await plan(s, { name: "kpv-race2" });
+      const second = await plan(s, { name: "kpv-race2", vcpus: 3 });
+      expect((await applyDomain(s, first.plan, first.spec, "never", DEBIAN12)).outcome).toBe("defined");
+      const winner = await uuidOf(s, "kpv-race2");
+      expect(await applyDomain(s, second.plan, second.spec, "never", DEBIAN12)).toEqual(applied("kpv-race2", "create", "defined"));
+      expect(await uuidOf(s, "kpv-race2")).toBe(winner);
+      expect(await run(s, "dumpxml", "--inactive", "--domain", winner!)).toMatch(/<vcpu placement='static'>3<\/vcpu>/);
+    }));
+});
+
+describe("applyDomain: restarts", () => {
+  test("a changed paused domain is restarted paused: start --paused (which the test driver refuses, naming the flag)", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-paused" });
+      await run(s, "start", "--domain", uuid);
+      await run(s, "suspend", "--domain", uuid);
+      const { spec, plan: p } = await plan(s, { name: "kpv-paused", vcpus: 2 });
+      expect(p).toMatchObject({ action: "update", state: "paused", restartNeeded: true });
+      expect(await applyDomain(s, p, spec, "if-needed", DEBIAN12)).toEqual(
+        applied("kpv-paused", "update", "failed", {
+          restartPending: true,
+          error: `defined, but the restart failed: Failed to start domain 'kpv-paused'; unsupported flags (0x1) in function testDomainCreateWithFlags`,
+        }),
+      );
+    }));
+
+  test("the domain stopped since the plan: defined, but the restart failed (destroy refused), still pending", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-stopped" });
+      await run(s, "start", "--domain", uuid);
+      const { spec, plan: p } = await plan(s, { name: "kpv-stopped", vcpus: 2 });
+      await run(s, "destroy", "--domain", uuid);
+      expect(await applyDomain(s, p, spec, "if-needed", DEBIAN12)).toEqual(
+        applied("kpv-stopped", "update", "failed", {
+          restartPending: true,
+          error: `defined, but the restart failed: Failed to destroy domain '${uuid}'; Requested operation is not valid: domain is not running`,
+        }),
+      );
+    }));
+
+  test("the start after the destroy refused: defined, but the restart failed, naming the start's error", () => {
+    let uuid = "";
+    let started = false;
+    return withScript(
+      (args) =>
+        args[0] === "start" && started
+          ? fails("error: Failed to start domain 'kpv-nostart'\nerror: internal error: no more room\n")
+          : undefined,
+      async (s) => {
+        uuid = await deploy(s, { name: "kpv-nostart" });
+        await run(s, "start", "--domain", uuid);
+        started = true;
+        const { spec, plan: p } = await plan(s, { name: "kpv-nostart", vcpus: 2 });
+        expect(await applyDomain(s, p, spec, "if-needed", DEBIAN12)).toEqual(
+          applied("kpv-nostart", "update", "failed", {
+            restartPending: true,
+            error: "defined, but the restart failed: Failed to start domain 'kpv-nostart'; internal error: no more room",
+          }),
+        );
+        expect(await state(s, uuid)).toBe("shut off");
+      },
+    );
+  });
+
+  /** A plan that is unchanged but runs with a feature its definition no longer has (an earlier apply without restart). */
+  const pending = (p: DomainPlan): DomainPlan => ({ ...p, pendingRestart: [{ feature: "kvm-pv-eoi", running: false, defined: true }] });
+
+  test("unchanged with a restart pending: restart never reports it pending; if-needed restarts (new ID)", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-pending" });
+      await run(s, "start", "--domain", uuid);
+      const id = await run(s, "domid", "--domain", uuid);
+      const { spec, plan: p } = await plan(s, { name: "kpv-pending" });
+      expect(p.action).toBe("unchanged");
+      expect(await applyDomain(s, pending(p), spec, "never", DEBIAN12)).toEqual(
+        applied("kpv-pending", "unchanged", "unchanged", { restartPending: true }),
+      );
+      expect(await run(s, "domid", "--domain", uuid)).toBe(id);
+      expect(await applyDomain(s, pending(p), spec, "if-needed", DEBIAN12)).toEqual(
+        applied("kpv-pending", "unchanged", "unchanged", { restarted: true }),
+      );
+      expect(await run(s, "domid", "--domain", uuid)).not.toBe(id);
+      expect(await state(s, uuid)).toBe("running");
+    }));
+
+  test("a restart without a known UUID is refused, never attempted by name", () =>
+    withTestDriver(async (s) => {
+      const { spec, plan: p } = await plan(s, { name: "kpv-nouuid" });
+      expect(await applyDomain(s, pending({ ...p, action: "unchanged" }), spec, "if-needed", DEBIAN12)).toEqual(
+        applied("kpv-nouuid", "unchanged", "failed", { restartPending: true, error: "the restart failed: kpv-nouuid has no known UUID" }),
+      );
+    }));
+
+  test("a plan with an error: failed, restart pending exactly when the plan has one", () =>
+    withTestDriver(async (s) => {
+      const { spec, plan: p } = await plan(s, { name: "kpv-err" });
+      expect(await applyDomain(s, { ...p, error: "planted" }, spec, "if-needed", DEBIAN12)).toEqual(
+        applied("kpv-err", "create", "failed", { error: "planted" }),
+      );
+      expect(await applyDomain(s, pending({ ...p, error: "planted" }), spec, "if-needed", DEBIAN12)).toEqual(
+        applied("kpv-err", "create", "failed", { restartPending: true, error: "planted" }),
+      );
+    }));
+});
+
+describe("applyDomain: the run state and autostart after the define", () => {
+  test("runState running on a create: defined, then started by its UUID", () =>
+    withTestDriver(async (s) => {
+      const { spec, plan: p } = await plan(s, { name: "kpv-start", runState: "running" });
+      expect(p.runChange).toBe("start");
+      expect(await applyDomain(s, p, spec, "never", DEBIAN12)).toEqual(applied("kpv-start", "create", "defined"));
+      const uuid = (await uuidOf(s, "kpv-start"))!;
+      expect(await state(s, uuid)).toBe("running");
+      expect(await autostartOf(s, uuid)).toBe("disable");
+    }));
+
+  test("runState paused on a create: start --paused (the test driver refuses the flag: defined, but start failed)", () =>
+    withTestDriver(async (s) => {
+      const { spec, plan: p } = await plan(s, { name: "kpv-startp", runState: "paused" });
+      expect(p.runChange).toBe("start-paused");
+      expect(await applyDomain(s, p, spec, "never", DEBIAN12)).toEqual(
+        applied("kpv-startp", "create", "failed", {
+          error:
+            "defined, but start failed: Failed to start domain 'kpv-startp'; unsupported flags (0x1) in function testDomainCreateWithFlags",
+        }),
+      );
+    }));
+
+  test("a paused domain with runState running is resumed; a running one with runState paused is suspended", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-rs" });
+      await run(s, "start", "--domain", uuid);
+      await run(s, "suspend", "--domain", uuid);
+      const resume = await plan(s, { name: "kpv-rs", runState: "running" });
+      expect(resume.plan).toMatchObject({ action: "unchanged", state: "paused", runChange: "resume" });
+      expect(await applyDomain(s, resume.plan, resume.spec, "never", DEBIAN12)).toEqual(applied("kpv-rs", "unchanged", "unchanged"));
+      expect(await state(s, uuid)).toBe("running");
+      const pause = await plan(s, { name: "kpv-rs", runState: "paused" });
+      expect(pause.plan).toMatchObject({ action: "unchanged", state: "running", runChange: "pause" });
+      expect(await applyDomain(s, pause.plan, pause.spec, "never", DEBIAN12)).toEqual(applied("kpv-rs", "unchanged", "unchanged"));
+      expect(await state(s, uuid)).toBe("paused");
+      // already as asked: nothing to do
+      expect((await plan(s, { name: "kpv-rs", runState: "paused" })).plan).not.toHaveProperty("runChange");
+    }));
+
+  test("autostart: enabled on a create that asks for it, disabled when the spec says false, left alone when the spec is silent", () =>
+    withTestDriver(async (s) => {
+      const { spec, plan: p } = await plan(s, { name: "kpv-auto", autostart: true });
+      expect(p).toMatchObject({ autostart: true });
+      expect(p).not.toHaveProperty("runChange");
+      expect(await applyDomain(s, p, spec, "never", DEBIAN12)).toEqual(applied("kpv-auto", "create", "defined"));
+      const uuid = (await uuidOf(s, "kpv-auto"))!;
+      expect(await autostartOf(s, uuid)).toBe("enable");
+      expect(await state(s, uuid)).toBe("shut off");
+      // as asked already: nothing planned (dominfo's "Autostart:      enable" is read)
+      expect(Object.keys((await plan(s, { name: "kpv-auto", autostart: true })).plan)).not.toContain("autostart");
+      // silent about autostart, starting it: autostart stays on
+      const start = await plan(s, { name: "kpv-auto", runState: "running" });
+      expect(Object.keys(start.plan)).not.toContain("autostart");
+      expect(await applyDomain(s, start.plan, start.spec, "never", DEBIAN12)).toEqual(applied("kpv-auto", "unchanged", "unchanged"));
+      expect(await autostartOf(s, uuid)).toBe("enable");
+      expect(await state(s, uuid)).toBe("running");
+      const off = await plan(s, { name: "kpv-auto", autostart: false });
+      expect(off.plan).toMatchObject({ action: "unchanged", autostart: false });
+      expect(await applyDomain(s, off.plan, off.spec, "never", DEBIAN12)).toEqual(applied("kpv-auto", "unchanged", "unchanged"));
+      expect(await autostartOf(s, uuid)).toBe("disable");
+      expect(Object.keys((await plan(s, { name: "kpv-auto", autostart: false })).plan)).not.toContain("autostart");
+    }));
+
+  test("a run-state step libvirt refuses (the domain stopped since the plan): failed, naming the step; without 'defined, but' when nothing was defined", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-gone-run" });
+      await run(s, "start", "--domain", uuid);
+      const pause = await plan(s, { name: "kpv-gone-run", runState: "paused" });
+      const changed = await plan(s, { name: "kpv-gone-run", vcpus: 2, runState: "paused" });
+      await run(s, "destroy", "--domain", uuid);
+      expect(await applyDomain(s, pause.plan, pause.spec, "never", DEBIAN12)).toEqual(
+        applied("kpv-gone-run", "unchanged", "failed", {
+          error: `suspend failed: Failed to suspend domain '${uuid}'; internal error: domain 'kpv-gone-run' not running`,
+        }),
+      );
+      expect(await applyDomain(s, changed.plan, changed.spec, "never", DEBIAN12)).toEqual(
+        applied("kpv-gone-run", "update", "failed", {
+          restartPending: true,
+          error: `defined, but suspend failed: Failed to suspend domain '${uuid}'; internal error: domain 'kpv-gone-run' not running`,
+        }),
+      );
+    }));
+
+  test("a created domain that is not listed after its define: failed, naming it (only looked up when there is a step to take)", () => {
+    let hide = false;
+    return withScript(
+      (args) => (hide && args[0] === "list" ? { code: 0, stdout: "", stderr: "" } : undefined),
+      async (s) => {
+        const quiet = await plan(s, { name: "kpv-hidden" });
+        const started = await plan(s, { name: "kpv-hidden2", runState: "running" });
+        hide = true;
+        expect(await applyDomain(s, quiet.plan, quiet.spec, "never", DEBIAN12)).toEqual(applied("kpv-hidden", "create", "defined"));
+        expect(await applyDomain(s, started.plan, started.spec, "never", DEBIAN12)).toEqual(
+          applied("kpv-hidden2", "create", "failed", { error: "defined, but kpv-hidden2 is not listed after its define" }),
+        );
+      },
+    );
+  });
+});
+
+describe("deployDomain, readLive, findDomain, undefineDomain (test:///default)", () => {
+  test("a host whose domains cannot be listed: DeployError naming the host and libvirt's reason", () =>
+    using(new VirshSession("test:///nonexistent/kpv-node.xml"), async (s) => {
+      const why =
+        "I/O warning : failed to load external entity \"/nonexistent/kpv-node.xml\"; failed to connect to the hypervisor; XML error: failed to parse xml document '/nonexistent/kpv-node.xml'; virsh exited (1) on test:///nonexistent/kpv-node.xml";
+      await expect(deployDomain(s, domainSpec({ name: "kpv-x" }), { absent: true }, "never", DEBIAN12)).rejects.toThrow(
+        new DeployError(`cannot list the domains of test:///nonexistent/kpv-node.xml: ${why}`),
+      );
+    }));
+
+  test("a spec the plan refuses: DeployError with the plan's error, nothing defined", () =>
+    withTestDriver(async (s) => {
+      const spec = domainSpec({ name: "kpv-tcg", accel: "tcg", cpu: { mode: "host-passthrough" } });
+      await expect(deployDomain(s, spec, { absent: true }, "never", DEBIAN12)).rejects.toThrow(
+        new DeployError(
+          "kpv-tcg: cpu.mode: [host-passthrough-needs-kvm] host-passthrough (-cpu host) needs the KVM accelerator; use mode maximum or a named model with accel tcg",
+        ),
+      );
+      expect(await uuidOf(s, "kpv-tcg")).toBeUndefined();
+    }));
+
+  test("a define libvirt refuses: DeployError with virsh's error", () =>
+    withScript(
+      (args) =>
+        args[0] === "define" ? fails("error: Failed to define domain from /tmp/x.xml\nerror: internal error: planted\n") : undefined,
+      async (s) => {
+        await expect(deployDomain(s, domainSpec({ name: "kpv-nodef" }), { absent: true }, "never", DEBIAN12)).rejects.toThrow(
+          new DeployError(`kpv-nodef on ${URI}: internal error: planted`),
+        );
+      },
+    ));
+
+  test("defined but not listed afterwards: DeployError; a state libvirt cannot tell is 'unknown'", async () => {
+    let hide = false;
+    await withScript(
+      (args) => (hide && args[0] === "list" ? { code: 0, stdout: "", stderr: "" } : undefined),
+      async (s) => {
+        hide = true;
+        await expect(deployDomain(s, domainSpec({ name: "kpv-unlisted" }), { absent: true }, "never", DEBIAN12)).rejects.toThrow(
+          new DeployError(`kpv-unlisted was defined on ${URI} but is not listed afterwards`),
+        );
+      },
+    );
+    await withScript(
+      (args) => (args[0] === "domstate" ? fails("error: planted\n") : undefined),
+      async (s) => {
+        const d = await deployDomain(s, domainSpec({ name: "kpv-nostate" }), { absent: true }, "never", DEBIAN12);
+        expect(d.state).toBe("unknown");
+        expect(d.uuid).toBe(await uuidOf(s, "kpv-nostate"));
+      },
+    );
+  });
+
+  test("readLive: the inactive definition with its secrets and the state, by UUID; null for a UUID the host does not have", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-read" });
+      const xml = await run(s, "dumpxml", "--inactive", "--domain", uuid);
+      expect((await s.define(xml.replace("<devices>", "<devices><graphics type='vnc' port='-1' passwd='s3cret'/>"))).code).toBe(0);
+      await run(s, "start", "--domain", uuid);
+      const live = await readLive(s, uuid);
+      expect(live!.state).toBe("running");
+      expect(live!.xml).toMatch(/^<domain type='kvm'>\n/); // inactive: no id='N'
+      expect(live!.xml).toMatch(/passwd='s3cret'/);
+      expect(live!.xml).toBe((await s.run(["dumpxml", "--inactive", "--security-info", "--domain", uuid])).stdout);
+      expect(await readLive(s, "00000000-0000-4000-8000-0000000000ff")).toBeNull();
+    }));
+
+  test("readLive: a dump libvirt refuses is a DeployError with its trimmed text", () => {
+    let uuid = "";
+    return withScript(
+      (args) => (args[0] === "dumpxml" && uuid ? fails("error: planted failure\n") : undefined),
+      async (s) => {
+        uuid = (await uuidOf(s, "test"))!;
+        await expect(readLive(s, uuid)).rejects.toThrow(
+          new DeployError(`cannot read the definition of ${uuid} on ${URI}: error: planted failure`),
+        );
+      },
+    );
+  });
+
+  test("findDomain: by exact name, by UUID in any case, never by ID; undefined otherwise", () =>
+    withTestDriver(async (s) => {
+      const test = (await uuidOf(s, "test"))!;
+      expect(await findDomain(s, "test")).toBe(test);
+      expect(await findDomain(s, test)).toBe(test);
+      expect(await findDomain(s, test.toUpperCase())).toBe(test);
+      expect(await findDomain(s, "1")).toBeUndefined();
+      expect(await findDomain(s, "kpv-none")).toBeUndefined();
+    }));
+
+  test("undefineDomain: ours is undefined; a gone one is 'gone'; one without our metadata is left alone", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-undef" });
+      expect(await undefineDomain(s, uuid)).toBe("undefined");
+      expect(await uuidOf(s, "kpv-undef")).toBeUndefined();
+      expect(await undefineDomain(s, uuid)).toBe("gone");
+      const test = (await uuidOf(s, "test"))!;
+      await expect(undefineDomain(s, test)).rejects.toThrow(
+        new DeployError(`the domain ${test} on ${URI} was not defined by kvm-paravirt (no kpv:paravirt metadata): left alone`),
+      );
+      expect(await uuidOf(s, "test")).toBe(test);
+    }));
+
+  test.each([
+    ["error: failed to get domain 'x'\n", "gone"],
+    ["error: Failed to undefine domain\nerror: Domain not found: no domain with matching uuid\n", "gone"],
+  ])("undefineDomain: a domain gone between the read and the undefine (%j) is 'gone'", (stderr, outcome) => {
+    let armed = false;
+    return withScript(
+      (args) => (armed && args[0] === "undefine" ? fails(stderr) : undefined),
+      async (s) => {
+        const uuid = await deploy(s, { name: "kpv-race-undef" });
+        armed = true;
+        expect(await undefineDomain(s, uuid)).toBe(outcome);
+      },
+    );
+  });
+
+  test("undefineDomain: any other refusal is a DeployError with libvirt's lines, 'error: ' prefixes dropped", () => {
+    let armed = false;
+    return withScript(
+      (args) => (armed && args[0] === "undefine" ? fails("error: Failed to undefine domain\nerror: internal error: busy\n") : undefined),
+      async (s) => {
+        const uuid = await deploy(s, { name: "kpv-busy" });
+        armed = true;
+        await expect(undefineDomain(s, uuid)).rejects.toThrow(
+          new DeployError(`cannot undefine ${uuid} on ${URI}: Failed to undefine domain\ninternal error: busy`),
+        );
+      },
+    );
+  });
+});
