@@ -4,6 +4,7 @@ import type { DomainPlan } from "../../src/live/model";
 import { planDomain } from "../../src/live/plan";
 import type { VirshResult } from "../../src/system/virsh";
 import { VirshSession } from "../../src/system/virsh-session";
+import { schemaValidatorInstalled } from "../../src/system/xml-validate";
 import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 /**
@@ -453,4 +454,237 @@ describe("deployDomain, readLive, findDomain, undefineDomain (test:///default)",
       },
     );
   });
+});
+
+describe("planDomain: errors and what the host tells", () => {
+  test("every error diagnostic of the spec, '; '-joined as path: [code] message; the create's devices are adds", () =>
+    withTestDriver(async (s) => {
+      const { plan: p } = await plan(s, {
+        name: "kpv-errs",
+        accel: "tcg",
+        cpu: { mode: "host-passthrough" },
+        disks: [
+          { target: "vdb", file: "/tmp/kpv-a.img" },
+          { target: "vdb", file: "/tmp/kpv-b.img" },
+        ],
+      });
+      expect(p.error).toBe(
+        "cpu.mode: [host-passthrough-needs-kvm] host-passthrough (-cpu host) needs the KVM accelerator; use mode maximum or a named model with accel tcg; " +
+          "disks: [device-target-twice] two disks have target vdb: libvirt refuses the definition (\"target 'vdb' duplicated for disk sources\")",
+      );
+    }));
+
+  test("a create's device changes: each declared device added, with whether it can be hot-plugged", () =>
+    withTestDriver(async (s) => {
+      const { plan: p } = await plan(s, {
+        name: "kpv-dev",
+        disks: [{ target: "vdb", file: "/tmp/kpv-a.img" }],
+        graphics: { type: "vnc" },
+        serialConsole: true,
+      });
+      expect(p.deviceChanges).toEqual([
+        { device: "disk:vdb", change: "add", hotplug: true },
+        { device: "serial:0", change: "add", hotplug: false },
+        { device: "console:0", change: "add", hotplug: false },
+        { device: "graphics:vnc", change: "add", hotplug: false },
+      ]);
+      expect(p.error).toBeUndefined();
+    }));
+
+  const balloon = "<memballoon model='none'/>";
+  const schemaRefusal = expect.stringMatching(/^extraDevices: \[extra-device-schema\] libvirt's schema refuses the definition: .+/);
+
+  /** libvirt's schema check needs virt-xml-validate (libvirt-clients): without it these skip themselves */
+  const withValidator = schemaValidatorInstalled() ? test : test.skip;
+
+  withValidator(
+    "extra devices each valid alone but not together (two memballoons): the whole definition's schema check stops create and update",
+    () =>
+      withTestDriver(async (s) => {
+        const create = (await plan(s, { name: "kpv-xd", extraDevices: [balloon, balloon] })).plan;
+        expect(create).toMatchObject({ action: "create", error: schemaRefusal });
+        await deploy(s, { name: "kpv-xd" });
+        const update = (await plan(s, { name: "kpv-xd", extraDevices: [balloon, balloon] })).plan;
+        expect(update).toMatchObject({ action: "update", error: schemaRefusal });
+        // one is fine
+        expect((await plan(s, { name: "kpv-xd", extraDevices: [balloon] })).plan).toMatchObject({ action: "update" });
+        expect((await plan(s, { name: "kpv-xd", extraDevices: [balloon] })).plan.error).toBeUndefined();
+        expect((await plan(s, { name: "kpv-xd2", extraDevices: [balloon] })).plan.error).toBeUndefined();
+      }),
+  );
+
+  withValidator("the spec's own error comes first: the schema check does not replace it, a valid extra device does not clear it", () =>
+    withTestDriver(async (s) => {
+      const tcg =
+        "cpu.mode: [host-passthrough-needs-kvm] host-passthrough (-cpu host) needs the KVM accelerator; use mode maximum or a named model with accel tcg";
+      const bad = { name: "kpv-xde", accel: "tcg", cpu: { mode: "host-passthrough" } };
+      expect((await plan(s, { ...bad, extraDevices: [balloon, balloon] })).plan.error).toBe(tcg);
+      expect((await plan(s, { ...bad, extraDevices: [balloon] })).plan.error).toBe(tcg);
+    }),
+  );
+
+  test("a dump libvirt refuses: the domain is left as it is (unchanged) with libvirt's trimmed error", () =>
+    withScript(
+      (args) => (args[0] === "dumpxml" ? fails("error: planted dump failure\n") : undefined),
+      async (s) => {
+        const uuid = (await uuidOf(s, "test"))!;
+        const p = await planDomain(s, URI, domainSpec({ name: "test" }), uuid, DEBIAN12);
+        expect(p).toMatchObject({ action: "unchanged", state: "absent", uuid, error: "error: planted dump failure" });
+      },
+    ));
+
+  test("a state libvirt does not tell is 'unknown'; a crashed domain is started for runState running", async () => {
+    await withScript(
+      (args) => (args[0] === "domstate" ? fails("error: planted\n") : undefined),
+      async (s) => {
+        const uuid = await deploy(s, { name: "kpv-st" });
+        expect((await planDomain(s, URI, domainSpec({ name: "kpv-st" }), uuid, DEBIAN12)).state).toBe("unknown");
+      },
+    );
+    await withScript(
+      (args) => (args[0] === "domstate" ? { code: 0, stdout: "crashed\n", stderr: "" } : undefined),
+      async (s) => {
+        const uuid = await deploy(s, { name: "kpv-crashed" });
+        const p = await planDomain(s, URI, domainSpec({ name: "kpv-crashed", runState: "running" }), uuid, DEBIAN12);
+        expect(p).toMatchObject({ action: "unchanged", state: "crashed", restartNeeded: false, runChange: "start" });
+      },
+    );
+  });
+
+  test("a running domain whose vCPU (QMP) differs from its definition: the restart is pending, and needed even when unchanged", () => {
+    const qmp = (args: readonly string[]): VirshResult | undefined => {
+      if (args[0] !== "qemu-monitor-command") return undefined;
+      const cmd = JSON.parse(args[args.indexOf("--cmd") + 1]) as { execute: string; arguments?: { property: string } };
+      if (cmd.execute === "query-cpus-fast")
+        return { code: 0, stdout: JSON.stringify({ return: [{ "qom-path": "/machine/cpu0", "cpu-index": 0 }] }), stderr: "" };
+      // running without kvm-pv-eoi, which the definition has on; everything else as defined
+      const p = cmd.arguments!.property;
+      const off = [
+        "kvm-pv-eoi",
+        "kvm-mmu",
+        "kvm-pv-unhalt",
+        "kvm-pv-tlb-flush",
+        "kvm-pv-ipi",
+        "kvm-poll-control",
+        "kvm-pv-sched-yield",
+        "kvm-asyncpf-int",
+        "kvm-msi-ext-dest-id",
+        "kvm-hint-dedicated",
+        "kvm-pv-enforce-cpuid",
+      ];
+      return { code: 0, stdout: JSON.stringify({ return: !off.includes(p) }), stderr: "" };
+    };
+    return withScript(qmp, async (s) => {
+      const uuid = await deploy(s, { name: "kpv-qmp" });
+      await run(s, "start", "--domain", uuid);
+      const p = (await plan(s, { name: "kpv-qmp" })).plan;
+      expect(p).toMatchObject({
+        action: "unchanged",
+        state: "running",
+        restartNeeded: true,
+        pendingRestart: [{ feature: "kvm-pv-eoi", running: false, defined: true }],
+      });
+      expect(await applyDomain(s, p, domainSpec({ name: "kpv-qmp" }), "if-needed", DEBIAN12)).toEqual(
+        applied("kpv-qmp", "unchanged", "unchanged", { restarted: true }),
+      );
+    });
+  });
+});
+
+describe("compareLive through planDomain: what is and is not a change", () => {
+  /** Redefines the domain from its own dump, edited. */
+  async function edit(s: VirshSession, uuid: string, f: (xml: string) => string): Promise<void> {
+    const xml = await run(s, "dumpxml", "--inactive", "--domain", uuid);
+    const edited = f(xml);
+    expect(edited).not.toBe(xml);
+    const r = await s.define(edited);
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
+
+  test("a machine alias in the live definition that is the desired machine on this host: no change", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-alias" });
+      await edit(s, uuid, (x) => x.replace("machine='pc-q35-7.2'", "machine='q35'"));
+      expect((await plan(s, { name: "kpv-alias" })).plan).toMatchObject({ action: "unchanged", fieldChanges: [] });
+    }));
+
+  test("CPU flags in another order: no change (settings compare whatever their order)", () =>
+    withTestDriver(async (s) => {
+      const domain = { name: "kpv-order", cpu: { mode: "custom", model: "Skylake-Server", features: { aes: true, vmx: false } } };
+      const uuid = await deploy(s, domain);
+      await edit(s, uuid, (x) =>
+        x.replace(
+          /(<feature policy='require' name='aes'\/>)(\s*)(<feature policy='disable' name='vmx'\/>)/,
+          (_m, a: string, sp: string, b: string) => `${b}${sp}${a}`,
+        ),
+      );
+      expect((await plan(s, domain)).plan).toMatchObject({ action: "unchanged", fieldChanges: [] });
+    }));
+
+  test("an element we own that libvirt keeps but never emits (<pv-ipi state='on'/>) is a change: apply writes what it owns", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-noop" });
+      await edit(s, uuid, (x) => x.replace("<apic/>", "<apic/>\n    <kvm>\n      <pv-ipi state='on'/>\n    </kvm>"));
+      expect((await plan(s, { name: "kpv-noop" })).plan).toMatchObject({
+        action: "update",
+        fieldChanges: [{ field: "paravirt", current: { pvIpi: true }, desired: null }],
+        drift: [],
+        featureChanges: [],
+      });
+    }));
+
+  test("the same value from another source (explicit on where on is the default) is a feature change", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-src" });
+      await edit(s, uuid, (x) => x.replace("<apic/>", "<apic eoi='on'/>"));
+      expect((await plan(s, { name: "kpv-src" })).plan).toMatchObject({
+        action: "update",
+        fieldChanges: [{ field: "paravirt", current: { pvEoi: true }, desired: null }],
+        featureChanges: [
+          { feature: "kvm-pv-eoi", current: { enabled: true, source: "explicit" }, desired: { enabled: true, source: "default" } },
+        ],
+      });
+    }));
+
+  test("drift alone (our metadata no longer matches the definition) is a change", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-md" });
+      await edit(s, uuid, (x) => x.replace(/(on="[^"]*?) kvm-pv-eoi/, "$1").replace(/off="/, 'off="kvm-pv-eoi '));
+      expect((await plan(s, { name: "kpv-md" })).plan).toMatchObject({
+        action: "update",
+        fieldChanges: [],
+        drift: [{ feature: "kvm-pv-eoi", recorded: false, current: true }],
+        deviceChanges: [],
+      });
+    }));
+
+  test("a declared device: unchanged once defined; removed by hand, its add alone is a change", () =>
+    withTestDriver(async (s) => {
+      const domain = { name: "kpv-disk", disks: [{ target: "vdb", file: "/tmp/kpv-disk.img" }] };
+      const uuid = await deploy(s, domain);
+      expect((await plan(s, domain)).plan).toMatchObject({ action: "unchanged", deviceChanges: [] });
+      await edit(s, uuid, (x) => x.replace(/<disk [\s\S]*?<\/disk>\s*/, ""));
+      const p = (await plan(s, domain)).plan;
+      expect(p).toMatchObject({
+        action: "update",
+        fieldChanges: [],
+        drift: [],
+        deviceChanges: [expect.objectContaining({ device: "disk:vdb", change: "add" })],
+      });
+    }));
+
+  test("a live definition that does not read as a spec (8 MiB): an error naming why; every desired feature from nothing", () =>
+    withTestDriver(async (s) => {
+      const uuid = await deploy(s, { name: "kpv-tiny" });
+      await edit(s, uuid, (x) =>
+        x
+          .replace(/<memory unit='KiB'>\d+<\/memory>/, "<memory unit='KiB'>8192</memory>")
+          .replace(/<currentMemory unit='KiB'>\d+<\/currentMemory>/, "<currentMemory unit='KiB'>8192</currentMemory>"),
+      );
+      const p = (await plan(s, { name: "kpv-tiny" })).plan;
+      expect(p.error).toBe("the live definition does not read as a spec: domains[0].memoryMiB: Too small: expected number to be >=16");
+      expect(p.featureChanges.length).toBeGreaterThan(0);
+      expect(p.featureChanges.filter((c) => c.current !== null)).toEqual([]);
+      expect(p.drift).toEqual([]);
+    }));
 });
