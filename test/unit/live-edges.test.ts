@@ -1,7 +1,14 @@
-import { applyDomain } from "../../src/live/apply";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { applyDomain, applyFleet } from "../../src/live/apply";
 import { DeployError, deployDomain, findDomain, readLive, undefineDomain } from "../../src/live/deploy";
 import type { DomainPlan } from "../../src/live/model";
-import { planDomain } from "../../src/live/plan";
+import { planDomain, planFleet } from "../../src/live/plan";
+import { importDomain, importDomains } from "../../src/live/import";
+import { targets } from "../../src/live/targets";
+import { parseSpecText } from "../../src/input/load";
+import * as hostForModule from "../../src/system/host-for";
 import type { VirshResult } from "../../src/system/virsh";
 import { VirshSession } from "../../src/system/virsh-session";
 import { schemaValidatorInstalled } from "../../src/system/xml-validate";
@@ -687,4 +694,172 @@ describe("compareLive through planDomain: what is and is not a change", () => {
       expect(p.featureChanges.filter((c) => c.current !== null)).toEqual([]);
       expect(p.drift).toEqual([]);
     }));
+});
+
+/** A test:///FILE host holding two domains this tool defined: t1 (spec'd below) and orphan (no longer spec'd). */
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-live-edges-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const NODE = `test://${path.join(dir, "node.xml")}`;
+const MISSING = "test:///nonexistent/kpv-node.xml";
+const T1 = { name: "t1", memoryMiB: 128 };
+
+beforeAll(() =>
+  withTestDriver(async (s) => {
+    const dumps: string[] = [];
+    for (const d of [T1, { name: "orphan" }]) {
+      const uuid = await deploy(s, d);
+      dumps.push(await run(s, "dumpxml", "--inactive", "--domain", uuid));
+    }
+    // a note on import: <pv-ipi state='on'/> is kept by libvirt but emits nothing
+    dumps[0] = dumps[0].replace("<apic/>", "<apic/>\n    <kvm>\n      <pv-ipi state='on'/>\n    </kvm>");
+    fs.writeFileSync(path.join(dir, "node.xml"), `<node>\n${dumps.join("\n")}\n</node>\n`);
+  }),
+);
+
+/** Scripts VirshSession.run for every session the code under test opens itself (undefined: the real reply). */
+function scriptAllSessions(script: (args: readonly string[]) => VirshResult | undefined): jest.SpyInstance {
+  const real = VirshSession.prototype.run;
+  return jest.spyOn(VirshSession.prototype, "run").mockImplementation(function (this: VirshSession, args: readonly string[]) {
+    return Promise.resolve(script(args) ?? real.call(this, args));
+  });
+}
+afterEach(() => jest.restoreAllMocks());
+
+describe("importDomain and importDomains", () => {
+  test("a definition that does not read as a spec domain: the error lists each problem as path: message", () => {
+    const xml = `<domain type='kvm'><name>kpv-imp</name><memory unit='KiB'>8192</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os></domain>`;
+    expect(() => importDomain(xml, DEBIAN12)).toThrow(
+      new Error('the definition does not read as a spec domain: ["domains[0].memoryMiB: Too small: expected number to be >=16"]'),
+    );
+  });
+
+  test("a passthrough CPU is kept (only a custom mode alone is the default); without a host profile the machine stays as written", () => {
+    const xml = `<domain type='kvm'><name>kpv-imp</name><memory unit='KiB'>1048576</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os><cpu mode='host-passthrough' check='none'/></domain>`;
+    expect(importDomain(xml, DEBIAN12).domain).toEqual({ name: "kpv-imp", cpu: { mode: "host-passthrough" } });
+    expect(importDomain(xml).domain).toEqual({ name: "kpv-imp", machine: "pc-q35-7.2", cpu: { mode: "host-passthrough" } });
+  });
+
+  test("importDomains: by name or by UUID in any case, notes prefixed with the name asked for", async () => {
+    const r = await importDomains(NODE, ["t1"], DEBIAN12);
+    expect(r).toEqual({
+      domains: [{ name: "t1", memoryMiB: 128 }],
+      notes: [
+        {
+          severity: "info",
+          code: "import-not-carried",
+          path: "t1: features.pv-ipi",
+          message: "<pv-ipi state='on'/> is kept by libvirt but emits nothing: ignored",
+        },
+      ],
+    });
+    const uuid = /<uuid>([0-9a-f-]{36})<\/uuid>/.exec(fs.readFileSync(path.join(dir, "node.xml"), "utf8"))![1];
+    const byUuid = await importDomains(NODE, [uuid.toUpperCase()], DEBIAN12);
+    expect(byUuid.domains).toEqual([{ name: "t1", memoryMiB: 128 }]);
+    expect(byUuid.notes.map((n) => n.path)).toEqual([`${uuid.toUpperCase()}: features.pv-ipi`]);
+  });
+
+  test("importDomains: a host that cannot list, a name it does not have, a dump it refuses: errors naming the host", async () => {
+    await expect(importDomains(MISSING, ["t1"], DEBIAN12)).rejects.toThrow(
+      new Error(
+        `${MISSING}: I/O warning : failed to load external entity "/nonexistent/kpv-node.xml"; failed to connect to the hypervisor; XML error: failed to parse xml document '/nonexistent/kpv-node.xml'; virsh exited (1) on ${MISSING}`,
+      ),
+    );
+    await expect(importDomains(NODE, ["t1", "nope"], DEBIAN12)).rejects.toThrow(new Error(`${NODE} has no domain named "nope"`));
+    scriptAllSessions((args) => (args[0] === "dumpxml" ? fails("error: Failed to get xml\nerror: internal error: planted\n") : undefined));
+    await expect(importDomains(NODE, ["t1"], DEBIAN12)).rejects.toThrow(new Error(`${NODE}: Failed to get xml\ninternal error: planted`));
+  });
+});
+
+describe("targets", () => {
+  test("a domain with no hosts: entry and no --connect: an error naming it at its index", () => {
+    const loaded = parseSpecText("domains:\n  - { name: a }\n  - { name: b }\n");
+    expect(targets(loaded, [])).toEqual({
+      targets: [],
+      diagnostics: [0, 1].map((i) => ({
+        severity: "error",
+        code: "no-connection",
+        message: `no host for domain ${["a", "b"][i]}: give --connect URI or a hosts: entry`,
+        path: `domains[${i}]`,
+      })),
+    });
+  });
+});
+
+describe("planFleet and applyFleet", () => {
+  const many = (n: number) => Array.from({ length: n }, (_x, i) => ({ uri: URI, spec: domainSpec({ name: `kpv-f${i}` }) }));
+  const byHostAndName = (a: { uri: string; domain: string }, b: { uri: string; domain: string }) =>
+    `${a.uri} ${a.domain}`.localeCompare(`${b.uri} ${b.domain}`);
+
+  test.each([
+    [10, []],
+    [20, ["apply: test:///default: 20/20 done"]],
+    [
+      26,
+      [
+        "plan: test:///default: 0/26",
+        "plan: test:///default: 20/26",
+        "apply: test:///default: 25/26 done",
+        "apply: test:///default: 26/26 done",
+      ],
+    ],
+  ])("progress for %i new domains on one host", async (n, lines) => {
+    const progress: string[] = [];
+    const r = await applyFleet(many(n), "never", { host: DEBIAN12, progress: (l) => progress.push(l) });
+    expect(progress).toEqual(lines);
+    expect(r.results.map((x) => x.outcome)).toEqual(Array(n).fill("defined"));
+  });
+
+  test("several hosts: each applies its own plan (t1 has <pv-ipi state='on'/> to drop); a delete candidate is not applied; a host that fails fails its domains", async () => {
+    const ts = [
+      { uri: NODE, spec: domainSpec(T1) },
+      { uri: NODE, spec: domainSpec({ name: "n1" }) },
+      { uri: URI, spec: domainSpec({ name: "d1" }) },
+      { uri: MISSING, spec: domainSpec({ name: "m1" }) },
+      { uri: MISSING, spec: domainSpec({ name: "m2" }) },
+    ];
+    const plans = await planFleet(ts, { host: DEBIAN12 });
+    expect(plans.map((h) => [h.uri, h.error === undefined, h.domains.map((d) => [d.domain, d.action, d.state])])).toEqual([
+      [
+        NODE,
+        true,
+        [
+          ["t1", "update", "running"],
+          ["n1", "create", "absent"],
+          ["orphan", "delete-candidate", "defined"],
+        ],
+      ],
+      [URI, true, [["d1", "create", "absent"]]],
+      [MISSING, false, []],
+    ]);
+    const { results } = await applyFleet(ts, "never", { host: DEBIAN12, parallel: 3 });
+    const missing = plans[2].error!;
+    expect(results.sort(byHostAndName)).toEqual(
+      [
+        { uri: NODE, domain: "t1", action: "update", outcome: "defined", restartPending: true },
+        { uri: NODE, domain: "n1", action: "create", outcome: "defined" },
+        { uri: URI, domain: "d1", action: "create", outcome: "defined" },
+        { uri: MISSING, domain: "m1", action: "create", outcome: "failed", error: missing },
+        { uri: MISSING, domain: "m2", action: "create", outcome: "failed", error: missing },
+      ]
+        .map((x) => ({ restarted: false, restartPending: false, warnings: [], ...x }))
+        .sort(byHostAndName),
+    );
+  });
+
+  test("the host's facts cannot be read: the host's plan is that error, with the hint to give a profile", async () => {
+    jest.spyOn(hostForModule, "hostFor").mockRejectedValue(new Error("planted: no facts"));
+    expect(await planFleet([{ uri: URI, spec: domainSpec({ name: "kpv-nofacts" }) }])).toEqual([
+      { uri: URI, error: "planted: no facts; give --host <profile> to plan against a profile instead", domains: [] },
+    ]);
+  });
+
+  test("a domain of ours whose dump fails is not a delete candidate; the test driver's own domain never is", async () => {
+    expect(
+      (await planFleet([{ uri: URI, spec: domainSpec({ name: "kpv-one" }) }], { host: DEBIAN12 }))[0].domains.map((d) => d.domain),
+    ).toEqual(["kpv-one"]);
+    scriptAllSessions((args) => (args[0] === "dumpxml" && args.includes("--inactive") ? fails("error: planted\n") : undefined));
+    expect((await planFleet([{ uri: NODE, spec: domainSpec(T1) }], { host: DEBIAN12 }))[0].domains.map((d) => [d.domain, d.error])).toEqual(
+      [["t1", "error: planted"]],
+    );
+  });
 });
