@@ -700,6 +700,7 @@ describe("compareLive through planDomain: what is and is not a change", () => {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-live-edges-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const NODE = `test://${path.join(dir, "node.xml")}`;
+const NODE2 = `test://${path.join(dir, "node2.xml")}`;
 const MISSING = "test:///nonexistent/kpv-node.xml";
 const T1 = { name: "t1", memoryMiB: 128 };
 
@@ -710,7 +711,11 @@ beforeAll(() =>
       const uuid = await deploy(s, d);
       dumps.push(await run(s, "dumpxml", "--inactive", "--domain", uuid));
     }
-    // a note on import: <pv-ipi state='on'/> is kept by libvirt but emits nothing
+    // node.xml: a note on import for t1 (<pv-ipi state='on'/> is kept by libvirt but emits nothing), and orphan
+    // node2.xml: t1 as defined (unchanged for its spec) and u1
+    const u1 = await deploy(s, { name: "u1" });
+    const plain = [dumps[0], await run(s, "dumpxml", "--inactive", "--domain", u1)];
+    fs.writeFileSync(path.join(dir, "node2.xml"), `<node>\n${plain.join("\n")}\n</node>\n`);
     dumps[0] = dumps[0].replace("<apic/>", "<apic/>\n    <kvm>\n      <pv-ipi state='on'/>\n    </kvm>");
     fs.writeFileSync(path.join(dir, "node.xml"), `<node>\n${dumps.join("\n")}\n</node>\n`);
   }),
@@ -737,6 +742,11 @@ describe("importDomain and importDomains", () => {
     const xml = `<domain type='kvm'><name>kpv-imp</name><memory unit='KiB'>1048576</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os><cpu mode='host-passthrough' check='none'/></domain>`;
     expect(importDomain(xml, DEBIAN12).domain).toEqual({ name: "kpv-imp", cpu: { mode: "host-passthrough" } });
     expect(importDomain(xml).domain).toEqual({ name: "kpv-imp", machine: "pc-q35-7.2", cpu: { mode: "host-passthrough" } });
+  });
+
+  test("without a host profile the q35 alias is never taken for the machine a host would resolve it to", () => {
+    const xml = `<domain type='kvm'><name>kpv-imp</name><memory unit='KiB'>1048576</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc-q35-10.2'>hvm</type></os></domain>`;
+    expect(importDomain(xml).domain).toEqual({ name: "kpv-imp", machine: "pc-q35-10.2" });
   });
 
   test("importDomains: by name or by UUID in any case, notes prefixed with the name asked for", async () => {
@@ -807,6 +817,21 @@ describe("planFleet and applyFleet", () => {
     const r = await applyFleet(many(n), "never", { host: DEBIAN12, progress: (l) => progress.push(l) });
     expect(progress).toEqual(lines);
     expect(r.results.map((x) => x.outcome)).toEqual(Array(n).fill("defined"));
+  });
+
+  test("apply's progress counts the creates and updates only: an unchanged domain first, an update, 23 creates: 24/24 once", async () => {
+    const ts = [
+      { uri: NODE2, spec: domainSpec(T1) },
+      { uri: NODE2, spec: domainSpec({ name: "u1", vcpus: 2 }) },
+      ...Array.from({ length: 23 }, (_x, i) => ({ uri: NODE2, spec: domainSpec({ name: `kpv-g${i}` }) })),
+    ];
+    const progress: string[] = [];
+    const r = await applyFleet(ts, "never", { host: DEBIAN12, progress: (l) => progress.push(l) });
+    expect(progress).toEqual(["plan: " + NODE2 + ": 0/25", "plan: " + NODE2 + ": 20/25", `apply: ${NODE2}: 24/24 done`]);
+    expect(r.results.slice(0, 2).map((x) => [x.domain, x.action, x.outcome])).toEqual([
+      ["t1", "unchanged", "unchanged"],
+      ["u1", "update", "defined"],
+    ]);
   });
 
   test("several hosts: each applies its own plan (t1 has <pv-ipi state='on'/> to drop); a delete candidate is not applied; a host that fails fails its domains", async () => {
