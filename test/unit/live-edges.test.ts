@@ -871,6 +871,19 @@ describe("planFleet and applyFleet", () => {
     );
   });
 
+  test("the host's facts are read with the fleet's time limit (and progress, for the plan); import's with its own", async () => {
+    const facts = jest.spyOn(hostForModule, "hostFor");
+    const progress = () => undefined;
+    await applyFleet([{ uri: URI, spec: domainSpec({ name: "kpv-limit" }) }], "never", { timeoutMs: 30_000, progress });
+    expect(facts.mock.calls).toEqual([
+      [URI, undefined, { timeoutMs: 30_000, progress }],
+      [URI, undefined, { timeoutMs: 30_000 }],
+    ]);
+    facts.mockClear();
+    await importDomains(NODE, ["t1"], undefined, 30_000);
+    expect(facts.mock.calls).toEqual([[NODE, undefined, { timeoutMs: 30_000 }]]);
+  });
+
   test("the host's facts cannot be read: the host's plan is that error, with the hint to give a profile", async () => {
     jest.spyOn(hostForModule, "hostFor").mockRejectedValue(new Error("planted: no facts"));
     expect(await planFleet([{ uri: URI, spec: domainSpec({ name: "kpv-nofacts" }) }])).toEqual([
