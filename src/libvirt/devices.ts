@@ -353,7 +353,10 @@ const BY_ELEMENT = new Map(DEVICE_KINDS.filter((k) => k !== EXTRA).flatMap((k) =
 const isExtra = (c: XNode) => attrOf(child(c, "alias"), "name")?.startsWith(EXTRA_PREFIX) === true;
 
 export function desiredDevices(d: DomainSpec): DesiredDevice[] {
-  return DEVICE_KINDS.flatMap((k) => k.write(d));
+  // (a plain loop: it runs once per rendered domain)
+  const out: DesiredDevice[] = [];
+  for (const k of DEVICE_KINDS) for (const x of k.write(d)) out.push(x);
+  return out;
 }
 
 /**
