@@ -11,6 +11,7 @@ import { parseSpecText } from "../../src/input/load";
 import * as hostForModule from "../../src/system/host-for";
 import type { VirshResult } from "../../src/system/virsh";
 import { VirshSession } from "../../src/system/virsh-session";
+import * as xmlValidate from "../../src/system/xml-validate";
 import { schemaValidatorInstalled } from "../../src/system/xml-validate";
 import { DEBIAN12, domainSpec } from "../helpers/specs";
 
@@ -499,6 +500,7 @@ describe("planDomain: errors and what the host tells", () => {
     }));
 
   const balloon = "<memballoon model='none'/>";
+  const watchdog = "<watchdog model='i6300esb' action='reset'/>";
   const schemaRefusal = expect.stringMatching(/^extraDevices: \[extra-device-schema\] libvirt's schema refuses the definition: .+/);
 
   /** libvirt's schema check needs virt-xml-validate (libvirt-clients): without it these skip themselves */
@@ -518,6 +520,20 @@ describe("planDomain: errors and what the host tells", () => {
         expect((await plan(s, { name: "kpv-xd", extraDevices: [balloon] })).plan.error).toBeUndefined();
         expect((await plan(s, { name: "kpv-xd2", extraDevices: [balloon] })).plan.error).toBeUndefined();
       }),
+  );
+
+  withValidator("the whole definition goes to libvirt's schema only when it has extra devices and changes", () =>
+    withTestDriver(async (s) => {
+      await deploy(s, { name: "kpv-val", extraDevices: [watchdog] });
+      const validate = jest.spyOn(xmlValidate, "schemaProblem");
+      const wholeDomain = () => validate.mock.calls.filter(([xml]) => xml.includes("<name>kpv-val</name>")).length;
+      expect((await plan(s, { name: "kpv-val", extraDevices: [watchdog] })).plan.action).toBe("unchanged");
+      expect(wholeDomain()).toBe(0);
+      expect((await plan(s, { name: "kpv-val", vcpus: 2 })).plan.action).toBe("update");
+      expect(wholeDomain()).toBe(0);
+      expect((await plan(s, { name: "kpv-val", vcpus: 2, extraDevices: [watchdog] })).plan).toMatchObject({ action: "update" });
+      expect(wholeDomain()).toBe(1);
+    }),
   );
 
   withValidator("the spec's own error comes first: the schema check does not replace it, a valid extra device does not clear it", () =>
