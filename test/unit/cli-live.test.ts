@@ -130,6 +130,47 @@ describe("plan on the test driver", () => {
     expect(r.out).toMatch(/^plan: 41 to create, /m);
   });
 
+  test("a domain recorded with a feature on that is off now: DRIFT, with the line saying so", async () => {
+    const file = path.join(dir, "drift.xml");
+    // the record says kvm-pv-ipi was on when defined; the definition has it off
+    const xml = fs
+      .readFileSync(NODE, "utf8")
+      .replace(/ off="([^"]*)kvm-pv-ipi ([^"]*)"/, ' off="$1$2"')
+      .replace(/ on="/, ' on="kvm-pv-ipi ');
+    expect(xml).toMatch(/ on="kvm-pv-ipi /);
+    fs.writeFileSync(file, xml);
+    const r = await run(["plan", "s.yaml", "--connect", `test://${file}`], { "s.yaml": T1 });
+    // drift is a change: apply writes the definition (and its record) again
+    expect(r.out).toContain("  update           t1  [restart needed, DRIFT]\n      drift: kvm-pv-ipi was on when defined, is off now\n");
+  });
+
+  test("run state and autostart alone are changes: 'then:' and 'autostart:' lines; --detailed-exitcode 2", async () => {
+    const created = await run(["plan", "s.yaml", "--connect", DEFAULT], {
+      "s.yaml": "domains:\n  - { name: r1, runState: running }\n  - { name: r2, runState: paused }\n",
+    });
+    expect(created.out).toContain("  create           r1\n      then: start\n  create           r2\n      then: start paused\n");
+    for (const [extra, line] of [
+      ["autostart: true", "      autostart: on\n"],
+      ["runState: paused", "      then: pause\n"],
+    ]) {
+      const spec = `domains:\n  - { name: t1, memoryMiB: 128, paravirt: { pvIpi: false }, ${extra} }\n`;
+      const r = await run(["plan", "s.yaml", "--connect", HOST, "--detailed-exitcode"], { "s.yaml": spec });
+      expect([extra, r.code, r.out]).toEqual([
+        extra,
+        2,
+        `host ${HOST}\n  unchanged        t1\n${line}plan: 0 to create, 0 to update, 1 unchanged, 0 delete candidate(s)\n`,
+      ]);
+    }
+  });
+
+  test("one domain that cannot be planned is an error (exit 1) beside others that can", async () => {
+    const spec = "domains:\n  - { name: ok1 }\n  - { name: bad1, paravirt: { msiExtDestId: true } }\n";
+    const r = await run(["plan", "s.yaml", "--connect", DEFAULT, "--detailed-exitcode"], { "s.yaml": spec });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^ {2}create {11}bad1 {2}\[ERROR paravirt\.msiExtDestId: \[msi-ext-dest-id-needs-split-irqchip\] /m);
+    expect(r.out).toMatch(/^ {2}create {11}ok1\n/m);
+  });
+
   test("an unreachable host is an error (exit 1), even with --detailed-exitcode and changes elsewhere", async () => {
     const spec = `domains:\n  - { name: t1 }\n  - { name: t9 }\nhosts:\n  t1: "${DEFAULT}"\n  t9: "${UNREACHABLE}"\n`;
     const r = await run(["plan", "s.yaml", "--detailed-exitcode"], { "s.yaml": spec });
@@ -150,6 +191,8 @@ describe("plan on the test driver", () => {
       expect([bad, r.code, r.err]).toEqual([bad, 1, expect.stringContaining("expected a number of seconds between 0 and 86400")]);
     }
     expect((await run(["plan", "s.yaml", "--connect", DEFAULT, "--timeout", "86400"], { "s.yaml": T1 })).code).toBe(0);
+    // seconds, not milliseconds: a second is plenty for the test driver
+    expect((await run(["plan", "s.yaml", "--connect", DEFAULT, "--timeout", "1"], { "s.yaml": T1 })).code).toBe(0);
   });
 });
 
@@ -233,6 +276,20 @@ describe("import on the test driver", () => {
   });
 });
 
+describe("check's arguments", () => {
+  test("neither FILE nor --connect: a usage error", async () => {
+    const r = await run(["check", "--policy", "p.json"], { "p.json": "{}" });
+    expect(r).toMatchObject({ code: 2, out: "" });
+    expect(r.err).toMatch(/^kvm-paravirt: check takes exactly one FILE, or --connect URI instead\n/);
+  });
+
+  test("a policy file that is not there is named", async () => {
+    const r = await run(["check", "s.yaml", "--policy", path.join(dir, "nope.json")], { "s.yaml": T1 });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^kvm-paravirt: cannot read policy ${dir}/nope\\.json: no such file\n`));
+  });
+});
+
 describe("host reads that fail say why, without a stack trace", () => {
   test("probe --connect to a host that is not QEMU's", async () => {
     const r = await run(["probe", "--connect", DEFAULT]);
@@ -246,6 +303,7 @@ describe("host reads that fail say why, without a stack trace", () => {
   test("check --connect audits the live domains", async () => {
     const r = await run(["check", "--connect", HOST, "--policy", "p.json", "--json"], { "p.json": '{"all": "advisory"}' });
     expect(r.code).toBe(0);
+    expect(r.err).toBe("check: reading 1/1: t1\n");
     const j = JSON.parse(r.out);
     expect(j).toMatchObject({ domains: 1, mandatory: 0, unchecked: [] });
   });
