@@ -36,6 +36,23 @@ describe("help", () => {
     expect(r.out).toMatchSnapshot();
   });
 
+  test("--help: the commands and the exit codes", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatchSnapshot();
+  });
+
+  test("a usage error: one line without commander's 'error:', the command's usage, where its help is", async () => {
+    const r = await run(["render", "x.yaml", "--bogus"]);
+    expect(r).toMatchObject({ code: 2, out: "" });
+    expect(r.err).toBe(
+      "kvm-paravirt: unknown option '--bogus'\nUsage: kvm-paravirt render [options] <file>\nRun kvm-paravirt render --help for its options.\n",
+    );
+    const top = await run(["nope"]);
+    expect(top.code).toBe(2);
+    expect(top.err).toBe("kvm-paravirt: unknown command 'nope'\nRun kvm-paravirt --help for the commands.\n");
+  });
+
   test("no arguments: the program's help on stderr, exit 2", async () => {
     const r = await run([]);
     expect(r).toMatchObject({ code: 2, out: "" });
@@ -73,6 +90,17 @@ describe("views", () => {
       "p.yaml": "all: disabled\nhidden-signature: mandatory\n",
     });
     expect(r).toMatchObject({ code: 0, out: "1 domain(s): 0 mandatory and 0 advisory violation(s), 0 not checked\n" });
+  });
+
+  test("check: a domain that does not validate is listed as not checked, exit 1", async () => {
+    const r = await run(["check", "s.yaml", "--host", PROFILE, "--policy", "p.yaml"], {
+      "s.yaml": "domains:\n  - { name: a, vcpus: 0 }\n",
+      "p.yaml": "all: disabled\n",
+    });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /^not checked: a: domains\[0\]\.vcpus: \S.*\n1 domain\(s\): 0 mandatory and 0 advisory violation\(s\), 1 not checked\n$/,
+    );
   });
 
   test("check: an unreadable spec exits 2 with its diagnostics", async () => {
@@ -190,6 +218,31 @@ describe("input files", () => {
     fs.mkdirSync(path.join(dir, "sub"), { recursive: true });
     const file = path.join(dir, name);
     expect(() => readText(processIo, file, "spec")).toThrow(message.replace("DIR", dir));
+  });
+
+  test("another reason to fail is given as the system says it", () => {
+    expect(() => readText(processIo, "/etc/hostname/x", "spec")).toThrow(
+      "cannot read spec /etc/hostname/x: ENOTDIR: not a directory, open '/etc/hostname/x'",
+    );
+  });
+
+  test("each file read is closed again (no descriptor leaks over many reads)", () => {
+    const file = path.join(dir, "small");
+    fs.writeFileSync(file, "x");
+    const open = () => fs.readdirSync("/proc/self/fd").length;
+    const before = open();
+    for (let i = 0; i < 50; i++) processIo.readFile(file);
+    expect(open()).toBeLessThan(before + 5);
+  });
+
+  test("a --host profile that is not JSON, or not a profile, is a usage error naming the file", async () => {
+    const spec = { "s.yaml": "domains: [{ name: a }]\n" };
+    const notJson = await run(["render", "s.yaml", "--host", "h.json"], { ...spec, "h.json": "{" });
+    expect(notJson.code).toBe(2);
+    expect(notJson.err).toMatch(/^kvm-paravirt: host profile h\.json is not valid JSON: /);
+    const bad = await run(["render", "s.yaml", "--host", "h.json"], { ...spec, "h.json": '{"qemu": 7}' });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^kvm-paravirt: host profile h\.json: qemu: .* \(write it with `kvm-paravirt probe --json`\)\n/);
   });
 
   test("through the CLI: exit 2, the reason, no stack", async () => {
