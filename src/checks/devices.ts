@@ -1,4 +1,4 @@
-import { EXTRA_DEVICE_TAGS, parseExtraDevice } from "../libvirt/devices";
+import { aliasDropped, EXTRA_DEVICE_TAGS, parseExtraDevice } from "../libvirt/devices";
 import { atLeast } from "../util/version";
 import type { Rule } from "./rule";
 
@@ -146,6 +146,25 @@ export const DEVICE_RULES: readonly Rule[] = [
             return problem ? [{ path: `extraDevices[${i}]`, message: `libvirt's schema refuses the definition: ${problem}` }] : [];
           })
         : [],
+  },
+  {
+    code: "extra-device-alias-dropped",
+    severity: "error",
+    summary:
+      "An extraDevices entry libvirt keeps without the alias kvm-paravirt finds it by (<graphics>, <audio>, model 'none', a console on a serial target): plan would add it again forever.",
+    check: (r) =>
+      (r.domain.extraDevices ?? []).flatMap((xml, i) => {
+        const x = parseExtraDevice(xml, i);
+        const row = "node" in x ? aliasDropped(x.node) : undefined;
+        return row
+          ? [
+              {
+                path: `extraDevices[${i}]`,
+                message: `${row.what}: libvirt defines it but drops the alias kvm-paravirt names it by (ua-kpv-extra-${i}), so it is never found again and every plan would add it anew; ${row.instead}`,
+              },
+            ]
+          : [];
+      }),
   },
   {
     code: "extra-device-unchecked",

@@ -1,4 +1,5 @@
 import { RULES } from "../../src/checks/rules";
+import { ALIAS_DROPPED } from "../../src/libvirt/devices";
 import type { HostProfile } from "../../src/host/profile";
 import { renderDomain } from "../../src/render-spec";
 import { hostAccess } from "../../src/system/host-access";
@@ -243,6 +244,34 @@ const CASES: Record<string, Case[]> = {
   ],
   "disk-path-missing": [["a missing file on a local host", { disks: [{ target: "vda", file: "/nowhere.qcow2" }] }, DEBIAN12, false]],
   "extra-device-invalid": [["an element that is not a device", { extraDevices: ["<domain/>"] }, DEBIAN12]],
+  "extra-device-alias-dropped": [
+    ["a memballoon of model none", { extraDevices: ["<memballoon model='none'/>"] }, DEBIAN12],
+    [
+      "graphics, audio, a usb controller of model none, consoles on a serial target and without a target type",
+      {
+        extraDevices: [
+          "<graphics type='spice' autoport='yes'/>",
+          "<audio id='1' type='none'/>",
+          "<controller type='usb' index='0' model='none'/>",
+          "<console type='pty'><target type='serial' port='0'/></console>",
+          "<console type='pty'/>",
+        ],
+      },
+      DEBIAN12,
+    ],
+    [
+      "the neighbours libvirt keeps the alias of (a virtio balloon, video none, a usb controller, a console on virtio): nothing",
+      {
+        extraDevices: [
+          "<memballoon model='virtio'/>",
+          "<video><model type='none'/></video>",
+          "<controller type='usb' index='0' model='qemu-xhci'/>",
+          "<console type='pty'><target type='virtio' port='0'/></console>",
+        ],
+      },
+      DEBIAN12,
+    ],
+  ],
   "extra-device-unchecked": [["a watchdog", { extraDevices: ["<watchdog model='i6300esb'/>"] }, DEBIAN12]],
   "extra-device-schema": [
     ["a watchdog of a model libvirt does not have", { extraDevices: ["<watchdog model='kpv-no-such'/>"] }, DEBIAN12],
@@ -271,6 +300,20 @@ describe("extra-device-schema needs the edge's validator", () => {
     const { rendered } = renderDomain(domainSpec({ name: "vm", extraDevices: ["<watchdog model='kpv-no-such'/>"] }), DEBIAN12);
     expect(rendered.diagnostics.map((d) => d.code)).toContain("extra-device-unchecked");
     expect(rendered.diagnostics.map((d) => d.code)).not.toContain("extra-device-schema");
+  });
+});
+
+describe("extra-device-alias-dropped goes by the table the oracle checks (ALIAS_DROPPED)", () => {
+  test.each(ALIAS_DROPPED.map((r) => [r.what, r] as const))("%s: its sample is refused, naming it and what to do instead", (_what, row) => {
+    expect(findings("extra-device-alias-dropped", { extraDevices: [row.sample] }, DEBIAN12)).toEqual([
+      `error extraDevices[0]: ${row.what}: libvirt defines it but drops the alias kvm-paravirt names it by (ua-kpv-extra-0), so it is never found again and every plan would add it anew; ${row.instead}`,
+    ]);
+  });
+  test("an error (validate, plan, apply and the provider's Check stop on errors), on the entry's path", () => {
+    const { rendered } = renderDomain(domainSpec({ name: "vm", extraDevices: ["<memballoon model='none'/>"] }), DEBIAN12);
+    expect(rendered.diagnostics).toContainEqual(
+      expect.objectContaining({ severity: "error", code: "extra-device-alias-dropped", path: "extraDevices[0]" }),
+    );
   });
 });
 
