@@ -499,7 +499,7 @@ describe("planDomain: errors and what the host tells", () => {
       expect(p.error).toBeUndefined();
     }));
 
-  const balloon = "<memballoon model='none'/>";
+  const balloon = "<memballoon model='virtio'/>";
   const watchdog = "<watchdog model='i6300esb' action='reset'/>";
   const schemaRefusal = expect.stringMatching(/^extraDevices: \[extra-device-schema\] libvirt's schema refuses the definition: .+/);
 
