@@ -14,6 +14,7 @@ export function parseVersion(text: string): Version | null {
   if (v === undefined) {
     const m = VERSION_RE.exec(text.trim());
     v = m ? m[0].split(".").map((p) => Number(p)) : null;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (the bound only caps the memo's memory; every answer is the same)
     if (parsed.size < 10_000) parsed.set(text, v);
   }
   return v;
@@ -22,6 +23,7 @@ export function parseVersion(text: string): Version | null {
 /** -1, 0 or 1; missing components count as 0 ("6.1" == "6.1.0"). */
 export function compareVersions(a: Version, b: Version): number {
   const n = Math.max(a.length, b.length);
+  // Stryker disable next-line EqualityOperator: equivalent (one step past both ends compares 0 with 0)
   for (let i = 0; i < n; i++) {
     const d = (a[i] ?? 0) - (b[i] ?? 0);
     if (d !== 0) return d < 0 ? -1 : 1;
