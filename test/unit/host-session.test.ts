@@ -1,0 +1,282 @@
+import fs from "node:fs";
+import path from "node:path";
+import { HostFactsError, hostFactsFor, probeConnection, probeDomainXml } from "../../src/system/host-facts";
+import { VirshSession } from "../../src/system/virsh-session";
+import type { VirshResult } from "../../src/system/virsh";
+import { ROOT } from "../helpers/specs";
+
+/**
+ * The host-facts reader (probeConnection) replaying a session recorded on a real KVM host
+ * (test/fixtures/host-facts/session-*-kvm.json, by scripts/record-host-session.js): every virsh
+ * call it makes is answered with what the real libvirtd answered, or with a change this test
+ * makes to one answer (a failure, another host). The virsh process underneath is libvirt's
+ * test driver, which no call reaches. test/oracle/host-facts.test.ts asks the real libvirtd.
+ */
+
+const FIX = path.join(ROOT, "test/fixtures/host-facts");
+interface Call {
+  args: string[];
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+const RECORD = JSON.parse(fs.readFileSync(path.join(FIX, "session-7.2.22-kvm.json"), "utf8")) as {
+  calls: Call[];
+  profile: Record<string, unknown>;
+};
+/** The capabilities of a host without KVM (recorded: test/fixtures/host-facts/README.md). */
+const NO_KVM_CAPS = fs.readFileSync(path.join(FIX, "capabilities.xml"), "utf8");
+const TCG_DOMCAPS = fs.readFileSync(path.join(FIX, "domcapabilities-qemu.xml"), "utf8");
+
+const ok = (stdout: string): VirshResult => ({ code: 0, stdout, stderr: "" });
+const fails = (stderr: string, code: number | null = 1): VirshResult => ({ code, stdout: "", stderr });
+
+type Change = (args: string[]) => VirshResult | undefined;
+
+/** Answers every VirshSession.run from the recording (probe UUID and name put back), or from `change` first; returns the calls made, as recorded. */
+function replay(change: Change = () => undefined): { asked: string[][]; probeXml: string[] } {
+  const asked: string[][] = [];
+  const probeXml: string[] = [];
+  let probe: { uuid: string; name: string } | undefined;
+  jest.spyOn(VirshSession.prototype, "run").mockImplementation(async (args: readonly string[]) => {
+    let key = [...args];
+    if (args[0] === "cpu-compare") key = ["cpu-compare", "--model", /<model[^>]*>([^<]+)</.exec(fs.readFileSync(args[2], "utf8"))![1]];
+    if (args[0] === "create") {
+      const xml = fs.readFileSync(args[3], "utf8");
+      probeXml.push(xml);
+      probe = { uuid: /<uuid>([^<]+)</.exec(xml)![1], name: /<name>([^<]+)</.exec(xml)![1] };
+      key = ["create", "--paused", "--file", "<probe-xml>"];
+    }
+    if (probe) key = key.map((a) => a.split(probe!.uuid).join("<probe-uuid>").split(probe!.name).join("<probe-name>"));
+    asked.push(key);
+    const changed = change(key);
+    if (changed) return changed;
+    const hit = RECORD.calls.find((c) => JSON.stringify(c.args) === JSON.stringify(key));
+    if (!hit) return fails(`error: not in the recording: ${key.join(" ")}\n`);
+    const back = (s: string) => (probe ? s.split("<probe-uuid>").join(probe.uuid).split("<probe-name>").join(probe.name) : s);
+    return { code: hit.code, stdout: back(hit.stdout), stderr: back(hit.stderr) };
+  });
+  return { asked, probeXml };
+}
+
+afterEach(() => jest.restoreAllMocks());
+
+const URI = "test:///default";
+const read = (uri = URI, progress?: (l: string) => void) => probeConnection(uri, { progress });
+const without = ({ description: _d, ...p }: Record<string, unknown>) => p;
+
+describe("probeConnection, replaying a real KVM host", () => {
+  test("the same questions in the same order, and the profile the reader made of the real answers", async () => {
+    const { asked, probeXml } = replay();
+    const profile = await read();
+    expect(asked).toEqual(RECORD.calls.map((c) => c.args));
+    expect(without(profile as unknown as Record<string, unknown>)).toEqual(without(RECORD.profile));
+    expect(profile.description).toMatch(/^probed over test:\/\/\/default at \d{4}-\d\d-\d\dT/);
+    // the probe domain: its own random name and UUID, KVM, the one document probeDomainXml writes
+    const [xml] = probeXml;
+    const name = /<name>([^<]+)</.exec(xml)![1];
+    const uuid = /<uuid>([^<]+)</.exec(xml)![1];
+    expect(xml).toBe(probeDomainXml(name, uuid, "kvm"));
+  });
+
+  test("each CPU model with libvirt's cpu-compare verdict; the measured PV features; networks active or not", async () => {
+    replay((args) => (args.join(" ") === "net-list --name" ? ok("\n") : undefined));
+    const p = await read();
+    expect(p.kvm).toEqual({ available: true, supported: expect.arrayContaining(["kvmclock", "kvm-pv-ipi", "kvm-pv-unhalt"]) });
+    expect(p.kvm!.supported).not.toContain("kvm-hint-dedicated");
+    expect(p.networks).toEqual([{ name: "default", active: false }]);
+    const verdicts = new Map(p.cpuModels!.map((m) => [m.name, m.hostCompatible]));
+    for (const c of RECORD.calls.filter((x) => x.args[0] === "cpu-compare"))
+      expect(verdicts.get(c.args[2])).toBe(/incompatible/.test(c.stdout) ? false : /identical|superset/.test(c.stdout) ? true : undefined);
+    expect([...verdicts.values()]).toEqual(expect.arrayContaining([true, false]));
+  });
+
+  test("progress: one line per step, naming the host; the probe domain started and destroyed by UUID", async () => {
+    replay();
+    const lines: string[] = [];
+    await read(URI, (l) => lines.push(l));
+    const steps = lines.map((l) => l.replace(/kpv-probe-[0-9a-f]+/g, "<name>").replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<uuid>"));
+    expect(steps).toEqual([
+      "test:///default: libvirt and QEMU versions (virsh version)",
+      "test:///default: machine types and KVM (virsh capabilities)",
+      "test:///default: host-model CPU and CPU models (virsh domcapabilities --virttype kvm)",
+      "test:///default: each CPU model against the host CPU, as libvirt checks it at start (virsh cpu-compare)",
+      "test:///default: KVM is there: measuring the PV features it offers",
+      "test:///default: starting the paused probe domain <name> (<uuid>)",
+      "test:///default: query-cpu-model-expansion of host in <uuid>",
+      "test:///default: probe domain <uuid> destroyed",
+      "test:///default: libvirt networks (virsh net-list)",
+    ]);
+  });
+
+  test("a host without KVM: domcapabilities of qemu, no cpu-compare, no probe domain, kvm.available false", async () => {
+    const { asked } = replay((args) => {
+      if (args[0] === "capabilities") return ok(NO_KVM_CAPS);
+      if (args[0] === "domcapabilities") return args[2] === "qemu" ? ok(TCG_DOMCAPS) : fails("error: wrong virttype\n");
+      return undefined;
+    });
+    const p = await read();
+    expect(p.kvm).toEqual({ available: false });
+    expect(asked.map((a) => a[0])).toEqual(["version", "capabilities", "domcapabilities", "net-list", "net-list"]);
+    expect(p.cpuModels!.every((m) => m.hostCompatible === undefined)).toBe(true);
+  });
+
+  test("a driver without a daemon version: the client library's (virsh version)", async () => {
+    const daemon = RECORD.calls[0].stdout;
+    const { asked } = replay((args) => {
+      if (args.join(" ") === "version --daemon") return fails("error: this function is not supported by the connection driver\n");
+      if (args.join(" ") === "version")
+        return ok(
+          daemon
+            .split("\n")
+            .filter((l) => !/daemon/i.test(l))
+            .join("\n"),
+        );
+      return undefined;
+    });
+    const p = await read();
+    expect(asked.slice(0, 2)).toEqual([["version", "--daemon"], ["version"]]);
+    expect(p.qemu).toBe("7.2.22");
+  });
+
+  test("a profile without networks when the driver cannot list them", async () => {
+    replay((args) =>
+      args[0] === "net-list"
+        ? fails("error: this function is not supported by the connection driver: virConnectListAllNetworks\n")
+        : undefined,
+    );
+    expect((await read()).networks).toBeUndefined();
+  });
+
+  test("the probe is always destroyed, even when its start reported failure; only a started one's failed destroy is a warning", async () => {
+    const lines: string[] = [];
+    const { asked } = replay((args) =>
+      args[0] === "create" ? fails("error: Failed to create domain from x\nerror: internal error: no KVM\n") : undefined,
+    );
+    await expect(read(URI, (l) => lines.push(l))).rejects.toThrow(
+      new HostFactsError("could not start the probe domain on test:///default: Failed to create domain from x; internal error: no KVM"),
+    );
+    expect(asked.map((a) => a[0]).slice(-2)).toEqual(["create", "destroy"]);
+    expect(lines.some((l) => /WARNING/.test(l))).toBe(false);
+  });
+
+  test("a failed query is an error naming it; the probe domain is destroyed; a destroy that fails then is a warning", async () => {
+    const lines: string[] = [];
+    const { asked } = replay((args) => {
+      if (args[0] === "qemu-monitor-command") return fails("error: Timed out during operation\n");
+      if (args[0] === "destroy") return fails("error: Requested operation is not valid: domain is not running\n");
+      return undefined;
+    });
+    await expect(read(URI, (l) => lines.push(l))).rejects.toThrow(
+      /^query-cpu-model-expansion failed on test:\/\/\/default: Timed out during operation$/,
+    );
+    expect(asked.map((a) => a[0]).slice(-1)).toEqual(["destroy"]);
+    expect(lines.filter((l) => /WARNING/.test(l))).toEqual([
+      expect.stringMatching(
+        /^test:\/\/\/default: WARNING: could not destroy the probe domain [0-9a-f-]{36}: Requested operation is not valid: domain is not running$/,
+      ),
+    ]);
+  });
+
+  test("a reply that is no expansion: an error naming the host", async () => {
+    replay((args) => (args[0] === "qemu-monitor-command" ? ok('{"return":{},"id":"libvirt-1"}') : undefined));
+    await expect(read()).rejects.toThrow(/ \(test:\/\/\/default\)$/);
+  });
+
+  test("the session died during the destroy (a timeout): one virsh of its own destroys the probe domain", async () => {
+    const lines: string[] = [];
+    replay((args) => (args[0] === "destroy" ? fails("virsh exited", null) : undefined));
+    await read(URI, (l) => lines.push(l));
+    // that virsh runs on test:///default, which has no such domain: it says why
+    expect(lines.filter((l) => /WARNING/.test(l))).toEqual([
+      expect.stringMatching(/could not destroy the probe domain [0-9a-f-]{36}: failed to get domain '[0-9a-f-]{36}'$/),
+    ]);
+  });
+
+  test.each<[string, Change, RegExp]>([
+    [
+      "virsh version fails",
+      (a) => (a[0] === "version" ? fails("error: failed to connect to the hypervisor\n") : undefined),
+      /: virsh version failed: failed to connect to the hypervisor$/,
+    ],
+    [
+      "another hypervisor",
+      (a) =>
+        a[0] === "version"
+          ? ok(
+              "Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: Test 9.0.0\nRunning hypervisor: Test 9.0.0\n",
+            )
+          : undefined,
+      /: not a QEMU host \(virsh version says: Compiled against library: libvirt 9\.0\.0; Using library: libvirt 9\.0\.0; Using API: Test 9\.0\.0; Running hypervisor: Test 9\.0\.0\)$/,
+    ],
+    ["capabilities fail", (a) => (a[0] === "capabilities" ? fails("error: oops\n") : undefined), /: virsh capabilities failed: oops$/],
+    [
+      "no x86_64 guest",
+      (a) => (a[0] === "capabilities" ? ok("<capabilities><host/></capabilities>") : undefined),
+      /: the host offers no x86_64 hvm guest \(virsh capabilities\)$/,
+    ],
+    [
+      "domcapabilities fail",
+      (a) => (a[0] === "domcapabilities" ? fails("error: nope\n") : undefined),
+      /: virsh domcapabilities --virttype kvm failed: nope$/,
+    ],
+    [
+      "an answer that makes no valid profile",
+      (a) => (a[0] === "version" ? ok(RECORD.calls[0].stdout.replace(/QEMU 7\.2\.22/, "QEMU 12345.2.22")) : undefined),
+      /: the host's answers do not make a valid profile \(qemu: /,
+    ],
+    [
+      "virsh is not there",
+      (a) => (a[0] === "version" ? fails("virsh could not start: spawn virsh ENOENT", null) : undefined),
+      /\(is virsh installed\? Debian package libvirt-clients\)$/,
+    ],
+    ["a failure with no text", (a) => (a[0] === "capabilities" ? fails("", 3) : undefined), /: virsh capabilities failed: exit 3$/],
+  ])("%s: a HostFactsError naming the host and what failed", async (_what, change, message) => {
+    replay(change);
+    const e = await read().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HostFactsError);
+    expect((e as Error).message).toMatch(/^cannot read host facts over test:\/\/\/default: /);
+    expect((e as Error).message).toMatch(message);
+  });
+
+  test("stderr lines: 'error: ' prefixes dropped, repeats once, joined; without error lines the last line", async () => {
+    replay((a) => (a[0] === "capabilities" ? fails("warning: x\nerror: one\nerror: two\nerror: one\n") : undefined));
+    await expect(read()).rejects.toThrow(/: virsh capabilities failed: one; two$/);
+    jest.restoreAllMocks();
+    replay((a) => (a[0] === "capabilities" ? fails("  first\n  last line  \n\n") : undefined));
+    await expect(read()).rejects.toThrow(/: virsh capabilities failed: last line$/);
+  });
+
+  test("a password in the URI is never shown: progress, errors", async () => {
+    const lines: string[] = [];
+    replay((a) => (a[0] === "capabilities" ? fails("error: cannot reach qemu+tcp://admin:hunter2@kvm1/system\n") : undefined));
+    const e = (await read("qemu+tcp://admin:hunter2@kvm1/system", (l) => lines.push(l)).catch((x: Error) => x)) as Error;
+    expect(e.message).toBe(
+      "cannot read host facts over qemu+tcp://admin:***@kvm1/system: virsh capabilities failed: cannot reach qemu+tcp://admin:***@kvm1/system",
+    );
+    expect(lines.join("\n")).not.toContain("hunter2");
+    expect(lines[0]).toBe("qemu+tcp://admin:***@kvm1/system: libvirt and QEMU versions (virsh version)");
+  });
+});
+
+describe("hostFactsFor: one read per URI per process", () => {
+  test("the same frozen profile for every caller; a failed read is not kept", async () => {
+    const { asked } = replay();
+    const uri = "test:///default?cache-test-1";
+    const [a, b] = await Promise.all([hostFactsFor(uri), hostFactsFor(uri)]);
+    expect(a).toBe(b);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(Object.isFrozen(a.machines)).toBe(true);
+    expect(Object.isFrozen(a.machines[0])).toBe(true);
+    expect(asked.filter((x) => x[0] === "capabilities")).toHaveLength(1);
+
+    jest.restoreAllMocks();
+    const failing = "test:///default?cache-test-2";
+    replay((x) => (x[0] === "version" ? fails("error: down\n") : undefined));
+    await expect(hostFactsFor(failing)).rejects.toThrow(/down/);
+    jest.restoreAllMocks();
+    const again = replay();
+    await expect(hostFactsFor(failing)).resolves.toMatchObject({ qemu: "7.2.22" });
+    expect(again.asked[0]).toEqual(["version", "--daemon"]);
+  });
+});
