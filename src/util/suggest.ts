@@ -35,5 +35,6 @@ export function closest(input: string, candidates: readonly string[]): string | 
       best = cand;
     }
   }
+  // Stryker disable next-line ConditionalExpression: equivalent (best is null only without candidates, when bestD is Infinity)
   return best !== null && bestD <= Math.max(2, Math.floor(c.length / 3)) ? best : null;
 }

