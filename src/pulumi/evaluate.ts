@@ -42,8 +42,10 @@ const parsedProfiles = new Map<string, ReturnType<typeof parseHostProfileJson>>(
 function parseHostProfile(json: string | undefined): HostProfile | undefined | Diagnostic {
   if (json === undefined) return undefined;
   let r = parsedProfiles.get(json);
+  // Stryker disable next-line ConditionalExpression: equivalent (parsing again gives the same answer; the memo only saves time)
   if (!r) {
     r = parseHostProfileJson(json);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (the bound only caps the memo's memory)
     if (parsedProfiles.size >= 8) parsedProfiles.delete(parsedProfiles.keys().next().value!);
     parsedProfiles.set(json, r);
   }
@@ -69,6 +71,7 @@ export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHo
   const host = parseHostProfile(args.hostProfile ?? undefined) ?? connectionHost;
   const loaded = validateSpecObject({ domains: [domain] });
   const d = loaded.domains[0];
+  // Stryker disable next-line Regex: equivalent (each path of the one domain starts with domains[0].)
   const strip = (x: Diagnostic): Diagnostic => ({ ...x, path: x.path.replace(/^domains\[0\]\.?/, "") });
   const pre: Diagnostic[] = [...loaded.diagnostics, ...d.diagnostics].map(strip);
   if (host && "severity" in host) pre.push(host);

@@ -291,6 +291,71 @@ describe("create, read, update, delete (test driver)", () => {
     expect(await provider.read(gone, URN("kpv-rr"), { ...outs, uuid: gone, connection: uri })).toEqual({ id: "", props: {} });
   });
 
+  test("refresh of a resource that declares devices reads them back; one that declares none does not", async () => {
+    const disk = { target: "vdb", file: "/var/lib/libvirt/images/a.qcow2" };
+    const more = (xml: string) => xml.replace(/<vcpu placement='static'>1<\/vcpu>/, "<vcpu placement='static'>2</vcpu>");
+    const declared = await hostWith({ name: "kpv-dev1", disks: [disk] }, more);
+    const { provider } = providerWithFacts();
+    const r1 = await provider.read(declared.uuid, URN("kpv-dev1"), declared.outs);
+    expect(r1.inputs).toMatchObject({ vcpus: 2, disks: [disk] });
+    // the same live disk, added by hand to a resource that declares no devices: not the resource's
+    const handAdded = await hostWith({ name: "kpv-dev2" }, (xml) =>
+      more(xml).replace(
+        "</devices>",
+        "<disk type='file' device='disk'><source file='/var/lib/libvirt/images/b.qcow2'/><target dev='vdc' bus='virtio'/></disk></devices>",
+      ),
+    );
+    const r2 = await provider.read(handAdded.uuid, URN("kpv-dev2"), handAdded.outs);
+    expect(r2.inputs).toMatchObject({ vcpus: 2 });
+    expect(r2.inputs).not.toHaveProperty("disks");
+    expect(r2.props!.liveChanges).toEqual(["vcpus: 2 -> 1"]);
+  });
+
+  test("refresh out of sync keeps where and how the resource deploys (hostProfile, connection, restart) from the state", async () => {
+    const { uuid, outs, uri } = await hostWith({ name: "kpv-keep", restart: "if-needed" }, (xml) =>
+      xml.replace(/<vcpu placement='static'>1<\/vcpu>/, "<vcpu placement='static'>2</vcpu>"),
+    );
+    const { provider, asked } = providerWithFacts();
+    const r = await provider.read(uuid, URN("kpv-keep"), { ...outs, hostProfile: PROFILE });
+    expect(r.inputs).toMatchObject({ vcpus: 2, restart: "if-needed", hostProfile: PROFILE, connection: uri });
+    expect(asked).toEqual([]);
+  });
+
+  test("liveChanges name each kind of difference: a setting, our metadata missing, drift, a declared device", async () => {
+    const disk = { target: "vdb", file: "/var/lib/libvirt/images/a.qcow2" };
+    const { provider } = providerWithFacts();
+    const noMeta = await hostWith({ name: "kpv-lc1" }, (xml) => xml.replace(/<metadata>[\s\S]*<\/metadata>/, ""));
+    expect((await provider.read(noMeta.uuid, URN("kpv-lc1"), noMeta.outs)).props!.liveChanges).toEqual(["no kvm-paravirt metadata"]);
+    // the metadata records kvm-pv-eoi on; the definition now turns it off
+    const drift = await hostWith({ name: "kpv-lc2" }, (xml) => xml.replace("<apic/>", "<apic eoi='off'/>"));
+    expect((await provider.read(drift.uuid, URN("kpv-lc2"), drift.outs)).props!.liveChanges).toEqual([
+      'paravirt: {"pvEoi":false} -> null',
+      "drift: kvm-pv-eoi recorded true, now false",
+    ]);
+    const gone = await hostWith({ name: "kpv-lc3", disks: [disk] }, (xml) => xml.replace(/<disk [\s\S]*?<\/disk>/, ""));
+    expect((await provider.read(gone.uuid, URN("kpv-lc3"), gone.outs)).props!.liveChanges).toEqual(["device disk:vdb: add"]);
+  });
+
+  test("refresh when the recorded inputs no longer evaluate (an error): the live definition's inputs, no comparison", async () => {
+    const { uuid, outs } = await hostWith({ name: "kpv-bad", vcpus: 2 });
+    const { provider } = providerWithFacts();
+    const r = await provider.read(uuid, URN("kpv-bad"), { ...outs, vcpus: 0 });
+    expect(r.inputs).toMatchObject({ vcpus: 2 });
+    expect(r.props!.liveChanges).toEqual([]);
+  });
+
+  test("check: a hostProfile given as null asks the host", async () => {
+    const { provider, asked } = providerWithFacts();
+    await provider.check(URN("w"), {}, { hostProfile: null, connection: "test:///default" });
+    expect(asked).toEqual(["test:///default"]);
+  });
+
+  test("check: one unknown element among known ones is enough to make the features unknown", async () => {
+    const { provider } = providerWithFacts();
+    const r = await provider.check(URN("w"), {}, { hostProfile: PROFILE, nics: [{ network: "default" }, { network: UNKNOWN }] });
+    expect(r.inputs!.effectiveFeatures).toBe(UNKNOWN);
+  });
+
   test("import by name@URI and by the UUID alone on the resource's connection: the live definition as inputs, devices included", async () => {
     const { uri, uuid } = await hostWith({
       name: "kpv-imp",
@@ -339,11 +404,16 @@ describe("create, read, update, delete (test driver)", () => {
     ).rejects.toThrow(/now has UUID .*, not 00000000-0000-4000-8000-000000000002/);
   });
 
-  test("delete: ours is undefined; a state without a UUID deletes nothing", async () => {
+  test("delete: ours is undefined by its UUID; a state without a UUID asks libvirt nothing", async () => {
     const { uri, uuid, outs } = await hostWith({ name: "kpv-del" });
     const { provider } = providerWithFacts();
+    const run = jest.spyOn(VirshSession.prototype, "run");
     await expect(provider.delete(uuid, URN("kpv-del"), outs)).resolves.toBeUndefined();
+    expect(run.mock.calls.map(([a]) => a.join(" "))).toContain(`undefine --domain ${uuid}`);
+    run.mockClear();
     await expect(provider.delete(uuid, URN("kpv-del"), { connection: uri })).resolves.toBeUndefined();
+    expect(run).not.toHaveBeenCalled();
+    run.mockRestore();
   });
 
   test("an error from the host never shows a password (redacted before the engine stores it)", async () => {
