@@ -17,7 +17,8 @@ export const warningLine = (w: PlanWarning, indent: string) => `${indent}warning
 
 const onOff = (x: { enabled: boolean; source: string } | null) => (x ? `${x.enabled ? "on" : "off"} (${x.source})` : "-");
 
-function formatPlan(hosts: HostPlan[]): string {
+/** The human view of a plan (exported for its table test). */
+export function formatPlan(hosts: HostPlan[]): string {
   const out: string[] = [];
   for (const h of hosts) {
     out.push(`host ${h.uri}${h.error ? `: ERROR ${h.error}` : ""}`);
