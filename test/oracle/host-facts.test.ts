@@ -182,7 +182,6 @@ describeWith(["qemu", "libvirt"], "host facts over qemu:///system agree with the
     expect(steps.some((l) => l.includes(`probe domain ${uuid} destroyed`))).toBe(true);
     // its own domain only: other suites probe at the same time
     expect(virshOn(SYSTEM, "domstate", "--domain", uuid!).status).not.toBe(0);
-    expect(domainUuids(SYSTEM).size).toBeGreaterThanOrEqual(0);
     expect([...domainUuids(SYSTEM).values()]).not.toContain(uuid);
   });
 
