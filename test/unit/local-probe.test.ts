@@ -1,14 +1,13 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { FEATURES } from "../../src/catalog/features";
 import { HostProfileSchema } from "../../src/host/profile";
 import { probeHost } from "../../src/system/probe";
 import { QemuStartError, startPausedQemu } from "../../src/system/qemu";
 import { QmpError, readVcpuProperties } from "../../src/system/qmp";
 import { describeWith, whyNot } from "../helpers/env";
-import { ROOT } from "../helpers/specs";
+import { withFixtureBin } from "../helpers/fixture-bin";
 
 /**
  * The local probe (`kvm-paravirt probe`), QEMU started paused and its QMP client, in process
@@ -134,10 +133,11 @@ describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
   });
 
   test("a QEMU that never opens its QMP socket is killed after the time limit", async () => {
-    const silent = path.join(ROOT, "test/fixtures/bin/silent-qemu.js");
     const before = qmpDirs();
     const started = Date.now();
-    const e = await withEnv("KVM_PARAVIRT_QEMU", silent, () => startPausedQemu(["-machine", "none"], 1500).catch((x: Error) => x));
+    const e = await withFixtureBin("silent-qemu.js", (silent) =>
+      withEnv("KVM_PARAVIRT_QEMU", silent, () => startPausedQemu(["-machine", "none"], 1500).catch((x: Error) => x)),
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     expect(e).toBeInstanceOf(QemuStartError);
     expect((e as QemuStartError).exitCode).toBeNull();

@@ -6,6 +6,7 @@ import { hostAccess } from "../../src/system/host-access";
 import { hostFor } from "../../src/system/host-for";
 import { runVirsh } from "../../src/system/virsh";
 import { schemaProblem, schemaValidatorInstalled } from "../../src/system/xml-validate";
+import { withFixtureBin } from "../helpers/fixture-bin";
 import { DEBIAN12, ROOT } from "../helpers/specs";
 
 /**
@@ -48,9 +49,10 @@ describe("runVirsh: one virsh process", () => {
   });
 
   test("a virsh that does not answer is killed at the time limit, saying so", async () => {
-    const silent = path.join(ROOT, "test/fixtures/bin/silent-qemu.js");
     const started = Date.now();
-    const r = await withEnv("KVM_PARAVIRT_VIRSH", silent, () => runVirsh("test:///default", ["version"], undefined, 800));
+    const r = await withFixtureBin("silent-qemu.js", (silent) =>
+      withEnv("KVM_PARAVIRT_VIRSH", silent, () => runVirsh("test:///default", ["version"], undefined, 800)),
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     expect(r.code).toBeNull();
     expect(r.stderr).toMatch(/\n\(virsh timed out after 800 ms\)$/);
