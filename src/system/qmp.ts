@@ -5,7 +5,7 @@ import net from "node:net";
  * greeting, qmp_capabilities, then one command at a time matched by id.
  */
 
-class QmpError extends Error {
+export class QmpError extends Error {
   constructor(
     readonly command: string,
     readonly qmpClass: string,

@@ -266,8 +266,8 @@ describe("hostFactsFor: one read per URI per process", () => {
     const [a, b] = await Promise.all([hostFactsFor(uri), hostFactsFor(uri)]);
     expect(a).toBe(b);
     expect(Object.isFrozen(a)).toBe(true);
-    expect(Object.isFrozen(a.machines)).toBe(true);
-    expect(Object.isFrozen(a.machines[0])).toBe(true);
+    expect(Object.isFrozen(a.machines!)).toBe(true);
+    expect(Object.isFrozen(a.machines![0])).toBe(true);
     expect(asked.filter((x) => x[0] === "capabilities")).toHaveLength(1);
 
     jest.restoreAllMocks();

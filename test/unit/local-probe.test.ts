@@ -163,11 +163,12 @@ describeWith(["qemu"], "probeHost: the local profile (the real QEMU)", () => {
     expect(p.kvm).not.toHaveProperty("supported");
     expect(p).not.toHaveProperty("libvirt");
     expect(p).not.toHaveProperty("hostModel");
-    const names = p.machines.map((m) => m.name);
+    const machines = p.machines ?? [];
+    const names = machines.map((m) => m.name);
     expect(names.every((n) => /^pc-(q35|i440fx)-\d/.test(n))).toBe(true);
     expect(names.indexOf("pc-q35-2.10")).toBeGreaterThan(names.indexOf("pc-q35-2.9"));
-    expect(p.machines.find((m) => m.alias === "q35")?.name).toBe(`pc-q35-${QEMU_VERSION!.split(".").slice(0, 2).join(".")}`);
-    expect(p.machines.find((m) => m.name === "pc-q35-2.9")).toEqual({ name: "pc-q35-2.9" });
+    expect(machines.find((m) => m.alias === "q35")?.name).toBe(`pc-q35-${QEMU_VERSION!.split(".").slice(0, 2).join(".")}`);
+    expect(machines.find((m) => m.name === "pc-q35-2.9")).toEqual({ name: "pc-q35-2.9" });
     expect(p.description).toMatch(new RegExp(`^probed on ${os.hostname()} at \\d{4}-.* with qemu-system-x86_64$`));
     expect(lines).toEqual([`kernel ${os.release()}, /dev/kvm missing or not accessible`, "QEMU: version, machine types"]);
   });
