@@ -1,7 +1,10 @@
 import { formatPlan } from "../../src/cli/commands/plan";
 import type { DomainPlan } from "../../src/live/model";
+import { formatDiagnostics, formatDomain, formatProfile } from "../../src/cli/format";
+import type { HostProfile } from "../../src/host/profile";
+import type { RenderedDomain } from "../../src/render-spec";
 
-/** The plan's human view, line by line, for every kind of finding a domain plan can carry. */
+/** The CLI's human views, line by line: the plan (every kind of finding a domain plan can carry), diagnostics, a rendered domain, a host profile. */
 
 const base: DomainPlan = {
   uri: "qemu:///system",
@@ -118,5 +121,87 @@ describe("formatPlan", () => {
       "  create           c",
       "plan: 1 to create, 0 to update, 1 unchanged, 1 delete candidate(s)",
     ]);
+  });
+});
+
+describe("formatDiagnostics and formatDomain", () => {
+  test("no diagnostics says so; each diagnostic is two lines: severity, code and path, then the message", () => {
+    expect(formatDiagnostics([])).toBe("  no diagnostics");
+    expect(formatDiagnostics([], "    ")).toBe("    no diagnostics");
+    expect(formatDiagnostics([{ severity: "warning", code: "c1", path: "paravirt.pvIpi", message: "m1" }], "")).toBe(
+      "warning c1  paravirt.pvIpi\n        m1",
+    );
+  });
+
+  test("a domain: its features as a table, its diagnostics, QEMU args and XML only when asked and present", () => {
+    const d = {
+      name: "web1",
+      features: { kvmclock: { enabled: true, source: "default", reason: "QEMU's default" } },
+      diagnostics: [],
+      qemuArgs: ["-accel", "kvm"],
+      domainXml: "<domain>\n</domain>\n",
+    } as unknown as RenderedDomain;
+    expect(formatDomain(d, { xml: false, args: false }).split("\n")).toEqual([
+      "domain web1",
+      "  FEATURE   VALUE  SOURCE   REASON",
+      "  kvmclock  on     default  QEMU's default",
+      "  diagnostics:",
+      "    no diagnostics",
+    ]);
+    expect(formatDomain(d, { xml: true, args: true }).split("\n").slice(5)).toEqual([
+      "  qemu args:",
+      "    -accel kvm",
+      "  domain XML:",
+      "    <domain>",
+      "    </domain>",
+    ]);
+    const bare = { ...d, features: {}, qemuArgs: [], domainXml: "" } as unknown as RenderedDomain;
+    expect(formatDomain(bare, { xml: true, args: true })).toBe("domain web1\n  diagnostics:\n    no diagnostics");
+  });
+});
+
+describe("formatProfile", () => {
+  test("a profile that knows nothing but QEMU's version: every other row unknown", () => {
+    const lines = formatProfile({ qemu: "7.2.22" } as HostProfile).split("\n");
+    expect(lines.slice(0, 10)).toEqual([
+      "QEMU                      7.2.22",
+      "libvirt                   unknown",
+      "kernel                    unknown",
+      "/dev/kvm                  unknown",
+      "enforce-cpuid capability  unknown",
+      "host-model CPU            unknown",
+      "CPU models                unknown",
+      "machine aliases           unknown",
+      "",
+      "KVM PV features (query-cpu-model-expansion of host):",
+    ]);
+    expect(lines.slice(10).every((l) => / unknown$/.test(l))).toBe(true);
+  });
+
+  test("KVM missing, no enforce capability, usable models counted, aliases listed, features offered or not", () => {
+    const p = {
+      qemu: "7.2.22",
+      kvm: { available: false, enforceCpuid: false, supported: ["kvmclock"] },
+      cpuModels: [
+        { name: "a", usable: true },
+        { name: "b", usable: false },
+      ],
+      machines: [{ name: "pc-q35-7.2", alias: "q35" }, { name: "pc-i440fx-7.2", alias: "pc" }, { name: "pc-q35-7.1" }],
+    } as HostProfile;
+    const lines = formatProfile(p).split("\n");
+    expect(lines.slice(3, 8)).toEqual([
+      "/dev/kvm                  missing or not accessible",
+      "enforce-cpuid capability  no",
+      "host-model CPU            unknown",
+      "CPU models                1 of 2 usable (virsh domcapabilities)",
+      "machine aliases           q35=pc-q35-7.2, pc=pc-i440fx-7.2",
+    ]);
+    expect(lines).toContain("  kvmclock             offered by KVM");
+    expect(lines).toContain("  kvm-pv-ipi           not offered");
+    expect(
+      formatProfile({ ...p, kvm: { available: true, enforceCpuid: true } })
+        .split("\n")
+        .slice(3, 5),
+    ).toEqual(["/dev/kvm                  usable", "enforce-cpuid capability  yes"]);
   });
 });
