@@ -53,6 +53,11 @@ describe("help", () => {
     expect(top.err).toBe("kvm-paravirt: unknown command 'nope'\nRun kvm-paravirt --help for the commands.\n");
   });
 
+  test("--version and -V: the package's version, exit 0", async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) expect(await run([flag])).toEqual({ code: 0, out: `${version}\n`, err: "" });
+  });
+
   test("no arguments: the program's help on stderr, exit 2", async () => {
     const r = await run([]);
     expect(r).toMatchObject({ code: 2, out: "" });
