@@ -32,8 +32,7 @@ function readBounded(file: string, limit = MAX_INPUT_BYTES): string {
       }
       if (n === 0) break;
       total += n;
-      if (total > limit)
-        throw new Error(`larger than ${limit} bytes (8 MiB), the limit for an input file`);
+      if (total > limit) throw new Error(`larger than ${limit} bytes (8 MiB), the limit for an input file`);
       chunks.push(Buffer.from(buf.subarray(0, n)));
     }
     return Buffer.concat(chunks).toString("utf8");
