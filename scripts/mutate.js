@@ -27,6 +27,15 @@ if (JSON.stringify(union(CORE)) !== JSON.stringify([...base.mutate].sort())) {
   process.exit(2);
 }
 
+// src/system is split over three groups by file: a new file there must join one of them
+const systemFiles = fs.readdirSync(path.join(root, "src/system")).filter((f) => f.endsWith(".ts"));
+const inGroups = new Set(Object.values(EDGES).flat());
+const ungrouped = systemFiles.filter((f) => !inGroups.has(`src/system/${f}`));
+if (ungrouped.length) {
+  console.error(`scripts/mutate.js: src/system/${ungrouped.join(", src/system/")} in no group of scripts/mutation-groups.js`);
+  process.exit(2);
+}
+
 /** `file:start-end` ranges of the lines changed since `ref` in the files `globs` name (Stryker mutates only there). */
 function changedRanges(ref, globs) {
   const pathspecs = globs.map((g) => (g.startsWith("!") ? `:(exclude,glob)${g.slice(1)}` : `:(glob)${g}`));
