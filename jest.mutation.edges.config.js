@@ -14,4 +14,6 @@ module.exports = {
   ...core,
   testMatch: ["<rootDir>/test/{unit,property,pulumi}/**/*.test.ts", "<rootDir>/test/policy/{policies,expectations}.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/unit/bin.test.ts", "<rootDir>/test/pulumi/provider.test.ts"],
+  // a mutant may turn a test's test:/// URI into qemu:///system: virsh then reaches only the test driver
+  setupFiles: [...(core.setupFiles ?? []), "<rootDir>/test/helpers/test-driver-only.js"],
 };
