@@ -39,8 +39,10 @@ export class HostFactsError extends Error {}
 type Machine = NonNullable<HostProfile["machines"]>[number];
 type CpuModel = NonNullable<HostProfile["cpuModels"]>[number];
 
-const KVM_BITS = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => f.qemu);
-const IDENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// functions, not module constants: evaluated per call, where mutation testing reaches them
+const kvmBits = () => FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => f.qemu);
+/** A name the host reports that may reach a profile, an XML document or a virsh argument. */
+const isIdent = (s: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s);
 const MAX_CPU_MODELS = 4096;
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name, "en", { numeric: true });
@@ -90,10 +92,10 @@ export function parseCapabilities(xml: string): CapabilityFacts {
     }
   }
   const machines = [...names]
-    .filter((n) => /^pc-(q35|i440fx)-/.test(n) && IDENT.test(n))
+    .filter((n) => /^pc-(q35|i440fx)-/.test(n) && isIdent(n))
     .map((name) => {
       const alias = aliases.get(name);
-      return { name, ...(alias && IDENT.test(alias) ? { alias } : {}) };
+      return { name, ...(alias && isIdent(alias) ? { alias } : {}) };
     })
     .sort(byName);
   return { x86_64: guests.length > 0, machines, kvm };
@@ -106,14 +108,14 @@ export function parseDomCapabilities(xml: string): { hostModel?: string; cpuMode
   const out: { hostModel?: string; cpuModels?: CpuModel[] } = {};
   const hm = modes.find((m) => attrOf(m, "name") === "host-model" && attrOf(m, "supported") !== "no");
   const hostModel = textOf(child(hm, "model"));
-  if (hostModel && IDENT.test(hostModel)) out.hostModel = hostModel;
+  if (hostModel && isIdent(hostModel)) out.hostModel = hostModel;
   const custom = modes.find((m) => attrOf(m, "name") === "custom");
   if (custom && attrOf(custom, "supported") !== "no") {
     const seen = new Set<string>();
     const models: CpuModel[] = [];
     for (const m of childrenNamed(custom, "model")) {
       const name = textOf(m);
-      if (!name || !IDENT.test(name) || seen.has(name)) continue;
+      if (!name || !isIdent(name) || seen.has(name)) continue;
       seen.add(name);
       // usable='unknown' (libvirt could not tell) counts as usable: only a 'no' is a verdict
       models.push({ name, usable: attrOf(m, "usable") !== "no" });
@@ -130,7 +132,7 @@ export function parseDomCapabilities(xml: string): { hostModel?: string; cpuMode
 export function parseCpuModelExpansion(stdout: string): string[] {
   const props = qmpReturn<{ model?: { props?: Record<string, unknown> } }>("query-cpu-model-expansion", stdout)?.model?.props;
   if (!props || typeof props !== "object") throw new Error("query-cpu-model-expansion: the reply has no model properties");
-  return KVM_BITS.filter((n) => props[n] === true);
+  return kvmBits().filter((n) => props[n] === true);
 }
 
 /**
@@ -179,7 +181,7 @@ async function compareModelsWithHostCpu(session: VirshSession, models: CpuModel[
     const out: CpuModel[] = [];
     for (const [i, m] of models.entries()) {
       const file = path.join(dir, `${i}.xml`);
-      // IDENT-checked names only reach this document (parseDomCapabilities)
+      // isIdent-checked names only reach this document (parseDomCapabilities)
       fs.writeFileSync(file, `<cpu mode='custom' match='exact'><model fallback='forbid'>${m.name}</model></cpu>\n`);
       const verdict = parseCpuCompare((await session.run(["cpu-compare", "--file", file])).stdout);
       out.push(verdict === undefined ? m : { ...m, hostCompatible: verdict });
@@ -257,7 +259,7 @@ const parseNetworkNames = (stdout: string): string[] =>
   stdout
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => IDENT.test(l));
+    .filter((l) => isIdent(l));
 
 /** The networks the host defines and whether each is active; undefined when the driver has none to list. */
 async function readNetworks(session: VirshSession): Promise<NonNullable<HostProfile["networks"]> | undefined> {
@@ -360,6 +362,7 @@ export function hostFactsFor(uri: string, opts: HostFactsOptions = {}): Promise<
   const p = probeConnection(uri, opts).then(deepFreeze);
   cache.set(uri, p);
   p.catch(() => {
+    // Stryker disable next-line ConditionalExpression: equivalent: while p is pending nothing replaces it in the cache, so the entry is p
     if (cache.get(uri) === p) cache.delete(uri);
   });
   return p;

@@ -35,6 +35,15 @@ describe("virsh version", () => {
     expect(parseVirshVersion(out.replace(/^Running against daemon.*$/m, ""))).toEqual({ libvirt: "11.0.0", qemu: "9.2.0" });
   });
 
+  test("versions of any width; only a line that starts with the phrase counts", () => {
+    const out = "Using library: libvirt 11.10.12\nRunning hypervisor: QEMU 10.12.134\nRunning against daemon: 10.10.123\n";
+    expect(parseVirshVersion(out)).toEqual({ libvirt: "10.10.123", qemu: "10.12.134" });
+    expect(parseVirshVersion(out.replace("Running against daemon: 10.10.123", ""))).toEqual({ libvirt: "11.10.12", qemu: "10.12.134" });
+    const quoted =
+      "Using library: libvirt 9.0.0\nNot Running against daemon: 1.1.1\nNo Running hypervisor: QEMU 1.1.1\nx Using library: libvirt 2.2.2\n";
+    expect(parseVirshVersion(quoted)).toEqual({ libvirt: "9.0.0" });
+  });
+
   test("another hypervisor is no QEMU", () => {
     expect(parseVirshVersion("Using library: libvirt 9.0.0\nRunning hypervisor: Test 2.0.0\n").qemu).toBeUndefined();
   });
@@ -74,6 +83,31 @@ describe("virsh capabilities", () => {
     expect(parseCapabilities(i686kvm).kvm).toBe(false);
   });
 
+  const guest = (body: string, os = "hvm", arch = "x86_64") =>
+    `<guest><os_type>${os}</os_type><arch name='${arch}'>${body}<domain type='qemu'/></arch></guest>`;
+  const capsXml = (...guests: string[]) =>
+    `<?xml version='1.0'?>\n<!-- a comment first -->\n<capabilities><host/>${guests.join("")}</capabilities>`;
+
+  test("only an hvm guest of x86_64 counts, after an XML declaration or a comment", () => {
+    const m = "<machine>pc-q35-7.2</machine>";
+    expect(parseCapabilities(capsXml(guest(m)))).toEqual({ x86_64: true, machines: [{ name: "pc-q35-7.2" }], kvm: false });
+    expect(parseCapabilities(capsXml(guest(m, "hvm", "i686")))).toEqual({ x86_64: false, machines: [], kvm: false });
+    expect(parseCapabilities(capsXml(guest(m, "xen")))).toEqual({ x86_64: false, machines: [], kvm: false });
+  });
+
+  test("machines: pc-q35-* and pc-i440fx-* by prefix, identifiers only; an alias only when it is one, the first one kept", () => {
+    const body = [
+      "<machine canonical='pc-q35-7.2'>q35</machine>",
+      "<machine canonical='pc-q35-7.2'>q35-again</machine>",
+      "<machine canonical='pc-i440fx-7.2'>pc;x</machine>",
+      "<machine>my-pc-q35-1.0</machine>",
+      "<machine>pc-q35-1.0;rm</machine>",
+      "<machine>pc-i440fx-2.0</machine>",
+    ].join("");
+    const { machines } = parseCapabilities(capsXml(guest(body)));
+    expect(machines).toStrictEqual([{ name: "pc-i440fx-2.0" }, { name: "pc-i440fx-7.2" }, { name: "pc-q35-7.2", alias: "q35" }]);
+  });
+
   test("a host without an x86_64 guest says so", () => {
     expect(parseCapabilities("<capabilities><host/></capabilities>")).toEqual({ x86_64: false, machines: [], kvm: false });
   });
@@ -109,6 +143,52 @@ describe("virsh domcapabilities", () => {
     });
   });
 
+  const domcaps = (modes: string) => `<?xml version='1.0'?>\n<!-- c -->\n<domainCapabilities><cpu>${modes}</cpu></domainCapabilities>`;
+  const custom = (models: string[], supported = "yes") =>
+    `<mode name='custom' supported='${supported}'>${models.map((m) => `<model usable='yes'>${m}</model>`).join("")}</mode>`;
+
+  test("as libvirt orders the modes under KVM (host-passthrough, maximum, host-model, custom), after a declaration", () => {
+    const xml = domcaps(
+      "<mode name='host-passthrough' supported='yes'/><mode name='maximum' supported='yes'/>" +
+        "<mode name='host-model' supported='yes'><model fallback='forbid'>EPYC-Rome</model></mode>" +
+        custom(["qemu64"]),
+    );
+    expect(parseDomCapabilities(xml)).toEqual({ hostModel: "EPYC-Rome", cpuModels: [{ name: "qemu64", usable: true }] });
+  });
+
+  test("a mode libvirt marks unsupported gives nothing, whatever it lists", () => {
+    const xml = domcaps("<mode name='host-model' supported='no'><model>EPYC</model></mode>" + custom(["qemu64"], "no"));
+    expect(parseDomCapabilities(xml)).toStrictEqual({});
+    expect(parseDomCapabilities(domcaps("<mode name='host-model' supported='yes'><model>EPYC</model></mode>"))).toStrictEqual({
+      hostModel: "EPYC",
+    });
+  });
+
+  test.each([
+    ["a", true],
+    ["9", true],
+    ["x".repeat(64), true],
+    ["x".repeat(65), false],
+    [".x", false],
+    ["-x", false],
+    ["x;y", false],
+    [";x", false],
+    ["x y", false],
+    ["Skylake-Server-v4_1.x", true],
+  ])("a model name %j is kept: %s", (name, kept) => {
+    expect(parseDomCapabilities(domcaps(custom([name]))).cpuModels).toEqual(kept ? [{ name, usable: true }] : []);
+    expect(parseDomCapabilities(domcaps(`<mode name='host-model' supported='yes'><model>${name}</model></mode>`)).hostModel).toBe(
+      kept ? name : undefined,
+    );
+  });
+
+  test("at most 4096 models, the first ones", () => {
+    const names = Array.from({ length: 5000 }, (_, i) => `m${i}`);
+    const models = parseDomCapabilities(domcaps(custom(names))).cpuModels!;
+    expect(models).toHaveLength(4096);
+    expect(models[4095].name).toBe("m4095");
+  });
+
   test("the parsed profile is a valid --host file", () => {
     const p = HostProfileSchema.safeParse({ ...HOST, cpuModels: dom.cpuModels, hostModel: dom.hostModel });
     expect(p.success).toBe(true);
@@ -131,6 +211,9 @@ describe("query-cpu-model-expansion through virsh qemu-monitor-command", () => {
     ).toThrow(/requires KVM/);
     expect(() => parseCpuModelExpansion("")).toThrow(/not a QMP reply/);
     expect(() => parseCpuModelExpansion('{"return":{}}')).toThrow(/no model properties/);
+    expect(() => parseCpuModelExpansion('{"return":null}')).toThrow(/^query-cpu-model-expansion: the reply has no model properties$/);
+    expect(() => parseCpuModelExpansion('{"return":{"model":{"props":"kvmclock"}}}')).toThrow(/no model properties/);
+    expect(() => parseCpuModelExpansion("garbage")).toThrow(/^query-cpu-model-expansion: not a QMP reply: garbage$/);
   });
 });
 
@@ -161,8 +244,32 @@ describe("the probe domain", () => {
   });
 
   test("only probe names and UUIDs reach the XML", () => {
-    expect(() => probeDomainXml("web1", uuid, "kvm")).toThrow();
-    expect(() => probeDomainXml("kpv-probe-00aa", "1", "kvm")).toThrow();
+    expect(() => probeDomainXml("web1", uuid, "kvm")).toThrow(/^not a probe domain name: web1$/);
+    expect(() => probeDomainXml("kpv-probe-00aa", "1", "kvm")).toThrow(/^not a UUID: 1$/);
+    for (const name of ["x-kpv-probe-00", "kpv-probe-00'/>", "kpv-probe-"])
+      expect(() => probeDomainXml(name, uuid, "kvm")).toThrow(/probe domain name/);
+    for (const u of [`${uuid}'`, `x${uuid}`, uuid.toUpperCase()])
+      expect(() => probeDomainXml("kpv-probe-00", u, "kvm")).toThrow(/not a UUID/);
+  });
+
+  test("the whole document (started paused by libvirt 9.0 with KVM and TCG: test/oracle/host-facts.test.ts)", () => {
+    expect(probeDomainXml("kpv-probe-00aa", uuid, "kvm")).toBe(
+      [
+        "<domain type='kvm'>",
+        "  <name>kpv-probe-00aa</name>",
+        `  <uuid>${uuid}</uuid>`,
+        "  <description>kvm-paravirt probe: transient, destroyed after one query-cpu-model-expansion</description>",
+        "  <memory unit='MiB'>64</memory>",
+        "  <vcpu>1</vcpu>",
+        "  <os><type arch='x86_64'>hvm</type></os>",
+        "  <on_poweroff>destroy</on_poweroff>",
+        "  <on_reboot>destroy</on_reboot>",
+        "  <on_crash>destroy</on_crash>",
+        "  <devices><memballoon model='none'/></devices>",
+        "</domain>",
+        "",
+      ].join("\n"),
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { HostFactsError, hostFactsFor, probeConnection, probeDomainXml } from "../../src/system/host-facts";
-import { VirshSession } from "../../src/system/virsh-session";
+import { HostFactsError, hostFactsFor, measurePvFeatures, probeConnection, probeDomainXml } from "../../src/system/host-facts";
+import { VirshSession, withVirshSession } from "../../src/system/virsh-session";
 import type { VirshResult } from "../../src/system/virsh";
 import { ROOT } from "../helpers/specs";
 
@@ -32,20 +32,42 @@ const ok = (stdout: string): VirshResult => ({ code: 0, stdout, stderr: "" });
 const fails = (stderr: string, code: number | null = 1): VirshResult => ({ code, stdout: "", stderr });
 
 type Change = (args: string[]) => VirshResult | undefined;
+interface Replay {
+  /** each call's arguments, as recorded */
+  asked: string[][];
+  /** the probe domain documents given to virsh create */
+  probeXml: string[];
+  /** the files given to virsh, with their permissions then */
+  files: { path: string; mode: number }[];
+  /** each call's session timeout */
+  timeouts: number[];
+}
 
 /** Answers every VirshSession.run from the recording (probe UUID and name put back), or from `change` first; returns the calls made, as recorded. */
-function replay(change: Change = () => undefined): { asked: string[][]; probeXml: string[] } {
+function replay(change: Change = () => undefined): Replay {
   const asked: string[][] = [];
   const probeXml: string[] = [];
+  const files: { path: string; mode: number }[] = [];
+  const timeouts: number[] = [];
   let probe: { uuid: string; name: string } | undefined;
-  jest.spyOn(VirshSession.prototype, "run").mockImplementation(async (args: readonly string[]) => {
+  jest.spyOn(VirshSession.prototype, "run").mockImplementation(async function (this: VirshSession, args: readonly string[]) {
+    timeouts.push(this.timeoutMs);
     let key = [...args];
-    if (args[0] === "cpu-compare") key = ["cpu-compare", "--model", /<model[^>]*>([^<]+)</.exec(fs.readFileSync(args[2], "utf8"))![1]];
+    // the files virsh is given: their content stands in their place (recorded as --model NAME and <probe-xml>)
+    if (args[0] === "cpu-compare") {
+      files.push({ path: args[2], mode: fs.statSync(args[2]).mode & 0o777 });
+      key = [
+        "cpu-compare",
+        args[1] === "--file" ? "--model" : `${args[1]}?`,
+        /<model[^>]*>([^<]+)</.exec(fs.readFileSync(args[2], "utf8"))![1],
+      ];
+    }
     if (args[0] === "create") {
+      files.push({ path: args[3], mode: fs.statSync(args[3]).mode & 0o777 });
       const xml = fs.readFileSync(args[3], "utf8");
       probeXml.push(xml);
       probe = { uuid: /<uuid>([^<]+)</.exec(xml)![1], name: /<name>([^<]+)</.exec(xml)![1] };
-      key = ["create", "--paused", "--file", "<probe-xml>"];
+      key = [...args.slice(0, 3), "<probe-xml>"];
     }
     if (probe) key = key.map((a) => a.split(probe!.uuid).join("<probe-uuid>").split(probe!.name).join("<probe-name>"));
     asked.push(key);
@@ -56,7 +78,7 @@ function replay(change: Change = () => undefined): { asked: string[][]; probeXml
     const back = (s: string) => (probe ? s.split("<probe-uuid>").join(probe.uuid).split("<probe-name>").join(probe.name) : s);
     return { code: hit.code, stdout: back(hit.stdout), stderr: back(hit.stderr) };
   });
-  return { asked, probeXml };
+  return { asked, probeXml, files, timeouts };
 }
 
 afterEach(() => jest.restoreAllMocks());
@@ -70,7 +92,7 @@ describe("probeConnection, replaying a real KVM host", () => {
     const { asked, probeXml } = replay();
     const profile = await read();
     expect(asked).toEqual(RECORD.calls.map((c) => c.args));
-    expect(without(profile as unknown as Record<string, unknown>)).toEqual(without(RECORD.profile));
+    expect(without(profile as unknown as Record<string, unknown>)).toStrictEqual(without(RECORD.profile));
     expect(profile.description).toMatch(/^probed over test:\/\/\/default at \d{4}-\d\d-\d\dT/);
     // the probe domain: its own random name and UUID, KVM, the one document probeDomainXml writes
     const [xml] = probeXml;
@@ -150,9 +172,12 @@ describe("probeConnection, replaying a real KVM host", () => {
 
   test("the probe is always destroyed, even when its start reported failure; only a started one's failed destroy is a warning", async () => {
     const lines: string[] = [];
-    const { asked } = replay((args) =>
-      args[0] === "create" ? fails("error: Failed to create domain from x\nerror: internal error: no KVM\n") : undefined,
-    );
+    const { asked } = replay((args) => {
+      if (args[0] === "create") return fails("error: Failed to create domain from x\nerror: internal error: no KVM\n");
+      // as libvirt answers for a domain that never started
+      if (args[0] === "destroy") return fails("error: failed to get domain\n");
+      return undefined;
+    });
     await expect(read(URI, (l) => lines.push(l))).rejects.toThrow(
       new HostFactsError("could not start the probe domain on test:///default: Failed to create domain from x; internal error: no KVM"),
     );
@@ -256,6 +281,111 @@ describe("probeConnection, replaying a real KVM host", () => {
     );
     expect(lines.join("\n")).not.toContain("hunter2");
     expect(lines[0]).toBe("qemu+tcp://admin:***@kvm1/system: libvirt and QEMU versions (virsh version)");
+  });
+});
+
+describe("probeConnection's own files, options and odd answers", () => {
+  test("the probe document is the owner's alone; every file given to virsh is gone afterwards, in directories named for the tool", async () => {
+    const { files } = replay();
+    await read();
+    const probe = files.filter((f) => /\/kpv-probe-[0-9a-f]+\.xml$/.test(f.path));
+    const compare = files.filter((f) => /\/\d+\.xml$/.test(f.path));
+    expect(probe).toHaveLength(1);
+    expect(probe[0].mode).toBe(0o600);
+    expect(path.basename(path.dirname(probe[0].path))).toMatch(/^kvm-paravirt-probe-/);
+    expect(compare.length).toBe(RECORD.calls.filter((c) => c.args[0] === "cpu-compare").length);
+    expect(new Set(compare.map((f) => path.basename(path.dirname(f.path)))).size).toBe(1);
+    expect(path.basename(path.dirname(compare[0].path))).toMatch(/^kvm-paravirt-cpu-compare-/);
+    for (const f of files) {
+      expect(fs.existsSync(f.path)).toBe(false);
+      expect(fs.existsSync(path.dirname(f.path))).toBe(false);
+    }
+  });
+
+  test("the temporary files are removed when a step fails too", async () => {
+    const { files } = replay((a) => (a[0] === "qemu-monitor-command" ? fails("error: gone\n") : undefined));
+    await expect(read()).rejects.toThrow(/gone/);
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files) expect(fs.existsSync(path.dirname(f.path))).toBe(false);
+  });
+
+  test("a model cpu-compare cannot judge keeps libvirt's usable verdict alone (no hostCompatible key)", async () => {
+    replay((a) => (a[0] === "cpu-compare" && a[2] === "qemu64" ? fails("error: unknown CPU model\n") : undefined));
+    const p = await read();
+    const q = p.cpuModels!.find((m) => m.name === "qemu64")!;
+    expect(Object.keys(q)).toEqual(["name", "usable"]);
+    expect(p.cpuModels!.filter((m) => "hostCompatible" in m)).toHaveLength(p.cpuModels!.length - 1);
+  });
+
+  test("the timeout asked for is each virsh call's", async () => {
+    const { timeouts } = replay();
+    await probeConnection(URI, { timeoutMs: 4321 });
+    expect(new Set(timeouts)).toEqual(new Set([4321]));
+  });
+
+  test("an error that is no failed virsh call (a session that throws): a HostFactsError with its message", async () => {
+    jest.spyOn(VirshSession.prototype, "run").mockRejectedValue(new Error("socket closed for qemu+tcp://u:pw@h/system"));
+    const e = await read().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HostFactsError);
+    expect((e as Error).message).toBe("cannot read host facts over test:///default: socket closed for qemu+tcp://u:***@h/system");
+  });
+
+  test("a host without KVM says so in its progress", async () => {
+    replay((a) => {
+      if (a[0] === "capabilities") return ok(NO_KVM_CAPS);
+      if (a[0] === "domcapabilities") return ok(TCG_DOMCAPS);
+      return undefined;
+    });
+    const lines: string[] = [];
+    await read(URI, (l) => lines.push(l));
+    expect(lines).toContain("test:///default: no KVM guest type for x86_64: kvm.available false, PV features not measured");
+    expect(lines).toContain("test:///default: host-model CPU and CPU models (virsh domcapabilities --virttype qemu)");
+  });
+
+  test.each<[string, Change, { name: string; active: boolean }[]]>([
+    [
+      "names with spaces around them",
+      (a) => (a[0] === "net-list" ? ok(a[1] === "--all" ? "  default  \nlab\n\n" : " default\n") : undefined),
+      [
+        { name: "default", active: true },
+        { name: "lab", active: false },
+      ],
+    ],
+    [
+      "the active list fails (whatever it printed): none counts as active",
+      (a) => (a.join(" ") === "net-list --name" ? { code: 1, stdout: "default\n", stderr: "error: x\n" } : undefined),
+      [{ name: "default", active: false }],
+    ],
+    [
+      "names that are no identifiers are left out",
+      (a) => (a[0] === "net-list" ? ok("default\n-x\nbad name\n") : undefined),
+      [{ name: "default", active: true }],
+    ],
+  ])("networks: %s", async (_what, change, networks) => {
+    replay(change);
+    expect((await read()).networks).toStrictEqual(networks);
+  });
+
+  test("at most 4096 networks are kept", async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => `n${i}`).join("\n");
+    replay((a) => (a[0] === "net-list" ? ok(many) : undefined));
+    const p = await read();
+    expect(p.networks).toHaveLength(4096);
+    expect(p.networks![4095]).toEqual({ name: "n4095", active: true });
+  });
+});
+
+describe("measurePvFeatures under TCG (how the oracle exercises the probe on a host without KVM)", () => {
+  test("a qemu domain asked for the expansion of max; its KVM bits are none", async () => {
+    const tcgReply = fs.readFileSync(path.join(FIX, "qmp-expansion-max-tcg.json"), "utf8");
+    const { asked, probeXml } = replay((a) => (a[0] === "qemu-monitor-command" ? ok(tcgReply) : undefined));
+    const lines: string[] = [];
+    const bits = await withVirshSession(URI, 10_000, (s) => measurePvFeatures(s, "tcg", (l) => lines.push(l)));
+    expect(bits).toEqual([]);
+    expect(probeXml[0]).toMatch(/^<domain type='qemu'>/);
+    const query = asked.find((a) => a[0] === "qemu-monitor-command")!;
+    expect(JSON.parse(query[4])).toEqual({ execute: "query-cpu-model-expansion", arguments: { type: "full", model: { name: "max" } } });
+    expect(lines[1]).toMatch(/^test:\/\/\/default: query-cpu-model-expansion of max in [0-9a-f-]{36}$/);
   });
 });
 

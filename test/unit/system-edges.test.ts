@@ -156,6 +156,7 @@ describe("hostFor: where a command's host facts come from", () => {
     expect(read).toHaveBeenCalledWith("qemu+ssh://kvm1/system", opts);
     // "test" elsewhere than the scheme is no test driver
     await hostFor("qemu+ssh://test/system", undefined);
-    expect(read).toHaveBeenCalledTimes(2);
+    await hostFor("qemu+ssh://test:2222/system", undefined);
+    expect(read).toHaveBeenCalledTimes(3);
   });
 });
