@@ -44,9 +44,23 @@ export interface RenderedSpec {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Every PV property by QEMU name, then (for a domain with a hyperv map) every hv-* flag. A
+ * Hyper-V flag is on when the guest gets it (its CPUID), which QMP does not tell: on a KVM
+ * without Hyper-V QEMU reports a flag on that the guest never sees, here "dropped".
+ */
 export function featureReport(r: Resolution): Record<string, FeatureReport> {
   const out: Record<string, FeatureReport> = {};
   for (const [name, x] of r.features) out[name] = { enabled: x.enabled, source: x.source, reason: x.reason };
+  if (r.hyperv.declared)
+    for (const x of r.hyperv.flags.values()) {
+      const failed = x.failures[0];
+      out[x.row.qemu] = {
+        enabled: x.guestVisible && !failed,
+        source: failed || (x.enabled && !x.guestVisible) ? "dropped" : x.source === "passthrough" ? "host-passthrough" : x.source,
+        reason: failed ? `${x.reason}: QEMU ${failed.kind === "aborts" ? "aborts" : "refuses to start"} ("${failed.message}")` : x.reason,
+      };
+    }
   return out;
 }
 

@@ -35,6 +35,10 @@ export const LIBVIRT_RULES: readonly Rule[] = [
             `${g.feature.qemu}=${g.value ? "on" : "off"} (${g.why === "no-element" ? "libvirt has no element" : g.why === "element-is-noop" ? `libvirt's <${g.feature.libvirt?.element}> emits nothing for this value` : `libvirt ${r.host.libvirt} predates <${g.feature.libvirt?.element}> (${g.feature.libvirt?.since})`})`,
         ),
         ...plan.machineOptions.map((m) => `-machine ${m} (libvirt cannot express it)`),
+        ...plan.hyperv.globals.map(
+          (g) =>
+            `${g.property}=${g.value} (${g.why === "no-element" ? "libvirt has no element" : g.why === "needs-parent-element" ? "libvirt writes it only inside its parent element switched on" : `libvirt ${r.host.libvirt} predates its element`})`,
+        ),
       ];
       return [
         {

@@ -4,13 +4,21 @@ import { DEPENDENCY_RULES } from "./dependencies";
 import { DEVICE_RULES } from "./devices";
 import { GUEST_RULES } from "./guest";
 import { HOST_RULES } from "./host";
+import { HYPERV_RULES } from "./hyperv";
 import { LIBVIRT_RULES } from "./libvirt";
 import type { Rule, RuleEnv } from "./rule";
 
 export type { Finding, Rule, RuleEnv } from "./rule";
 
 /** Every rule, by topic. */
-export const RULES: readonly Rule[] = [...HOST_RULES, ...DEPENDENCY_RULES, ...GUEST_RULES, ...LIBVIRT_RULES, ...DEVICE_RULES];
+export const RULES: readonly Rule[] = [
+  ...HOST_RULES,
+  ...DEPENDENCY_RULES,
+  ...GUEST_RULES,
+  ...LIBVIRT_RULES,
+  ...DEVICE_RULES,
+  ...HYPERV_RULES,
+];
 
 export const RULE_BY_CODE: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.code, r]));
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FEATURES } from "../catalog/features";
+import { HYPERV_FEATURES, type HypervKey } from "../catalog/hyperv";
 import { atLeast } from "../util/version";
 
 /**
@@ -32,6 +33,12 @@ export const HostProfileSchema = z.strictObject({
       supported: z.array(ident("a QEMU property name such as kvm-pv-ipi")).max(256).optional(),
       /** KVM_CAP_ENFORCE_PV_FEATURE_CPUID works (QEMU started with kvm-pv-enforce-cpuid=on) */
       enforceCpuid: z.boolean().optional(),
+      /**
+       * the Hyper-V flags (hv-* names) the host's KVM offers, as query-cpu-model-expansion of host
+       * with hv-passthrough expands them (what libvirt's domcapabilities <hyperv> is built from);
+       * [] for a KVM without Hyper-V (CONFIG_KVM_HYPERV off); unset: derived from the kernel
+       */
+      hyperv: z.array(ident("a QEMU property name such as hv-relaxed")).max(64).optional(),
     })
     .optional(),
   /** machine types of the host's QEMU (QMP query-machines): name and alias */
@@ -87,6 +94,27 @@ export function kvmSupportedSet(host: HostProfile): ReadonlySet<string> {
   return new Set(
     FEATURES.filter((f) => f.kind === "kvm-bit" && f.reportedByKvm && atLeast(host.kernel, f.hostKernelMin)).map((f) => f.qemu),
   );
+}
+
+/** What the host's KVM offers of Hyper-V: measured (the profile's kvm.hyperv) or derived from the kernel version. */
+export interface HypervSupport {
+  /** the flags a guest can get (catalog keys) */
+  supported: ReadonlySet<HypervKey>;
+  /** KVM has Hyper-V at all (KVM_CAP_HYPERV): QEMU checks the flags only then */
+  available: boolean;
+  how: "measured" | "kernel" | "no-kvm";
+}
+
+export function hypervSupport(host: HostProfile): HypervSupport {
+  if (host.kvm?.available === false) return { supported: new Set(), available: false, how: "no-kvm" };
+  const measured = host.kvm?.hyperv;
+  if (measured) {
+    const keys = HYPERV_FEATURES.filter((r) => measured.includes(r.qemu)).map((r) => r.key);
+    return { supported: new Set(keys), available: measured.length > 0, how: "measured" };
+  }
+  // Intel-only flags need a measurement: the profile does not say which CPU vendor or nesting the host has
+  const keys = HYPERV_FEATURES.filter((r) => !r.intelOnly && atLeast(host.kernel, r.hostKernelMin)).map((r) => r.key);
+  return { supported: new Set(keys), available: true, how: "kernel" };
 }
 
 export function hostHasEnforceCpuid(host: HostProfile): boolean {

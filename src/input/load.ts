@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { SPEC_KEYS } from "../catalog/features";
 import type { Diagnostic } from "../diagnostics";
 import { closest } from "../util/suggest";
-import { defaultsSchema, DOMAIN_FIELD_NAMES, domainSchema, hostUris, normalizeDomain, type DomainSpec } from "./schema";
+import { defaultsSchema, DOMAIN_FIELD_NAMES, domainSchema, HYPERV_SPEC_KEYS, hostUris, normalizeDomain, type DomainSpec } from "./schema";
 
 /**
  * Spec text -> validated, default-filled domains. Pure: no file access here.
@@ -36,6 +36,7 @@ const ALLOWED_KEYS: Record<string, readonly string[]> = {
   "": DOMAIN_KEYS,
   cpu: ["mode", "model", "check", "features"],
   paravirt: SPEC_KEYS,
+  hyperv: HYPERV_SPEC_KEYS,
   host: ["qemu", "libvirt", "kernel"],
   guest: ["kernel"],
 };
@@ -65,7 +66,7 @@ function zodIssues(error: z.ZodError, base: (string | number)[]): Diagnostic[] {
       for (const key of issue.keys) {
         out.push({
           severity: "error",
-          code: objectKey === "paravirt" ? "spec-unknown-feature" : "spec-unknown-field",
+          code: objectKey === "paravirt" || objectKey === "hyperv" ? "spec-unknown-feature" : "spec-unknown-field",
           message: unknownKeyMessage(key, allowed),
           path: formatPath([...path, key]),
         });

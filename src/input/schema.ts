@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FEATURES, FEATURE_BY_QEMU_NAME } from "../catalog/features";
+import { HYPERV_FEATURES, HYPERV_VALUES, type HypervKey } from "../catalog/hyperv";
 import { isMachineSyntax, MACHINE_PATTERN_HELP } from "../catalog/machines";
 
 /**
@@ -88,6 +89,33 @@ const paravirtShape = Object.fromEntries(FEATURES.map((f) => [f.specKey, z.boole
   z.ZodOptional<z.ZodBoolean>
 >;
 export const paravirtSchema = z.strictObject(paravirtShape);
+
+export const HYPERV_MODES = ["custom", "passthrough"] as const;
+/** A Hyper-V vendor id: what QEMU puts in CPUID 0x40000000 (12 bytes) and libvirt in an attribute. */
+export const VENDOR_ID_RE = /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,10}[A-Za-z0-9._-])?$/;
+const hypervFlags = Object.fromEntries(HYPERV_FEATURES.map((r) => [r.key, z.boolean().optional()])) as Record<
+  HypervKey,
+  z.ZodOptional<z.ZodBoolean>
+>;
+export const hypervSchema = z.strictObject({
+  /** custom (the default): the flags below; passthrough: every enlightenment the host's KVM offers (not migratable) */
+  mode: z.enum(HYPERV_MODES).optional(),
+  /** <spinlocks retries>: how often a guest spins before it notifies the host (QEMU's default: never) */
+  spinlocks: z
+    .number()
+    .int()
+    .min(HYPERV_VALUES.spinlocks.min, `at least ${HYPERV_VALUES.spinlocks.min} (libvirt refuses fewer retries)`)
+    .max(HYPERV_VALUES.spinlocks.max, "at most 4294967295 (0xFFFFFFFF)")
+    .optional(),
+  /** <vendor_id value>: the Hyper-V vendor the guest sees (QEMU's default "Microsoft Hv") */
+  vendorId: z
+    .string()
+    .regex(VENDOR_ID_RE, "a vendor id of 1-12 characters (letters, digits, . _ - and inner spaces), such as KVMKVMKVM")
+    .optional(),
+  ...hypervFlags,
+});
+/** The keys `hyperv` takes: mode and the values, then each flag in catalog order. */
+export const HYPERV_SPEC_KEYS: readonly string[] = Object.keys(hypervSchema.shape);
 
 /** A release number as QEMU and libvirt write them; bounded, so no number overflows into 1e+23. */
 export const releaseVersion = (what: string) =>
@@ -227,6 +255,8 @@ const domainFields = {
   /** the vCPUs are pinned to dedicated host CPUs (informational: policies and hints use it) */
   dedicatedVcpus: z.boolean().optional(),
   paravirt: paravirtSchema.optional(),
+  /** Hyper-V enlightenments (Windows guests): each flag on, off or inherited, like paravirt */
+  hyperv: hypervSchema.optional(),
   host: hostSchema.optional(),
   guest: guestSchema.optional(),
   /** disks and cdroms, each identified by its target */
@@ -284,6 +314,7 @@ export const hostUris = z.union([libvirtUri, z.array(libvirtUri).min(1, "at leas
 export type DomainDefaults = z.infer<typeof defaultsSchema>;
 export type DomainInput = z.infer<typeof domainSchema>;
 export type ParavirtSettings = z.infer<typeof paravirtSchema>;
+export type HypervSettings = z.infer<typeof hypervSchema>;
 export type CpuMode = (typeof CPU_MODES)[number];
 export type Irqchip = (typeof IRQCHIPS)[number];
 export type Accel = (typeof ACCELS)[number];
@@ -300,6 +331,8 @@ export interface DomainSpec {
   x2apic?: boolean;
   dedicatedVcpus?: boolean;
   paravirt: ParavirtSettings;
+  /** present when the spec has a hyperv map (even an empty one) */
+  hyperv?: HypervSettings;
   host?: { qemu?: string; libvirt?: string; kernel?: string };
   guest?: { kernel?: string };
   disks?: DiskSpec[];
@@ -384,6 +417,7 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
     ...(d.x2apic !== undefined ? { x2apic: d.x2apic } : {}),
     ...(d.dedicatedVcpus !== undefined ? { dedicatedVcpus: d.dedicatedVcpus } : {}),
     paravirt: { ...(d.paravirt ?? {}) },
+    ...(d.hyperv ? { hyperv: { ...d.hyperv } } : {}),
     ...(d.host ? { host: { ...d.host } } : {}),
     ...(d.guest ? { guest: { ...d.guest } } : {}),
     ...(d.disks ? { disks: d.disks.map(normalizeDisk) } : {}),

@@ -409,6 +409,19 @@ const GRAPHICS: DeviceKind = {
   },
 };
 
+/** hyperv.crash: libvirt's <panic model='hyperv'/> is how it says hv-crash (custom mode; passthrough turns it on by itself). */
+const HYPERV_PANIC: DeviceKind = {
+  names: ["panic"],
+  write: (d) =>
+    d.hyperv?.crash === true && (d.hyperv.mode ?? "custom") === "custom"
+      ? [{ id: "panic:hyperv", node: E("panic", { model: "hyperv" }), hotplug: false }]
+      : [],
+  ids: (c) => [`panic:${attrOf(c, "model") ?? ""}`],
+  testXPath: (_name, value) => `self::panic[@model='${value}']`,
+  recordedXPath: "(self::panic and contains($recorded, concat(' panic:', @model, ' ')))",
+  hotplug: false,
+};
+
 /** extraDevices: any device element, known by the alias the tool gave it; not read back (import leaves them out); a replaced one keeps what its element's kind keeps. */
 const EXTRA: DeviceKind = {
   names: ["extra"],
@@ -424,7 +437,7 @@ const EXTRA: DeviceKind = {
 };
 
 /** Every device kind, in the order the writer writes them and the record's XPath tests them. */
-const DEVICE_KINDS: readonly DeviceKind[] = [DISK, NIC, SERIAL_CONSOLE, GRAPHICS, EXTRA];
+const DEVICE_KINDS: readonly DeviceKind[] = [DISK, NIC, SERIAL_CONSOLE, GRAPHICS, HYPERV_PANIC, EXTRA];
 const BY_NAME = new Map(DEVICE_KINDS.flatMap((k) => k.names.map((n) => [n, k] as const)));
 /** The kinds an element is identified by its name (the extra kind goes by alias). */
 const BY_ELEMENT = new Map(DEVICE_KINDS.filter((k) => k !== EXTRA).flatMap((k) => k.names.map((n) => [n, k] as const)));

@@ -2,8 +2,8 @@ import type { DomainSpec } from "../input/schema";
 import { desiredDevices } from "./devices";
 import { buildIndented, child, escapeXml, newElement, newText, setAttr } from "./document";
 import { metadataNode } from "./metadata";
-import type { LibvirtPlan } from "./plan";
-import { kids, type XNode } from "../util/ordered-xml";
+import type { HypervPlan, LibvirtPlan } from "./plan";
+import { kids, tagOf, type XNode } from "../util/ordered-xml";
 
 /**
  * A complete libvirt domain definition built in the one document form (src/libvirt/document.ts)
@@ -60,6 +60,55 @@ function cpuNode(r: WriterInput): XNode {
   return E("cpu", a, children);
 }
 
+/** libvirt's order of the <hyperv> children (virDomainHyperv), the order it writes them back in. */
+const LIBVIRT_HYPERV_ORDER = [
+  "relaxed",
+  "vapic",
+  "spinlocks",
+  "vpindex",
+  "runtime",
+  "synic",
+  "stimer",
+  "reset",
+  "vendor_id",
+  "frequencies",
+  "reenlightenment",
+  "tlbflush",
+  "ipi",
+  "evmcs",
+  "avic",
+  "emsr_bitmap",
+  "xmm_input",
+];
+
+/** <features><hyperv> (before <kvm>, where libvirt writes it) and <clock><timer name='hypervclock'>. */
+function writeHyperv(domain: XNode, p: HypervPlan): void {
+  const top = new Map<string, XNode>();
+  const state = (v: boolean) => (v ? "on" : "off");
+  for (const { row, value } of p.elements) {
+    const lc = row.libvirt!;
+    if (lc.kind === "timer") {
+      kids(childOf(domain, "clock")).push(E("timer", { name: lc.name, present: value ? "yes" : "no" }));
+    } else if (lc.kind === "hyperv") {
+      const [name, sub] = lc.path;
+      if (!top.has(name)) top.set(name, E(name, { state: sub === undefined ? state(value) : "on" }));
+      if (sub !== undefined) kids(top.get(name)!).push(E(sub, { state: state(value) }));
+      else setAttr(top.get(name)!, "state", state(value));
+    }
+  }
+  // inside <stimer> and <tlbflush> libvirt writes direct, then extended
+  for (const n of top.values()) kids(n).sort((a, b) => tagOf(a).localeCompare(tagOf(b)));
+  if (p.spinlocks !== undefined) top.set("spinlocks", E("spinlocks", { state: "on", retries: String(p.spinlocks) }));
+  if (p.vendorId !== undefined) top.set("vendor_id", E("vendor_id", { state: "on", value: p.vendorId }));
+  if (p.mode === undefined || (p.mode === "custom" && top.size === 0)) return;
+  const children = LIBVIRT_HYPERV_ORDER.flatMap((n) => (top.has(n) ? [top.get(n)!] : []));
+  const node = E("hyperv", p.modeAttr ? { mode: p.mode } : {}, children);
+  const features = childOf(domain, "features");
+  const at = kids(features).findIndex((c) => tagOf(c) === "kvm" || tagOf(c) === "ioapic");
+  if (at < 0) kids(features).push(node);
+  else kids(features).splice(at, 0, node);
+}
+
 /** The definition as a <domain> element of the document form (src/libvirt/document.ts). */
 export function domainNode(r: WriterInput, opts: { uuid?: string } = {}): XNode {
   const plan = r.libvirt;
@@ -68,6 +117,7 @@ export function domainNode(r: WriterInput, opts: { uuid?: string } = {}): XNode 
   const customArgs: string[] = [];
   for (const g of plan.globals) customArgs.push("-global", `x86_64-cpu.${g.feature.qemu}=${g.value ? "on" : "off"}`);
   for (const m of plan.machineOptions) customArgs.push("-machine", m);
+  for (const g of plan.hyperv.globals) customArgs.push("-global", `x86_64-cpu.${g.property}=${g.value}`);
   const domain = E("domain", { type: d.accel === "kvm" ? "kvm" : "qemu", ...(customArgs.length ? { "xmlns:qemu": QEMU_NS } : {}) });
   const add = (n: XNode) => kids(domain).push(n);
   add(E("name", {}, T(d.name)));
@@ -88,6 +138,7 @@ export function domainNode(r: WriterInput, opts: { uuid?: string } = {}): XNode 
   add(cpuNode(r));
   add(E("clock", { offset: "utc" }));
   for (const e of plan.elements) applyElement(domain, e);
+  writeHyperv(domain, plan.hyperv);
   if (plan.ioapic) kids(childOf(domain, "features")).push(E("ioapic", { driver: plan.ioapic }));
   add(E("on_poweroff", {}, T("destroy")));
   add(E("on_reboot", {}, T("restart")));

@@ -1,4 +1,5 @@
 import { FEATURES } from "../catalog/features";
+import { HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 import { METADATA_TAG } from "./metadata";
 
@@ -35,12 +36,15 @@ const byTag = (tags: readonly string[]) => ({
   xpath: tags.map((t) => `self::${t}`).join(" or "),
 });
 
-/** <features>: the PV elements with a catalog address directly under it, and <ioapic> (the irqchip). */
-const FEATURE_TAGS = [...catalogChildren("features").map((l) => l.element), "ioapic"];
+/** <features>: the PV elements with a catalog address directly under it, <ioapic> (the irqchip) and <hyperv> whole (the spec's hyperv map). */
+const FEATURE_TAGS = [...catalogChildren("features").map((l) => l.element), "ioapic", "hyperv"];
 /** <features><kvm>: the catalog's children only (<dirty-ring> and others are not ours). */
 const KVM_TAGS = catalogChildren("features/kvm").map((l) => l.element);
-/** <clock>: the timers with a catalog address (kvmclock). */
-const TIMER_NAMES = catalogChildren("clock").map((l) => l.match!.name);
+/** <clock>: the timers with a catalog address (kvmclock, and hypervclock for hyperv.time). */
+const TIMER_NAMES = [
+  ...catalogChildren("clock").map((l) => l.match!.name),
+  ...HYPERV_FEATURES.flatMap((r) => (r.libvirt?.kind === "timer" ? [r.libvirt.name] : [])),
+];
 /** <cpu>: the model, vendor and flags (topology, NUMA, cache stay; see `topologyFits`). */
 const CPU_TAGS = ["model", "vendor", "feature"];
 
@@ -87,7 +91,11 @@ export const topologyFitsXPath = (vcpus: number) =>
  * Our QEMU-namespace arguments: `-global x86_64-cpu.<catalog property>=...` and
  * `-machine kernel-irqchip=...`, each owned together with its flag.
  */
-const PV_PROPERTIES = FEATURES.flatMap((f) => [f.qemu, ...f.aliases]);
+const PV_PROPERTIES = [
+  ...FEATURES.flatMap((f) => [f.qemu, ...f.aliases]),
+  ...HYPERV_FEATURES.flatMap((r) => [r.qemu, ...r.aliases]),
+  ...Object.values(HYPERV_VALUES).map((v) => v.qemu),
+];
 /** The driver a PV -global names: x86_64-cpu, or a model's own (qemu64-x86_64-cpu, ...). */
 const GLOBAL_RE = /^([\w.-]*x86_64-cpu)\.([\w-]+)=(.*)$/;
 

@@ -1,4 +1,5 @@
 import type { FeatureRow } from "../catalog/features";
+import { HYPERV_VALUES, type HypervKey, type HypervRow } from "../catalog/hyperv";
 import type { Resolved } from "../resolve/resolve";
 import { atLeast } from "../util/version";
 
@@ -7,7 +8,21 @@ import { atLeast } from "../util/version";
  * where libvirt really emits the value, otherwise a `-global` in the QEMU
  * namespace (which libvirt reports as the custom-argv taint).
  */
-export type FallbackWhy = "no-element" | "element-is-noop" | "libvirt-too-old";
+export type FallbackWhy = "no-element" | "element-is-noop" | "libvirt-too-old" | "needs-parent-element";
+
+/** How the Hyper-V settings reach QEMU: libvirt's <hyperv> children, <timer name='hypervclock'>, <panic model='hyperv'> (a device), else -global. */
+export interface HypervPlan {
+  /** <hyperv mode='custom|passthrough'>, or nothing */
+  mode?: "custom" | "passthrough";
+  /** write the mode attribute (libvirt 8.0 and later write it back themselves) */
+  modeAttr: boolean;
+  /** flags written as libvirt elements (the <hyperv> children and the hypervclock timer; the panic device is a device) */
+  elements: { row: HypervRow; value: boolean }[];
+  spinlocks?: number;
+  vendorId?: string;
+  /** settings libvirt cannot express (or not in this release): -global x86_64-cpu.<property>=<value> */
+  globals: { property: string; value: string; why: FallbackWhy }[];
+}
 
 export interface LibvirtPlan {
   /** settings written as libvirt's own element; value = QEMU property value */
@@ -18,10 +33,11 @@ export interface LibvirtPlan {
   machineOptions: string[];
   /** <ioapic driver=...> */
   ioapic?: "qemu";
+  hyperv: HypervPlan;
 }
 
 export function planLibvirt(r: Resolved): LibvirtPlan {
-  const plan: LibvirtPlan = { elements: [], globals: [], machineOptions: [] };
+  const plan: LibvirtPlan = { elements: [], globals: [], machineOptions: [], hyperv: planHyperv(r) };
   for (const res of r.features.values()) {
     if (res.requested === undefined) continue;
     const f = res.feature;
@@ -45,10 +61,50 @@ export function planLibvirt(r: Resolved): LibvirtPlan {
   return plan;
 }
 
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+function planHyperv(r: Resolved): HypervPlan {
+  const spec = r.domain.hyperv;
+  const lv = r.host.libvirt;
+  const plan: HypervPlan = { modeAttr: atLeast(lv, HYPERV_VALUES.passthrough.libvirtSince), elements: [], globals: [] };
+  if (!spec) return plan;
+  const global = (property: string, value: string, why: FallbackWhy) => plan.globals.push({ property, value, why });
+  if ((spec.mode ?? "custom") === "passthrough") {
+    // the flags, spinlocks and vendor id are the host's then (hyperv-settings-in-passthrough says so)
+    if (plan.modeAttr) plan.mode = "passthrough";
+    else global(HYPERV_VALUES.passthrough.qemu, "on", "libvirt-too-old");
+    return plan;
+  }
+  plan.mode = "custom";
+  for (const x of r.hyperv.flags.values()) {
+    if (x.requested === undefined) continue;
+    const row = x.row;
+    const lc = row.libvirt;
+    const onOff = x.requested ? "on" : "off";
+    if (!lc) global(row.qemu, onOff, "no-element");
+    else if (!atLeast(lv, lc.since)) global(row.qemu, onOff, "libvirt-too-old");
+    // a nested element (stimer/direct, tlbflush/direct) says nothing unless its parent flag is on
+    else if (lc.kind === "hyperv" && lc.path.length > 1 && spec[lc.path[0] as HypervKey] !== true)
+      global(row.qemu, onOff, "needs-parent-element");
+    // the panic device is written with the devices (on) or left out (off: QEMU's default)
+    else if (lc.kind !== "panic") plan.elements.push({ row, value: x.requested });
+  }
+  if (spec.spinlocks !== undefined) {
+    if (atLeast(lv, HYPERV_VALUES.spinlocks.libvirtSince)) plan.spinlocks = spec.spinlocks;
+    else global(HYPERV_VALUES.spinlocks.qemu, hex(spec.spinlocks), "libvirt-too-old");
+  }
+  if (spec.vendorId !== undefined) {
+    if (atLeast(lv, HYPERV_VALUES.vendorId.libvirtSince)) plan.vendorId = spec.vendorId;
+    else global(HYPERV_VALUES.vendorId.qemu, spec.vendorId, "libvirt-too-old");
+  }
+  return plan;
+}
+
 /** A resolved domain with its libvirt plan: what the checks and the renderers work on. */
 export interface Planned extends Resolved {
   /** how the explicit settings reach QEMU through libvirt */
   libvirt: LibvirtPlan;
 }
 
-export const needsCustomArgv = (p: LibvirtPlan): boolean => p.globals.length > 0 || p.machineOptions.length > 0;
+export const needsCustomArgv = (p: LibvirtPlan): boolean =>
+  p.globals.length > 0 || p.machineOptions.length > 0 || p.hyperv.globals.length > 0;

@@ -1,4 +1,6 @@
 import { FEATURES, FEATURE_BY_QEMU_NAME, specValue } from "../catalog/features";
+import { HYPERV_BY_QEMU_NAME, HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
+import { VENDOR_ID_RE } from "../input/schema";
 import type { Diagnostic } from "../diagnostics";
 import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "./document";
 import { readDevices } from "./devices";
@@ -60,6 +62,7 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
   const root = typeof xml === "string" ? domainElement(parseDocument(xml)) : xml;
   const domain: Record<string, unknown> = { name: textOf(child(root, "name")) };
   const paravirt: Record<string, boolean> = {};
+  const hyperv: Record<string, unknown> = {};
   const vcpu = Number(textOf(child(root, "vcpu")));
   if (Number.isInteger(vcpu) && vcpu > 0) domain.vcpus = vcpu;
   const mem = child(root, "memory");
@@ -78,6 +81,10 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
     const [flag, value] = [values[i], values[i + 1] ?? ""];
     if (flag === "-global") {
       const g = pvGlobal(value);
+      if (g && readHypervGlobal(hyperv, g.property, g.value)) {
+        i++;
+        continue;
+      }
       const f = g && /^(on|off|true|false|yes|no)$/.test(g.value) ? FEATURE_BY_QEMU_NAME.get(g.property) : undefined;
       if (f) {
         paravirt[f.specKey] = specValue(f, ON(g!.value) || g!.value === "true");
@@ -108,6 +115,7 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
       note(`<${lc.element} ${lc.attr}='${v}'/> is kept by libvirt but emits nothing: ignored`, `features.${lc.element}`);
   }
   if (attrOf(at(root, ["features", "ioapic"]), "driver") === "qemu") domain.irqchip = "split";
+  readHypervElements(root, hyperv, note);
 
   const cpu = child(root, "cpu");
   if (cpu) {
@@ -130,8 +138,61 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
     domain.cpu = c;
   }
   if (Object.keys(paravirt).length) domain.paravirt = paravirt;
+  if (Object.keys(hyperv).length) domain.hyperv = hyperv;
   const recorded = recordedFeatures(root);
   if (opts.devices) Object.assign(domain, readDevices(child(root, "devices"), note));
   const uuid = textOf(child(root, "uuid"));
   return { domain, notes, recorded, ...(uuid ? { uuid } : {}) };
+}
+
+const ON_OFF = /^(on|off|true|false|yes|no)$/;
+
+/** A `-global x86_64-cpu.hv-*=...` into the hyperv map; false when it is no Hyper-V setting. */
+function readHypervGlobal(hyperv: Record<string, unknown>, property: string, value: string): boolean {
+  const row = HYPERV_BY_QEMU_NAME.get(property);
+  if (row && ON_OFF.test(value)) hyperv[row.key] = ON(value) || value === "true";
+  else if (property === HYPERV_VALUES.passthrough.qemu && ON_OFF.test(value)) {
+    if (ON(value) || value === "true") hyperv.mode = "passthrough";
+  } else if (property === HYPERV_VALUES.spinlocks.qemu && /^(0x[0-9a-f]+|\d+)$/i.test(value)) hyperv.spinlocks = Number(value);
+  else if (property === HYPERV_VALUES.vendorId.qemu && VENDOR_ID_RE.test(value)) hyperv.vendorId = value;
+  else return false;
+  return true;
+}
+
+/** <features><hyperv>, <timer name='hypervclock'> and <panic model='hyperv'> into the hyperv map (elements win over -global, as on -cpu). */
+function readHypervElements(root: XNode, hyperv: Record<string, unknown>, note: (message: string, path?: string) => void): void {
+  const hv = at(root, ["features", "hyperv"]);
+  if (hv) {
+    if (attrOf(hv, "mode") === "passthrough") hyperv.mode = "passthrough";
+    else {
+      for (const row of HYPERV_FEATURES) {
+        const lc = row.libvirt;
+        if (lc?.kind !== "hyperv") continue;
+        const el = at(hv, [...lc.path]);
+        const state = attrOf(el, "state");
+        // a nested element says something only under its parent switched on (libvirt emits nothing else)
+        if (lc.path.length > 1 && attrOf(child(hv, lc.path[0]), "state") !== "on") continue;
+        if (state === "on" || state === "off") hyperv[row.key] = state === "on";
+      }
+      const sl = child(hv, "spinlocks");
+      const retries = Number(attrOf(sl, "retries"));
+      if (attrOf(sl, "state") === "on" && Number.isInteger(retries)) hyperv.spinlocks = retries;
+      const vendor = child(hv, "vendor_id");
+      const id = attrOf(vendor, "value");
+      if (attrOf(vendor, "state") === "on" && id !== undefined) {
+        if (VENDOR_ID_RE.test(id)) hyperv.vendorId = id;
+        else
+          note(
+            `<vendor_id value='${id}'/> is not a vendor id the spec takes (1-12 of letters, digits, . _ - and inner spaces): not carried over`,
+            "features.hyperv.vendor_id",
+          );
+      }
+    }
+  }
+  const clock = childrenNamed(child(root, "clock"), "timer").find((t) => attrOf(t, "name") === "hypervclock");
+  const present = attrOf(clock, "present");
+  if (present === "yes" || present === "no") hyperv.time = present === "yes";
+  // under passthrough the panic device is just a device (hv-passthrough turns hv-crash on by itself)
+  if (hyperv.mode !== "passthrough" && childrenNamed(child(root, "devices"), "panic").some((p) => attrOf(p, "model") === "hyperv"))
+    hyperv.crash = true;
 }

@@ -176,6 +176,69 @@ export interface CpuArgs {
   features?: Record<string, boolean>;
 }
 
+/** Hyper-V enlightenments (QEMU's hv-* CPU flags; libvirt's <features><hyperv>), for Windows guests. Each flag on, off or inherited (off). */
+export interface HypervArgs {
+  /** custom (default): the flags set here; passthrough: every enlightenment the host's KVM offers (the domain cannot migrate). */
+  mode?: HypervMode;
+  /** Spinlock retries before the guest notifies the host (libvirt <spinlocks retries>, at least 4095; QEMU's default: never). */
+  spinlocks?: number;
+  /** The Hyper-V vendor id the guest sees, 1-12 characters (QEMU's default "Microsoft Hv"). */
+  vendorId?: string;
+  /** Relaxed timing: Windows disables its watchdog timeouts, which a preempted vCPU would trip (BSOD 0x101). */
+  relaxed?: boolean;
+  /** Virtual APIC MSRs: EOI, ICR and TPR accesses without APIC page emulation. */
+  vapic?: boolean;
+  /** Hyper-V reference counter and TSC page: the clocksource Windows prefers. */
+  time?: boolean;
+  /** Crash MSRs: the guest reports a crash to the host (a panic event), which stops Windows' own crash dump. */
+  crash?: boolean;
+  /** Reset MSR: the guest can reset itself through Hyper-V. */
+  reset?: boolean;
+  /** Virtual processor index MSR: needed by SynIC, PV TLB flush and PV IPI. */
+  vpindex?: boolean;
+  /** Virtual processor run time MSR: the guest sees how long it really ran. */
+  runtime?: boolean;
+  /** Synthetic interrupt controller: needed by synthetic timers and VMBus devices. */
+  synic?: boolean;
+  /** Synthetic timers: far fewer timer interrupts and VM exits for an idle Windows guest. */
+  stimer?: boolean;
+  /** TSC and APIC frequency MSRs: the guest reads the frequencies instead of calibrating. */
+  frequencies?: boolean;
+  /** Reenlightenment notifications after a migration changes the TSC frequency (for nested hypervisors in the guest). */
+  reenlightenment?: boolean;
+  /** Paravirtual TLB flush: one hypercall instead of IPIs to every vCPU, and no waiting for preempted ones. */
+  tlbflush?: boolean;
+  /** Enlightened VMCS for a hypervisor nested in the guest (Hyper-V, WSL2, VBS); Intel VMX with nested=1 only. */
+  evmcs?: boolean;
+  /** Paravirtual IPIs: one hypercall sends an IPI to many vCPUs. */
+  ipi?: boolean;
+  /** Synthetic timers delivered as a normal interrupt, not a VMBus message (needed by some guests' timer setups). */
+  stimerDirect?: boolean;
+  /** Tells the guest not to use the auto-EOI feature, so AVIC/APICv hardware interrupt virtualization stays on. */
+  avic?: boolean;
+  /** Synthetic kernel debugger channel (debugging only; built only with CONFIG_SYNDBG). */
+  syndbg?: boolean;
+  /** Enlightened MSR bitmap for a hypervisor nested in the guest. */
+  emsrBitmap?: boolean;
+  /** Hypercall input passed in XMM registers: faster hypercalls. */
+  xmmInput?: boolean;
+  /** Extended GVA ranges for the TLB flush hypercalls. */
+  tlbflushExt?: boolean;
+  /** Direct TLB flush for a hypervisor nested in the guest. */
+  tlbflushDirect?: boolean;
+  /** KVM refuses every Hyper-V feature the guest was not given in CPUID (without it, every one KVM implements works once any is exposed). */
+  enforceCpuid?: boolean;
+}
+
+/** How the Hyper-V enlightenments are chosen. */
+export const HypervMode = {
+  /** the flags the spec sets (default) */
+  Custom: "custom",
+  /** every enlightenment the host's KVM offers (hv-passthrough): not migratable */
+  Passthrough: "passthrough",
+} as const;
+export type HypervMode = (typeof HypervMode)[keyof typeof HypervMode];
+
 /** Paravirtual KVM features: true or false sets the QEMU property, absent inherits QEMU's default. */
 export interface ParavirtArgs {
   /** KVM paravirtual clock (one property for CPUID bits 0 and 3): a stable guest clocksource. */
@@ -254,6 +317,8 @@ export interface ParavirtDomainArgs {
   dedicatedVcpus?: pulumi.Input<boolean>;
   /** Paravirtual KVM features, each true, false or absent (inherit QEMU's default). */
   paravirt?: pulumi.Input<ParavirtArgs>;
+  /** Hyper-V enlightenments for Windows guests: each flag on, off or inherited; passthrough mode; spinlocks and vendor id. */
+  hyperv?: pulumi.Input<HypervArgs>;
   /** Versions of the target host, overriding the host profile. */
   host?: pulumi.Input<HostVersionsArgs>;
   /** The guest, for warnings about features it cannot use. */
@@ -306,6 +371,7 @@ export type _ScalarsMatchSpec = AssertTrue<
 export type _ParavirtMatchesSpec = AssertTrue<
   Same<Required<ParavirtArgs>[keyof ParavirtArgs], Exclude<Exclude<DomainInput["paravirt"], undefined>[string], undefined>>
 >;
+export type _HypervMatchesSpec = AssertTrue<Same<Required<HypervArgs>, Required<Exclude<DomainInput["hyperv"], undefined>>>>;
 type Item<T> = T extends readonly (infer U)[] ? U : never;
 export type _DiskMatchesSpec = AssertTrue<Same<Required<DiskArgs>, Required<Item<Exclude<DomainInput["disks"], undefined>>>>>;
 export type _NicMatchesSpec = AssertTrue<Same<Required<NicArgs>, Required<Item<Exclude<DomainInput["nics"], undefined>>>>>;

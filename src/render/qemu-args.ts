@@ -1,4 +1,5 @@
 import type { Resolution } from "../analyze";
+import { HYPERV_VALUES } from "../catalog/hyperv";
 
 /**
  * The QEMU command-line equivalent of a domain's CPU configuration:
@@ -19,11 +20,26 @@ export function cpuProperties(r: Resolution): [string, boolean][] {
   return props;
 }
 
+/**
+ * The Hyper-V `-cpu` properties, as libvirt emits them for the same spec: hv-passthrough=on alone
+ * in passthrough mode; else each explicit flag, hv-spinlocks in hex, hv-vendor-id.
+ */
+export function hypervProperties(r: Resolution): string[] {
+  const spec = r.domain.hyperv;
+  if (!spec) return [];
+  if ((spec.mode ?? "custom") === "passthrough") return [`${HYPERV_VALUES.passthrough.qemu}=on`];
+  const out: string[] = [];
+  for (const x of r.hyperv.flags.values()) if (x.requested !== undefined) out.push(`${x.row.qemu}=${onOff(x.requested)}`);
+  if (spec.spinlocks !== undefined) out.push(`${HYPERV_VALUES.spinlocks.qemu}=0x${spec.spinlocks.toString(16)}`);
+  if (spec.vendorId !== undefined) out.push(`${HYPERV_VALUES.vendorId.qemu}=${qemuOptValue(spec.vendorId)}`);
+  return out;
+}
+
 export function renderQemuArgs(r: Resolution): string[] {
   const d = r.domain;
   const accel: string[] = [d.accel];
   if (d.accel === "kvm" && d.irqchip !== "kernel") accel.push(`kernel-irqchip=${d.irqchip}`);
-  const cpu = [qemuOptValue(r.qemuModel), ...cpuProperties(r).map(([k, v]) => `${qemuOptValue(k)}=${onOff(v)}`)];
+  const cpu = [qemuOptValue(r.qemuModel), ...cpuProperties(r).map(([k, v]) => `${qemuOptValue(k)}=${onOff(v)}`), ...hypervProperties(r)];
   return [
     "-accel",
     accel.join(","),

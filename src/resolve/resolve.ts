@@ -3,6 +3,7 @@ import { resolveMachine, type ResolvedMachine } from "../catalog/machines";
 import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } from "../host/profile";
 import { DEFAULT_MODEL, type DomainSpec } from "../input/schema";
 import { fixupAgainst, supportedUnder } from "./fixups";
+import { resolveHyperv, type HypervResolution } from "./hyperv";
 import { modelDefinesX2apic } from "../catalog/cpu-models";
 import { atLeast } from "../util/version";
 
@@ -50,6 +51,8 @@ export interface Resolved {
   x2apic: { enabled: boolean; requested?: boolean; dropped: boolean };
   /** the host's KVM honours kvm-pv-enforce-cpuid (KVM_CAP_ENFORCE_PV_FEATURE_CPUID) */
   enforceCpuid: boolean;
+  /** the Hyper-V enlightenments (src/resolve/hyperv.ts) */
+  hyperv: HypervResolution;
 }
 
 interface Ctx {
@@ -301,5 +304,6 @@ export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Reso
     missingInQemu,
     x2apic,
     enforceCpuid: facts.enforceCpuid,
+    hyperv: resolveHyperv(domain, host, machine.version, qemuModel),
   };
 }

@@ -57,6 +57,16 @@ const NETWORKS: HostProfile = {
   ],
 };
 
+/** This kind of host: a KVM built without Hyper-V (measured: kvm.hyperv empty; test/fixtures/hyperv-observed). */
+const NO_HYPERV: HostProfile = { ...DEBIAN12, kvm: { ...DEBIAN12.kvm!, hyperv: [] } };
+/** A Hyper-V host as probed: relaxed, vapic, time, vpindex, synic, stimer only. */
+const SOME_HYPERV: HostProfile = {
+  ...DEBIAN12,
+  kvm: { ...DEBIAN12.kvm!, hyperv: ["hv-relaxed", "hv-vapic", "hv-time", "hv-vpindex", "hv-synic", "hv-stimer"] },
+};
+const QEMU_3_1: HostProfile = { qemu: "3.1.0", libvirt: "5.0.0", kernel: "4.19.0", source: "file" };
+const hv = (hyperv: Record<string, unknown>, more: Record<string, unknown> = {}) => ({ hyperv, ...more });
+
 type Case = [label: string, domain: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean];
 
 const CASES: Record<string, Case[]> = {
@@ -281,6 +291,84 @@ const CASES: Record<string, Case[]> = {
       DEBIAN12,
     ],
     ["not well-formed (extra-device-invalid's): nothing", { extraDevices: ["<rng>&xxe;</rng>"] }, DEBIAN12],
+  ],
+  "hv-stimer-needs-hv-time": [
+    ["stimer and synic without time", hv({ stimer: true, synic: true, vpindex: true }), DEBIAN12],
+    [
+      "on this kind of host (no Hyper-V): still an error, QEMU would not check here",
+      hv({ stimer: true, synic: true, vpindex: true }),
+      NO_HYPERV,
+    ],
+    ["under TCG", hv({ stimer: true, synic: true, vpindex: true }, { accel: "tcg" }), DEBIAN12],
+    ["with time: nothing", hv({ stimer: true, synic: true, vpindex: true, time: true }), DEBIAN12],
+    ["in passthrough mode (QEMU checks nothing): nothing", hv({ mode: "passthrough" }), DEBIAN12],
+  ],
+  "hv-stimer-needs-hv-synic": [["stimer and time without synic", hv({ stimer: true, time: true }), DEBIAN12]],
+  "hv-synic-needs-hv-vpindex": [
+    ["synic alone on q35", hv({ synic: true }), DEBIAN12],
+    ["synic alone on pc-q35-3.0 (x-hv-synic-kvm-only): nothing", hv({ synic: true }, { machine: "pc-q35-3.0" }), DEBIAN12],
+  ],
+  "hv-tlbflush-needs-hv-vpindex": [["tlbflush alone", hv({ tlbflush: true }), DEBIAN12]],
+  "hv-evmcs-needs-hv-vapic": [["evmcs alone", hv({ evmcs: true }), DEBIAN12]],
+  "hv-ipi-needs-hv-vpindex": [["ipi alone", hv({ ipi: true }), DEBIAN12]],
+  "hv-stimer-direct-needs-hv-stimer": [["stimerDirect alone", hv({ stimerDirect: true }), DEBIAN12]],
+  "hv-syndbg-needs-hv-relaxed": [["syndbg with synic and vpindex", hv({ syndbg: true, synic: true, vpindex: true }), DEBIAN12]],
+  "hv-syndbg-needs-hv-synic": [["syndbg with relaxed", hv({ syndbg: true, relaxed: true }), DEBIAN12]],
+  "hv-tlbflush-ext-needs-hv-tlbflush": [["tlbflushExt alone", hv({ tlbflushExt: true }), DEBIAN12]],
+  "hv-tlbflush-direct-needs-hv-vapic": [["tlbflushDirect alone", hv({ tlbflushDirect: true }), DEBIAN12]],
+  "hyperv-missing-in-qemu": [
+    ["hv-avic on QEMU 3.1", hv({ avic: true, relaxed: true }), QEMU_3_1],
+    ["passthrough on QEMU 3.1", hv({ mode: "passthrough" }), QEMU_3_1],
+  ],
+  "hyperv-unsupported-by-host": [
+    ["ipi on a host that offers six flags", hv({ ipi: true, vpindex: true, relaxed: true }), SOME_HYPERV],
+    ["evmcs without a measurement (Intel-only)", hv({ evmcs: true, vapic: true }), DEBIAN12],
+    ["tlbflushExt on a 6.1 kernel", hv({ tlbflushExt: true, tlbflush: true, vpindex: true }), { ...DEBIAN12, kernel: "6.1.0-18-amd64" }],
+    [
+      "what the host offers: nothing",
+      hv({ relaxed: true, vapic: true, time: true, vpindex: true, synic: true, stimer: true }),
+      SOME_HYPERV,
+    ],
+  ],
+  "hyperv-refused-without-host-hyperv": [
+    ["vpindex on a KVM without Hyper-V", hv({ vpindex: true, relaxed: true }), NO_HYPERV],
+    ["vpindex with Hyper-V: nothing", hv({ vpindex: true }), DEBIAN12],
+  ],
+  "hyperv-aborts-without-host-hyperv": [
+    [
+      "vapic, time, synic, reenlightenment on a KVM without Hyper-V",
+      hv({ vapic: true, time: true, synic: true, reenlightenment: true }),
+      NO_HYPERV,
+    ],
+    ["relaxed alone (starts): nothing", hv({ relaxed: true }), NO_HYPERV],
+  ],
+  "hyperv-absent-without-host-hyperv": [
+    ["relaxed, stimer, tlbflush start, the guest gets none", hv({ relaxed: true, stimer: true, tlbflush: true }), NO_HYPERV],
+    ["a KVM with Hyper-V: nothing", hv({ relaxed: true }), DEBIAN12],
+  ],
+  "hyperv-ignored-under-tcg": [
+    ["flags under TCG", hv({ relaxed: true, vapic: true }, { accel: "tcg" }), DEBIAN12],
+    ["passthrough under TCG", hv({ mode: "passthrough" }, { accel: "tcg" }), DEBIAN12],
+  ],
+  "hyperv-vpindex-refused-under-tcg": [
+    ["vpindex under TCG on QEMU 7.2", hv({ vpindex: true }, { accel: "tcg" }), DEBIAN12],
+    ["vpindex under TCG on QEMU 10.2 (accepted from 8.2): nothing", hv({ vpindex: true }, { accel: "tcg" }), undefined],
+  ],
+  "hyperv-enforce-cpuid-unsupported": [
+    ["hv-enforce-cpuid with relaxed on a 4.19 kernel", hv({ enforceCpuid: true, relaxed: true }), { ...QEMU_3_1, qemu: "7.2.0" }],
+    ["without another flag (no Hyper-V leaves, nothing enabled): nothing", hv({ enforceCpuid: true }), { ...QEMU_3_1, qemu: "7.2.0" }],
+  ],
+  "hyperv-settings-in-passthrough": [
+    [
+      "flags, spinlocks and a vendor id in passthrough",
+      hv({ mode: "passthrough", relaxed: true, spinlocks: 8191, vendorId: "KVMKVMKVM" }),
+      DEBIAN12,
+    ],
+  ],
+  "hyperv-passthrough-not-migratable": [["passthrough", hv({ mode: "passthrough" }), DEBIAN12]],
+  "hyperv-vendor-id-unseen": [
+    ["a vendor id alone", hv({ vendorId: "NV43FIX" }, { paravirt: { hidden: true } }), DEBIAN12],
+    ["with relaxed: nothing", hv({ vendorId: "NV43FIX", relaxed: true }, { paravirt: { hidden: true } }), DEBIAN12],
   ],
   "guest-lacks-virtio": [
     ["a 2.6.18 guest with a virtio disk", { guest: { kernel: "2.6.18" }, disks: [{ target: "vda", file: "/a" }] }, DEBIAN12],

@@ -1,0 +1,222 @@
+import { HYPERV_FEATURES, HYPERV_VALUES, hypervRow, type HypervKey, type HypervRow } from "../catalog/hyperv";
+import type { Planned } from "../libvirt/plan";
+import type { HypervFailure, HypervFlagResolution } from "../resolve/hyperv";
+import { atLeast } from "../util/version";
+import type { Finding, Rule } from "./rule";
+
+/**
+ * The Hyper-V rules: QEMU's dependency table (one rule per dependency, the message QEMU prints),
+ * what the host's KVM offers, what QEMU does on a KVM without Hyper-V and under TCG (measured:
+ * test/fixtures/hyperv-observed), passthrough mode, and the vendor id.
+ */
+
+const hpath = (r: HypervRow) => `hyperv.${r.key}`;
+const flags = (r: Planned): HypervFlagResolution[] => [...r.hyperv.flags.values()];
+const failuresOf = (r: Planned, cause: HypervFailure["cause"]) =>
+  flags(r).flatMap((x) => x.failures.filter((f) => f.cause === cause).map((f) => ({ x, f })));
+const hostHas = (r: Planned) =>
+  r.hyperv.support.how === "measured" ? "the host profile's measured kvm.hyperv" : `host kernel ${r.host.kernel ?? "(unknown)"}`;
+
+/** One rule per dependency QEMU enforces (kvm_hyperv_properties[].dependencies, and SynIC on VP_INDEX from machine 3.1). */
+function dependencyRule(row: HypervRow, needs: HypervKey): Rule {
+  const dep = hypervRow(needs);
+  const synic = row.key === "synic";
+  return {
+    code: `${row.qemu}-needs-${dep.qemu}`,
+    severity: "error",
+    summary: `${row.qemu} without ${dep.qemu}: QEMU refuses to start ("Hyper-V ${row.desc} requires Hyper-V ${dep.desc}")${synic ? " on machine types from 3.1" : ""}.`,
+    check: (r) => {
+      const x = r.hyperv.flags.get(row.key);
+      // QEMU checks explicit flags (custom mode); hv-passthrough takes KVM's consistent set
+      if (r.hyperv.mode !== "custom" || x?.enabled !== true || r.hyperv.flags.get(needs)?.enabled === true) return [];
+      if (synic && !atLeast(r.machine.version, "3.1")) return [];
+      const where = r.hyperv.support.available
+        ? "QEMU refuses to start"
+        : r.domain.accel === "tcg"
+          ? "under TCG QEMU checks nothing and the guest gets no Hyper-V, but on KVM with Hyper-V QEMU refuses to start"
+          : "this host's KVM has no Hyper-V, so QEMU checks nothing and the guest gets none of it, but any host with Hyper-V refuses to start";
+      return [
+        {
+          path: hpath(row),
+          message: `${row.qemu} needs ${dep.qemu}: ${where} ("Hyper-V ${row.desc} requires Hyper-V ${dep.desc}"). Set hyperv.${dep.key}: true or remove hyperv.${row.key}`,
+        },
+      ];
+    },
+  };
+}
+
+const DEPENDENCY_RULES: Rule[] = HYPERV_FEATURES.flatMap((row) => [
+  ...row.requires.map((d) => dependencyRule(row, d)),
+  ...(row.key === "synic" ? [dependencyRule(row, "vpindex")] : []),
+]);
+
+const list = (xs: HypervFlagResolution[]) => xs.map((x) => x.row.qemu).join(", ");
+
+export const HYPERV_RULES: readonly Rule[] = [
+  ...DEPENDENCY_RULES,
+  {
+    code: "hyperv-missing-in-qemu",
+    severity: "error",
+    summary: "A Hyper-V flag (or passthrough) the host's QEMU does not have: QEMU refuses the -cpu option.",
+    check: (r) => [
+      ...failuresOf(r, "missing-in-qemu").map(({ x, f }) => ({
+        path: hpath(x.row),
+        message: `${x.row.qemu} needs QEMU ${x.row.qemuSince} or later; QEMU ${r.host.qemu} refuses it ("${f.message}")`,
+      })),
+      ...(r.hyperv.passthroughMissing
+        ? [
+            {
+              path: "hyperv.mode",
+              message: `hv-passthrough needs QEMU ${HYPERV_VALUES.passthrough.qemuSince} or later; QEMU ${r.host.qemu} does not have it`,
+            },
+          ]
+        : []),
+    ],
+  },
+  {
+    code: "hyperv-unsupported-by-host",
+    severity: "error",
+    summary: 'A Hyper-V flag the host\'s KVM does not offer: QEMU refuses to start ("Hyper-V ... is not supported by kernel").',
+    check: (r) =>
+      failuresOf(r, "unsupported-by-kernel").map(({ x, f }) => ({
+        path: hpath(x.row),
+        message: `the host's KVM does not offer ${x.row.qemu} (${hostHas(r)}${x.row.hostKernelMin ? `; KVM first offers it in Linux ${x.row.hostKernelMin}` : ""}${x.row.intelOnly ? "; Intel VMX hosts with kvm_intel nested=1 only" : ""}): QEMU refuses to start ("${f.message}")`,
+      })),
+  },
+  {
+    code: "hyperv-refused-without-host-hyperv",
+    severity: "error",
+    summary: 'hv-vpindex on a host whose KVM has no Hyper-V: QEMU refuses to start ("kernel doesn\'t allow setting HyperV VP_INDEX").',
+    check: (r) =>
+      failuresOf(r, "no-host-hyperv")
+        .filter(({ f }) => f.kind === "refused")
+        .map(({ x, f }) => ({
+          path: hpath(x.row),
+          message: `the host's KVM has no Hyper-V (${hostHas(r)}): QEMU refuses ${x.row.qemu} at start ("${f.message}")`,
+        })),
+  },
+  {
+    code: "hyperv-aborts-without-host-hyperv",
+    severity: "error",
+    summary:
+      "hv-vapic, hv-time, hv-synic or hv-reenlightenment on a host whose KVM has no Hyper-V: QEMU aborts at start (a failed MSR write).",
+    check: (r) =>
+      failuresOf(r, "no-host-hyperv")
+        .filter(({ f }) => f.kind === "aborts")
+        .map(({ x, f }) => ({
+          path: hpath(x.row),
+          message: `the host's KVM has no Hyper-V (${hostHas(r)}): KVM rejects ${x.row.qemu}'s MSR and QEMU aborts at start ("${f.message}", then an assertion)`,
+        })),
+  },
+  {
+    code: "hyperv-absent-without-host-hyperv",
+    severity: "warning",
+    summary: "Hyper-V flags on a host whose KVM has no Hyper-V: QEMU starts and reports them on, but the guest gets none of them.",
+    check: (r): Finding[] => {
+      if (r.domain.accel !== "kvm" || r.hyperv.support.available || r.hyperv.mode !== "custom") return [];
+      const silent = flags(r).filter((x) => x.enabled && x.row.desc !== null && x.failures.length === 0);
+      return silent.length
+        ? [
+            {
+              path: "hyperv",
+              message: `the host's KVM has no Hyper-V (${hostHas(r)}): QEMU starts with ${list(silent)} and QMP reads them on, but the guest's CPUID has no Hyper-V leaf, so it gets none of them`,
+            },
+          ]
+        : [];
+    },
+  },
+  {
+    code: "hyperv-ignored-under-tcg",
+    severity: "warning",
+    summary: "Hyper-V flags under TCG: QEMU builds no Hyper-V leaves, the guest gets none of them.",
+    check: (r): Finding[] => {
+      if (r.domain.accel !== "tcg") return [];
+      const on = flags(r).filter((x) => x.enabled && x.row.desc !== null && x.failures.length === 0);
+      const passthrough = r.hyperv.mode === "passthrough";
+      return on.length || passthrough
+        ? [
+            {
+              path: "hyperv",
+              message: `accel tcg: QEMU builds no Hyper-V leaves, so the guest gets none of ${passthrough ? "hv-passthrough's flags" : list(on)}`,
+            },
+          ]
+        : [];
+    },
+  },
+  {
+    code: "hyperv-vpindex-refused-under-tcg",
+    severity: "error",
+    summary: 'hv-vpindex under TCG: QEMU up to 8.1 refuses to start ("kernel doesn\'t allow setting HyperV VP_INDEX").',
+    check: (r) =>
+      failuresOf(r, "tcg").map(({ x, f }) => ({
+        path: hpath(x.row),
+        message: `accel tcg: QEMU ${r.host.qemu} refuses ${x.row.qemu} ("${f.message}"; QEMU 8.2 accepts it and ignores it)`,
+      })),
+  },
+  {
+    code: "hyperv-enforce-cpuid-unsupported",
+    severity: "error",
+    summary:
+      "hv-enforce-cpuid on a host kernel older than 5.14: QEMU cannot enable KVM_CAP_HYPERV_ENFORCE_CPUID and the vCPU does not start.",
+    check: (r) =>
+      failuresOf(r, "enforce-cpuid").map(({ x, f }) => ({
+        path: hpath(x.row),
+        message: `host kernel ${r.host.kernel} predates KVM_CAP_HYPERV_ENFORCE_CPUID (Linux ${x.row.hostKernelMin}): QEMU fails ("${f.message}")`,
+      })),
+  },
+  {
+    code: "hyperv-settings-in-passthrough",
+    severity: "error",
+    summary: "Hyper-V flags, spinlocks or a vendor id with mode passthrough: hv-passthrough takes the host's, these have no effect.",
+    check: (r) => {
+      const spec = r.domain.hyperv;
+      if (!spec || r.hyperv.mode !== "passthrough") return [];
+      const set = [
+        ...HYPERV_FEATURES.filter((row) => spec[row.key] !== undefined).map((row) => `hyperv.${row.key}`),
+        ...(spec.spinlocks !== undefined ? ["hyperv.spinlocks"] : []),
+        ...(spec.vendorId !== undefined ? ["hyperv.vendorId"] : []),
+      ];
+      return set.length
+        ? [
+            {
+              path: "hyperv.mode",
+              message: `mode passthrough turns on every flag the host's KVM offers with its vendor id and spinlock count; ${set.join(", ")} would have no effect (libvirt 11 does not even read them): remove them or use mode custom`,
+            },
+          ]
+        : [];
+    },
+  },
+  {
+    code: "hyperv-passthrough-not-migratable",
+    severity: "warning",
+    summary: "Hyper-V passthrough: QEMU blocks migration of the domain, and what the guest gets depends on the host's kernel.",
+    check: (r) =>
+      r.hyperv.mode === "passthrough" && r.domain.accel === "kvm"
+        ? [
+            {
+              path: "hyperv.mode",
+              message:
+                "hv-passthrough blocks migration (\"'hv-passthrough' CPU flag prevents migration, use explicit set of hv-* flags instead\") and gives the guest whatever the host's kernel offers: name the flags (mode custom) for a domain that must move",
+            },
+          ]
+        : [],
+  },
+  {
+    code: "hyperv-vendor-id-unseen",
+    severity: "warning",
+    summary: "A Hyper-V vendor id without any Hyper-V flag: QEMU builds no Hyper-V leaves, so the guest never sees it.",
+    check: (r) =>
+      r.domain.hyperv?.vendorId !== undefined &&
+      r.hyperv.mode === "custom" &&
+      !flags(r).some((x) => x.enabled && x.row.desc !== null) &&
+      r.domain.hyperv.spinlocks === undefined
+        ? [
+            {
+              path: "hyperv.vendorId",
+              message:
+                "a vendor id alone builds no Hyper-V leaves (QEMU needs a flag or a spinlock count for that): the guest never sees it",
+            },
+          ]
+        : [],
+  },
+];

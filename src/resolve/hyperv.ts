@@ -1,0 +1,163 @@
+import { HYPERV_FEATURES, HYPERV_VALUES, hypervRow, type HypervKey, type HypervRow } from "../catalog/hyperv";
+import { hypervSupport, type HostProfile, type HypervSupport } from "../host/profile";
+import type { DomainSpec } from "../input/schema";
+import { atLeast } from "../util/version";
+
+/**
+ * What a domain's guest gets of Hyper-V, flag by flag, and what QEMU does at start. Mirrors
+ * QEMU's hyperv_enabled and kvm_hyperv_expand_features (target/i386/kvm/kvm.c): the flags are
+ * checked against what KVM offers and against each other only when KVM has Hyper-V at all;
+ * on a KVM without it QEMU starts (or refuses, or aborts on an MSR write, per flag) and the
+ * guest gets no Hyper-V leaf; under TCG the flags are ignored. The guest's CPUID, not the QOM
+ * property, says what the guest gets (test/fixtures/hyperv-observed).
+ */
+
+export type HypervSource = "explicit" | "default" | "passthrough";
+
+/** Why QEMU does not start with a flag. */
+export interface HypervFailure {
+  /** refused: QEMU exits 1 with the message; aborts: SIGABRT after a failed MSR write */
+  kind: "refused" | "aborts";
+  cause: "missing-in-qemu" | "unsupported-by-kernel" | "dependency" | "no-host-hyperv" | "tcg" | "enforce-cpuid";
+  /** the flag it needs, for a dependency */
+  needs?: HypervKey;
+  /** what QEMU prints (without the program name) */
+  message: string;
+}
+
+export interface HypervFlagResolution {
+  row: HypervRow;
+  /** the spec's value, undefined when inherited */
+  requested?: boolean;
+  /** the QOM property value of the realized vCPU */
+  enabled: boolean;
+  /** the guest's CPUID has it (hv-enforce-cpuid, which has no bit: KVM enforces it for the guest) */
+  guestVisible: boolean;
+  source: HypervSource;
+  reason: string;
+  /** what makes QEMU refuse to start or abort, in QEMU's order (the first one is what it prints) */
+  failures: HypervFailure[];
+}
+
+export interface HypervResolution {
+  mode: "custom" | "passthrough";
+  /** the spec has a hyperv map */
+  declared: boolean;
+  /** QEMU builds the Hyper-V CPUID leaves (0x40000000 "Hv#1" interface; the KVM leaves move to 0x40000100) */
+  leaves: boolean;
+  support: HypervSupport;
+  /** every flag the host's QEMU has, in catalog order */
+  flags: Map<HypervKey, HypervFlagResolution>;
+  /** the spinlock retries the guest sees (0xFFFFFFFF: never notify), when it has leaves */
+  spinlocks?: number;
+  /** the vendor the guest sees in 0x40000000, when it has leaves */
+  vendor?: string;
+  /** hv-passthrough asked of a QEMU older than 4.1 */
+  passthroughMissing: boolean;
+}
+
+const NEVER_NOTIFY = 0xffffffff;
+const notFound = (qemuModel: string, prop: string) => `Property '${qemuModel}-x86_64-cpu.${prop}' not found`;
+
+/** Flags hv-passthrough turns on: what KVM offers; from QEMU 10.2 without hv-syndbg (skip_passthrough). */
+function passthroughSet(support: HypervSupport, qemu: string): Set<HypervKey> {
+  const out = new Set(support.supported);
+  // a measured set is QEMU's own expansion; a derived one follows QEMU's source
+  if (support.how !== "measured" && atLeast(qemu, "10.2")) out.delete("syndbg");
+  out.delete("enforceCpuid");
+  return out;
+}
+
+export function resolveHyperv(domain: DomainSpec, host: HostProfile, machineVersion: string, qemuModel: string): HypervResolution {
+  const spec = domain.hyperv ?? {};
+  const mode = spec.mode ?? "custom";
+  const tcg = domain.accel === "tcg";
+  const support: HypervSupport = tcg ? { supported: new Set(), available: false, how: "no-kvm" } : hypervSupport(host);
+  const passthroughMissing = mode === "passthrough" && !atLeast(host.qemu, HYPERV_VALUES.passthrough.qemuSince);
+  const viaPassthrough =
+    mode === "passthrough" && !passthroughMissing && support.available ? passthroughSet(support, host.qemu) : new Set();
+
+  const value = (r: HypervRow): { v: boolean; source: HypervSource; reason: string } => {
+    const req = spec[r.key];
+    if (req !== undefined) return { v: req, source: "explicit", reason: req ? "set on" : "set off" };
+    if (viaPassthrough.has(r.key)) return { v: true, source: "passthrough", reason: "hv-passthrough turns on what the host's KVM offers" };
+    if (mode === "passthrough")
+      return {
+        v: false,
+        source: "passthrough",
+        reason: support.available ? "hv-passthrough: the host's KVM does not offer it" : "hv-passthrough: the host's KVM has no Hyper-V",
+      };
+    return { v: false, source: "default", reason: "off by default" };
+  };
+
+  const rows = HYPERV_FEATURES.filter((r) => atLeast(host.qemu, r.qemuSince) || spec[r.key] !== undefined);
+  const values = new Map(rows.map((r) => [r.key, value(r)]));
+  const on = (k: HypervKey) => values.get(k)?.v === true;
+  const anyFlag = rows.some((r) => r.desc !== null && on(r.key));
+  // QEMU's hyperv_enabled(): KVM has Hyper-V and a flag, a spinlock count or passthrough asks for it
+  const asked =
+    anyFlag || (spec.spinlocks !== undefined && spec.spinlocks !== NEVER_NOTIFY) || (mode === "passthrough" && !passthroughMissing);
+  const leaves = !tcg && support.available && asked;
+  // from machine types 3.1 on, SynIC needs VP_INDEX (x-hv-synic-kvm-only before)
+  const synicNeedsVpindex = atLeast(machineVersion, "3.1");
+
+  const flags = new Map<HypervKey, HypervFlagResolution>();
+  for (const r of rows) {
+    const { v, source, reason } = values.get(r.key)!;
+    const failures: HypervFailure[] = [];
+    if (v) {
+      if (!atLeast(host.qemu, r.qemuSince))
+        failures.push({ kind: "refused", cause: "missing-in-qemu", message: notFound(qemuModel, r.qemu) });
+      else if (tcg) {
+        // hv-vpindex is refused under TCG up to 8.1 (its kvm stub says the kernel cannot set it)
+        if (r.underTcg.outcome !== "starts" && !atLeast(host.qemu, "8.2"))
+          failures.push({ kind: "refused", cause: "tcg", message: r.underTcg.message! });
+      } else if (!support.available) {
+        if (r.withoutHostHyperv.outcome !== "starts")
+          failures.push({ kind: r.withoutHostHyperv.outcome, cause: "no-host-hyperv", message: r.withoutHostHyperv.message! });
+      } else if (mode === "custom" && r.desc !== null) {
+        if (!support.supported.has(r.key))
+          failures.push({ kind: "refused", cause: "unsupported-by-kernel", message: `Hyper-V ${r.desc} is not supported by kernel` });
+        const needs = [...r.requires, ...(r.key === "synic" && synicNeedsVpindex ? (["vpindex"] as const) : [])];
+        for (const d of needs)
+          if (!on(d))
+            failures.push({
+              kind: "refused",
+              cause: "dependency",
+              needs: d,
+              message: `Hyper-V ${r.desc} requires Hyper-V ${hypervRow(d).desc}`,
+            });
+      } else if (r.key === "enforceCpuid" && leaves && !atLeast(host.kernel, r.hostKernelMin)) {
+        failures.push({
+          kind: "refused",
+          cause: "enforce-cpuid",
+          message: "failed to enable KVM_CAP_HYPERV_ENFORCE_CPUID: Invalid argument",
+        });
+      }
+    }
+    const x: HypervFlagResolution = {
+      row: r,
+      enabled: v,
+      guestVisible: v && leaves,
+      source,
+      reason: v && !leaves && r.desc !== null ? `${reason}, but ${noLeavesWhy(tcg, support, asked)}` : reason,
+      failures,
+    };
+    if (spec[r.key] !== undefined) x.requested = spec[r.key];
+    flags.set(r.key, x);
+  }
+
+  const out: HypervResolution = { mode, declared: domain.hyperv !== undefined, leaves, support, flags, passthroughMissing };
+  if (leaves) {
+    // passthrough copies KVM's own answers ("Linux KVM Hv", 0xFFF) over the spec's
+    out.spinlocks = mode === "passthrough" ? 0xfff : (spec.spinlocks ?? NEVER_NOTIFY);
+    out.vendor = mode === "passthrough" ? "Linux KVM Hv" : (spec.vendorId ?? "Microsoft Hv");
+  }
+  return out;
+}
+
+function noLeavesWhy(tcg: boolean, support: HypervSupport, asked: boolean): string {
+  if (tcg) return "TCG builds no Hyper-V leaves: the guest does not get it";
+  if (!support.available) return "the host's KVM has no Hyper-V: the guest does not get it";
+  return asked ? "" : "nothing else asks for Hyper-V";
+}
