@@ -9,7 +9,8 @@
  * Default: qemu:///system, written to test/fixtures/host-facts/session-<qemu>-<kvm|tcg>.json.
  *
  * What differs from run to run is written as a placeholder: the probe domain's UUID
- * (<probe-uuid>), its name (<probe-name>), the temporary file of `create` (<probe-xml>) and of
+ * (<probe-uuid>), its name (<probe-name>), the temporary file of `create` (<probe-xml>, or
+ * <probe-xml with hv-vpindex> for the start that asks whether KVM has Hyper-V) and of
  * each `cpu-compare` (recorded as the model that file names: ["cpu-compare", "--model", M]).
  * Run `npx tsc -p tsconfig.json` first (the script loads dist/).
  */
@@ -46,7 +47,8 @@ async function main(argv) {
     } else if (args[0] === "create") {
       const xml = fs.readFileSync(args[3], "utf8");
       probe = { uuid: /<uuid>([^<]+)<\/uuid>/.exec(xml)[1], name: /<name>([^<]+)<\/name>/.exec(xml)[1] };
-      recorded = ["create", "--paused", "--file", "<probe-xml>"];
+      // the first start asks for hv-vpindex (refused on a KVM without Hyper-V), the retry does not
+      recorded = ["create", "--paused", "--file", xml.includes("<hyperv>") ? "<probe-xml with hv-vpindex>" : "<probe-xml>"];
     }
     const scrub = (s) => (probe.uuid ? s.split(probe.uuid).join("<probe-uuid>").split(probe.name).join("<probe-name>") : s);
     calls.push({ args: recorded.map(scrub), code: r.code, stdout: scrub(r.stdout), stderr: scrub(r.stderr) });

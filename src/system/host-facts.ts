@@ -3,10 +3,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FEATURES } from "../catalog/features";
+import { HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
 import { HostProfileSchema, type HostProfile } from "../host/profile";
 import { attrOf, child, childrenNamed, parseDocument, textOf } from "../libvirt/document";
 import { tagOf } from "../util/ordered-xml";
 import { redactSecrets } from "../util/secrets";
+import { atLeast } from "../util/version";
 import { qmpReturn } from "./qmp";
 import { runVirsh, type VirshResult } from "./virsh";
 import { defaultTimeoutMs, withVirshSession, type VirshSession } from "./virsh-session";
@@ -130,9 +132,33 @@ export function parseDomCapabilities(xml: string): { hostModel?: string; cpuMode
  * the FEAT_KVM properties (catalog names) that are on. Throws on a QMP error reply.
  */
 export function parseCpuModelExpansion(stdout: string): string[] {
+  const props = expansionProps(stdout);
+  return kvmBits().filter((n) => props[n] === true);
+}
+
+function expansionProps(stdout: string): Record<string, unknown> {
   const props = qmpReturn<{ model?: { props?: Record<string, unknown> } }>("query-cpu-model-expansion", stdout)?.model?.props;
   if (!props || typeof props !== "object") throw new Error("query-cpu-model-expansion: the reply has no model properties");
-  return kvmBits().filter((n) => props[n] === true);
+  return props;
+}
+
+/**
+ * The same reply, asked with hv-passthrough on (as libvirt builds domcapabilities' <hyperv>): the
+ * Hyper-V flags KVM offers (QEMU names). Empty when KVM has no Hyper-V, and also when the kernel
+ * predates KVM_CAP_SYS_HYPERV_CPUID (5.11), where QEMU cannot expand them before a vCPU exists.
+ */
+export function parseHypervExpansion(stdout: string): string[] {
+  const props = expansionProps(stdout);
+  return HYPERV_FEATURES.filter((r) => props[r.qemu] === true).map((r) => r.qemu);
+}
+
+/** What QEMU says when KVM cannot set VP_INDEX: a KVM without Hyper-V (or older than Linux 4.13). */
+export const VPINDEX_REFUSED = /kernel doesn't allow setting HyperV VP_INDEX/;
+
+/** What the probe domain measured: the FEAT_KVM bits, and the Hyper-V flags when asked (undefined: the host could not say). */
+export interface KvmMeasurement {
+  supported: string[];
+  hyperv?: string[];
 }
 
 /**
@@ -143,7 +169,7 @@ export function parseCpuModelExpansion(stdout: string): string[] {
  * `host` or `max` whatever the running vCPU is, and a passthrough vCPU does not start on
  * every host (QEMU 7.2 aborts setting MSR 0x10a, arch-capabilities, on some nested ones).
  */
-export function probeDomainXml(name: string, uuid: string, accel: "kvm" | "tcg"): string {
+export function probeDomainXml(name: string, uuid: string, accel: "kvm" | "tcg", hypervProbe = false): string {
   if (!/^kpv-probe-[0-9a-f]+$/.test(name)) throw new Error(`not a probe domain name: ${name}`);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) throw new Error(`not a UUID: ${uuid}`);
   return [
@@ -154,6 +180,8 @@ export function probeDomainXml(name: string, uuid: string, accel: "kvm" | "tcg")
     `  <memory unit='MiB'>64</memory>`,
     `  <vcpu>1</vcpu>`,
     `  <os><type arch='x86_64'>hvm</type></os>`,
+    // hv-vpindex alone: QEMU refuses it at start on a KVM without Hyper-V, and starts on one with it
+    ...(hypervProbe ? [`  <features><hyperv><vpindex state='on'/></hyperv></features>`] : []),
     `  <on_poweroff>destroy</on_poweroff>`,
     `  <on_reboot>destroy</on_reboot>`,
     `  <on_crash>destroy</on_crash>`,
@@ -207,39 +235,53 @@ function why(r: VirshResult): string {
 /**
  * Measures the FEAT_KVM bits through a transient domain on the session's host:
  * `virsh create --paused`, `query-cpu-model-expansion` (full) of `host` (`max` for tcg),
- * then `virsh destroy`, always. The domain is addressed by its UUID only.
+ * then `virsh destroy`, always. The domain is addressed by its UUID only. With `hyperv` (KVM,
+ * QEMU 4.1 or later) it also measures Hyper-V: the probe domain first starts with hv-vpindex
+ * (refused on a KVM without Hyper-V: then `hyperv` is [] and the probe starts without it), and
+ * the expansion is asked with hv-passthrough on.
  */
 export async function measurePvFeatures(
   session: VirshSession,
   accel: "kvm" | "tcg",
   progress: (line: string) => void = () => undefined,
-): Promise<string[]> {
+  opts: { hyperv?: boolean } = {},
+): Promise<KvmMeasurement> {
   const uuid = randomUUID();
   const name = `kpv-probe-${randomBytes(6).toString("hex")}`;
   const where = redactSecrets(session.uri);
+  const hv = accel === "kvm" && opts.hyperv === true;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kvm-paravirt-probe-"));
   const file = path.join(dir, `${name}.xml`);
-  fs.writeFileSync(file, probeDomainXml(name, uuid, accel), { mode: 0o600 });
+  fs.writeFileSync(file, probeDomainXml(name, uuid, accel, hv), { mode: 0o600 });
   let created = false;
+  let noHyperv = false;
   try {
     progress(`${where}: starting the paused probe domain ${name} (${uuid})`);
-    const c = await session.run(["create", "--paused", "--file", file]);
+    let c = await session.run(["create", "--paused", "--file", file]);
+    if (c.code !== 0 && hv && VPINDEX_REFUSED.test(c.stderr)) {
+      noHyperv = true;
+      progress(`${where}: the host's KVM has no Hyper-V (QEMU refused hv-vpindex); starting the probe domain without it`);
+      fs.writeFileSync(file, probeDomainXml(name, uuid, accel), { mode: 0o600 });
+      c = await session.run(["create", "--paused", "--file", file]);
+    }
     if (c.code !== 0) throw new HostFactsError(`could not start the probe domain on ${where}: ${redactSecrets(why(c))}`);
     created = true;
     progress(`${where}: query-cpu-model-expansion of ${accel === "kvm" ? "host" : "max"} in ${uuid}`);
+    const model = { name: accel === "kvm" ? "host" : "max", ...(hv ? { props: { [HYPERV_VALUES.passthrough.qemu]: true } } : {}) };
     const q = await session.run([
       "qemu-monitor-command",
       "--domain",
       uuid,
       "--cmd",
-      JSON.stringify({
-        execute: "query-cpu-model-expansion",
-        arguments: { type: "full", model: { name: accel === "kvm" ? "host" : "max" } },
-      }),
+      JSON.stringify({ execute: "query-cpu-model-expansion", arguments: { type: "full", model } }),
     ]);
     if (q.code !== 0) throw new HostFactsError(`query-cpu-model-expansion failed on ${where}: ${redactSecrets(why(q))}`);
     try {
-      return parseCpuModelExpansion(q.stdout);
+      const supported = parseCpuModelExpansion(q.stdout);
+      if (!hv) return { supported };
+      const offered = parseHypervExpansion(q.stdout);
+      // nothing expanded on a KVM that has Hyper-V: a kernel before 5.11 cannot say (left to the kernel version)
+      return noHyperv ? { supported, hyperv: [] } : offered.length ? { supported, hyperv: offered } : { supported };
     } catch (e) {
       throw new HostFactsError(`${(e as Error).message} (${where})`);
     }
@@ -308,7 +350,10 @@ export async function probeConnection(uri: string, opts: HostFactsOptions = {}):
       let kvm: NonNullable<HostProfile["kvm"]>;
       if (caps.kvm) {
         progress(`${where}: KVM is there: measuring the PV features it offers`);
-        kvm = { available: true, supported: await measurePvFeatures(session, "kvm", progress) };
+        const m = await measurePvFeatures(session, "kvm", progress, {
+          hyperv: atLeast(versions.qemu, HYPERV_VALUES.passthrough.qemuSince),
+        });
+        kvm = { available: true, supported: m.supported, ...(m.hyperv ? { hyperv: m.hyperv } : {}) };
       } else {
         // no KVM: nothing to measure; the resolver's kvm-unavailable check takes it from here
         progress(`${where}: no KVM guest type for x86_64: kvm.available false, PV features not measured`);

@@ -3,8 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import { FEATURES } from "../catalog/features";
 import type { HostProfile } from "../host/profile";
-import { qemuBinary, startPausedQemu } from "./qemu";
-import { parseDomCapabilities, parseVirshVersion } from "./host-facts";
+import { HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
+import { atLeast } from "../util/version";
+import { QemuStartError, qemuBinary, startPausedQemu } from "./qemu";
+import { parseDomCapabilities, parseVirshVersion, VPINDEX_REFUSED } from "./host-facts";
 import { withVirshSession } from "./virsh-session";
 
 /**
@@ -35,13 +37,13 @@ const KVM_BITS = FEATURES.filter((f) => f.kind === "kvm-bit").map((f) => f.qemu)
 async function probeQemu(
   kvm: boolean,
   progress: (s: string) => void,
-): Promise<Pick<HostProfile, "qemu" | "machines"> & { supported?: string[] }> {
+): Promise<Pick<HostProfile, "qemu" | "machines"> & { supported?: string[]; hyperv?: string[] }> {
   progress("QEMU: version, machine types" + (kvm ? ", KVM PV features (query-cpu-model-expansion host)" : ""));
   const q = await startPausedQemu(["-machine", "none", ...(kvm ? ["-accel", "kvm"] : ["-accel", "tcg"])]);
   try {
     const v = q.qmp.version;
     const machines = await q.qmp.execute<{ name: string; alias?: string }[]>("query-machines");
-    const out: Pick<HostProfile, "qemu" | "machines"> & { supported?: string[] } = {
+    const out: Pick<HostProfile, "qemu" | "machines"> & { supported?: string[]; hyperv?: string[] } = {
       qemu: v ? `${v.major}.${v.minor}.${v.micro}` : "0.0.0",
       machines: machines
         .filter((m) => /^pc-(q35|i440fx)-/.test(m.name))
@@ -49,11 +51,14 @@ async function probeQemu(
         .sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })),
     };
     if (kvm) {
+      // with hv-passthrough on, the Hyper-V flags KVM offers expand too (QEMU 4.1 and later)
+      const hv = atLeast(out.qemu, HYPERV_VALUES.passthrough.qemuSince);
       const exp = await q.qmp.execute<{ model: { props: Record<string, unknown> } }>("query-cpu-model-expansion", {
         type: "full",
-        model: { name: "host" },
+        model: { name: "host", ...(hv ? { props: { [HYPERV_VALUES.passthrough.qemu]: true } } : {}) },
       });
       out.supported = KVM_BITS.filter((n) => exp.model.props[n] === true);
+      if (hv) out.hyperv = HYPERV_FEATURES.filter((r) => exp.model.props[r.qemu] === true).map((r) => r.qemu);
     }
     return out;
   } finally {
@@ -74,6 +79,22 @@ async function probeEnforceCpuid(progress: (s: string) => void): Promise<boolean
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether KVM has Hyper-V: QEMU refuses hv-vpindex at start on a KVM without it. Then [];
+ * with it, the flags the expansion named, or undefined when it named none (a kernel before 5.11).
+ */
+async function probeHyperv(expanded: string[], progress: (s: string) => void): Promise<string[] | undefined> {
+  progress("KVM: Hyper-V (QEMU paused with hv-vpindex=on)");
+  try {
+    const q = await startPausedQemu(["-machine", "q35", "-accel", "kvm", "-cpu", "qemu64,hv-vpindex=on"]);
+    await q.stop();
+  } catch (e) {
+    if (e instanceof QemuStartError && VPINDEX_REFUSED.test(e.stderr)) return [];
+    throw e;
+  }
+  return expanded.length ? expanded : undefined;
 }
 
 /** libvirt's version and host-model CPU, asked through one session (as `probe --connect` asks for everything). */
@@ -101,12 +122,13 @@ export async function probeHost(opts: ProbeOptions = {}): Promise<HostProfile> {
   progress(`kernel ${os.release()}, /dev/kvm ${kvm ? "usable" : "missing or not accessible"}`);
   const q = await probeQemu(kvm, progress);
   const enforce = kvm ? await probeEnforceCpuid(progress) : false;
+  const hyperv = kvm && q.hyperv ? await probeHyperv(q.hyperv, progress) : undefined;
   const lv = opts.connect === null ? {} : await probeLibvirt(opts.connect ?? "qemu:///system", progress);
   return {
     qemu: q.qemu,
     ...(lv.libvirt ? { libvirt: lv.libvirt } : {}),
     kernel: os.release(),
-    kvm: { available: kvm, ...(q.supported ? { supported: q.supported } : {}), enforceCpuid: enforce },
+    kvm: { available: kvm, ...(q.supported ? { supported: q.supported } : {}), enforceCpuid: enforce, ...(hyperv ? { hyperv } : {}) },
     machines: q.machines,
     ...(lv.hostModel ? { hostModel: lv.hostModel } : {}),
     source: "probe",

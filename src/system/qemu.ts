@@ -72,7 +72,8 @@ export async function startPausedQemu(args: readonly string[], timeoutMs = 15_00
         // QEMU may still be initialising, or it died: the loop checks
       }
     }
-    const err = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 20).unref())]);
+    // a referenced timer: once QEMU is gone it is all that keeps the process waiting for this loop
+    const err = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 20))]);
     if (err) {
       cleanup();
       throw new QemuStartError(full, `${err.message} (is ${qemuBinary()} installed?)`, null);

@@ -27,6 +27,19 @@ function fakePackage(main?: string): string {
 }
 
 describe("bin/kvm-paravirt.js", () => {
+  test("a QEMU that greets over QMP and then exits: probe fails with QEMU's words, not a silent exit 0", () => {
+    // the wait for QMP once polled with an unref'd timer: with QEMU gone nothing kept the process alive
+    const qemu = path.join(ROOT, "test/fixtures/bin/greet-then-exit-qemu.js");
+    const r = spawnSync(process.execPath, [BIN, "probe", "--no-libvirt"], {
+      encoding: "utf8",
+      timeout: 60000,
+      env: { ...process.env, KVM_PARAVIRT_QEMU: qemu },
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.status).not.toBeNull();
+    expect(r.stderr).toContain("kernel doesn't allow setting HyperV VP_INDEX");
+  });
+
   test("--help runs the built CLI and exits 0", () => {
     const r = run(BIN, ["--help"]);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.not.stringContaining("kvm-paravirt: ") });

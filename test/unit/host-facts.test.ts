@@ -8,8 +8,10 @@ import {
   parseCpuCompare,
   parseCpuModelExpansion,
   parseDomCapabilities,
+  parseHypervExpansion,
   parseVirshVersion,
   probeDomainXml,
+  VPINDEX_REFUSED,
 } from "../../src/system/host-facts";
 import debian12 from "../../examples/host-profiles/debian12-qemu7.2.json";
 import { ROOT } from "../helpers/specs";
@@ -217,6 +219,30 @@ describe("query-cpu-model-expansion through virsh qemu-monitor-command", () => {
   });
 });
 
+describe("Hyper-V in the expansion (asked with hv-passthrough on)", () => {
+  test("the hv-* flags that are on, catalog names, hv-passthrough itself and other properties not", () => {
+    const reply = JSON.stringify({
+      return: {
+        model: {
+          name: "host",
+          props: { "hv-relaxed": true, "hv-vapic": false, "hv-passthrough": true, "hv-spinlocks": 4095, kvmclock: true },
+        },
+      },
+    });
+    expect(parseHypervExpansion(reply)).toEqual(["hv-relaxed"]);
+    expect(parseHypervExpansion(fixture("qmp-expansion-max-tcg.json"))).toEqual([]);
+    expect(() => parseHypervExpansion('{"return":{}}')).toThrow(/no model properties/);
+  });
+
+  test("QEMU's refusal of hv-vpindex on a KVM without Hyper-V, as libvirt 9.0 relays it (recorded)", () => {
+    const create = (JSON.parse(fixture("session-7.2.22-kvm.json")) as { calls: { args: string[]; stderr: string }[] }).calls.find(
+      (c) => c.args[3] === "<probe-xml with hv-vpindex>",
+    )!;
+    expect(VPINDEX_REFUSED.test(create.stderr)).toBe(true);
+    expect(VPINDEX_REFUSED.test("error: internal error: qemu unexpectedly closed the monitor: kvm_init_vcpu failed")).toBe(false);
+  });
+});
+
 describe("virsh cpu-compare, as libvirt 9.0 answers it", () => {
   test.each([
     ["CPU described in /tmp/c.xml is incompatible with host CPU\n\n", false],
@@ -241,6 +267,16 @@ describe("the probe domain", () => {
     expect(xml).not.toMatch(/<disk|<interface/);
     expect(probeDomainXml("kpv-probe-00aa", uuid, "tcg")).toMatch(/^<domain type='qemu'>/);
     expect(probeDomainXml("kpv-probe-00aa", uuid, "tcg")).not.toContain("<cpu");
+  });
+
+  test("with the Hyper-V question: hv-vpindex alone, in <features>, KVM only", () => {
+    const xml = probeDomainXml("kpv-probe-00aa", uuid, "kvm", true);
+    expect(xml).toBe(
+      probeDomainXml("kpv-probe-00aa", uuid, "kvm").replace(
+        "</os>\n",
+        "</os>\n  <features><hyperv><vpindex state='on'/></hyperv></features>\n",
+      ),
+    );
   });
 
   test("only probe names and UUIDs reach the XML", () => {

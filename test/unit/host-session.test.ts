@@ -67,7 +67,7 @@ function replay(change: Change = () => undefined): Replay {
       const xml = fs.readFileSync(args[3], "utf8");
       probeXml.push(xml);
       probe = { uuid: /<uuid>([^<]+)</.exec(xml)![1], name: /<name>([^<]+)</.exec(xml)![1] };
-      key = [...args.slice(0, 3), "<probe-xml>"];
+      key = [...args.slice(0, 3), xml.includes("<hyperv>") ? "<probe-xml with hv-vpindex>" : "<probe-xml>"];
     }
     if (probe) key = key.map((a) => a.split(probe!.uuid).join("<probe-uuid>").split(probe!.name).join("<probe-name>"));
     asked.push(key);
@@ -94,17 +94,21 @@ describe("probeConnection, replaying a real KVM host", () => {
     expect(asked).toEqual(RECORD.calls.map((c) => c.args));
     expect(without(profile as unknown as Record<string, unknown>)).toStrictEqual(without(RECORD.profile));
     expect(profile.description).toMatch(/^probed over test:\/\/\/default at \d{4}-\d\d-\d\dT/);
-    // the probe domain: its own random name and UUID, KVM, the one document probeDomainXml writes
-    const [xml] = probeXml;
-    const name = /<name>([^<]+)</.exec(xml)![1];
-    const uuid = /<uuid>([^<]+)</.exec(xml)![1];
-    expect(xml).toBe(probeDomainXml(name, uuid, "kvm"));
+    // the probe domain: its own random name and UUID, KVM; first with hv-vpindex (refused on this
+    // KVM without Hyper-V), then the same name and UUID without it
+    const [withHv, plain] = probeXml;
+    expect(probeXml).toHaveLength(2);
+    const name = /<name>([^<]+)</.exec(plain)![1];
+    const uuid = /<uuid>([^<]+)</.exec(plain)![1];
+    expect(withHv).toBe(probeDomainXml(name, uuid, "kvm", true));
+    expect(plain).toBe(probeDomainXml(name, uuid, "kvm"));
+    expect(profile.kvm!.hyperv).toEqual([]);
   });
 
   test("each CPU model with libvirt's cpu-compare verdict; the measured PV features; networks active or not", async () => {
     replay((args) => (args.join(" ") === "net-list --name" ? ok("\n") : undefined));
     const p = await read();
-    expect(p.kvm).toEqual({ available: true, supported: expect.arrayContaining(["kvmclock", "kvm-pv-ipi", "kvm-pv-unhalt"]) });
+    expect(p.kvm).toEqual({ available: true, supported: expect.arrayContaining(["kvmclock", "kvm-pv-ipi", "kvm-pv-unhalt"]), hyperv: [] });
     expect(p.kvm!.supported).not.toContain("kvm-hint-dedicated");
     expect(p.networks).toEqual([{ name: "default", active: false }]);
     const verdicts = new Map(p.cpuModels!.map((m) => [m.name, m.hostCompatible]));
@@ -125,6 +129,7 @@ describe("probeConnection, replaying a real KVM host", () => {
       "test:///default: each CPU model against the host CPU, as libvirt checks it at start (virsh cpu-compare)",
       "test:///default: KVM is there: measuring the PV features it offers",
       "test:///default: starting the paused probe domain <name> (<uuid>)",
+      "test:///default: the host's KVM has no Hyper-V (QEMU refused hv-vpindex); starting the probe domain without it",
       "test:///default: query-cpu-model-expansion of host in <uuid>",
       "test:///default: probe domain <uuid> destroyed",
       "test:///default: libvirt networks (virsh net-list)",
@@ -290,7 +295,8 @@ describe("probeConnection's own files, options and odd answers", () => {
     await read();
     const probe = files.filter((f) => /\/kpv-probe-[0-9a-f]+\.xml$/.test(f.path));
     const compare = files.filter((f) => /\/\d+\.xml$/.test(f.path));
-    expect(probe).toHaveLength(1);
+    expect(probe).toHaveLength(2);
+    expect(probe[1].path).toBe(probe[0].path);
     expect(probe[0].mode).toBe(0o600);
     expect(path.basename(path.dirname(probe[0].path))).toMatch(/^kvm-paravirt-probe-/);
     expect(compare.length).toBe(RECORD.calls.filter((c) => c.args[0] === "cpu-compare").length);
@@ -375,14 +381,72 @@ describe("probeConnection's own files, options and odd answers", () => {
   });
 });
 
+describe("Hyper-V over the connection: what the probe domain tells", () => {
+  const expansion = RECORD.calls.find((c) => c.args[0] === "qemu-monitor-command")!;
+  /** the recorded expansion with these hv-* flags on, as a Hyper-V KVM expands hv-passthrough */
+  const withHv = (flags: string[]) => {
+    const reply = JSON.parse(expansion.stdout) as { return: { model: { props: Record<string, unknown> } } };
+    for (const f of flags) reply.return.model.props[f] = true;
+    return ok(JSON.stringify(reply));
+  };
+  const hypervHost =
+    (flags: string[]): Change =>
+    (a) => {
+      if (a[0] === "create" && a[3] === "<probe-xml with hv-vpindex>") return ok("Domain '<probe-name>' created from x\n");
+      if (a[0] === "qemu-monitor-command") return withHv(flags);
+      return undefined;
+    };
+
+  test("a KVM with Hyper-V: the probe starts with hv-vpindex at once; kvm.hyperv is what hv-passthrough expands to", async () => {
+    const { asked, probeXml } = replay(hypervHost(["hv-relaxed", "hv-vapic", "hv-time", "hv-passthrough"]));
+    const p = await read();
+    expect(p.kvm!.hyperv).toEqual(["hv-relaxed", "hv-vapic", "hv-time"]);
+    expect(probeXml).toHaveLength(1);
+    expect(probeXml[0]).toContain("<features><hyperv><vpindex state='on'/></hyperv></features>");
+    const query = JSON.parse(asked.find((a) => a[0] === "qemu-monitor-command")![4]);
+    expect(query.arguments.model).toEqual({ name: "host", props: { "hv-passthrough": true } });
+  });
+
+  test("a KVM with Hyper-V whose expansion names none (a kernel before 5.11): kvm.hyperv left unset, the kernel decides", async () => {
+    replay(hypervHost([]));
+    const p = await read();
+    expect(p.kvm).not.toHaveProperty("hyperv");
+    expect(p.kvm!.supported!.length).toBeGreaterThan(0);
+  });
+
+  test("QEMU before 4.1 (no hv-passthrough): no Hyper-V question at all", async () => {
+    const { asked, probeXml } = replay((a) => {
+      if (a[0] === "version") return ok(RECORD.calls[0].stdout.replace(/QEMU 7\.2\.22/, "QEMU 4.0.0"));
+      // the expansion without hv-passthrough was not recorded: the same answer
+      if (a[0] === "qemu-monitor-command") return ok(expansion.stdout);
+      return undefined;
+    });
+    const p = await read();
+    expect(probeXml).toEqual([expect.not.stringContaining("<hyperv>")]);
+    expect(JSON.parse(asked.find((a) => a[0] === "qemu-monitor-command")![4]).arguments.model).toEqual({ name: "host" });
+    expect(p.kvm).not.toHaveProperty("hyperv");
+  });
+
+  test("a refusal that is not VP_INDEX's is the probe's failure, not 'no Hyper-V'", async () => {
+    replay((a) =>
+      a[0] === "create" ? fails("error: internal error: process exited while connecting to monitor: Permission denied\n") : undefined,
+    );
+    await expect(read()).rejects.toThrow(
+      /could not start the probe domain on test:\/\/\/default: internal error: process exited while connecting to monitor: Permission denied$/,
+    );
+  });
+});
+
 describe("measurePvFeatures under TCG (how the oracle exercises the probe on a host without KVM)", () => {
   test("a qemu domain asked for the expansion of max; its KVM bits are none", async () => {
     const tcgReply = fs.readFileSync(path.join(FIX, "qmp-expansion-max-tcg.json"), "utf8");
     const { asked, probeXml } = replay((a) => (a[0] === "qemu-monitor-command" ? ok(tcgReply) : undefined));
     const lines: string[] = [];
     const bits = await withVirshSession(URI, 10_000, (s) => measurePvFeatures(s, "tcg", (l) => lines.push(l)));
-    expect(bits).toEqual([]);
+    expect(bits).toEqual({ supported: [] });
+    expect(probeXml).toHaveLength(1);
     expect(probeXml[0]).toMatch(/^<domain type='qemu'>/);
+    expect(probeXml[0]).not.toContain("<hyperv>");
     const query = asked.find((a) => a[0] === "qemu-monitor-command")!;
     expect(JSON.parse(query[4])).toEqual({ execute: "query-cpu-model-expansion", arguments: { type: "full", model: { name: "max" } } });
     expect(lines[1]).toMatch(/^test:\/\/\/default: query-cpu-model-expansion of max in [0-9a-f-]{36}$/);

@@ -147,6 +147,19 @@ describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
   });
 });
 
+describe("a QEMU that opens its QMP socket and then exits (QEMU 7.2 refusing hv-vpindex without Hyper-V)", () => {
+  test("startPausedQemu rejects with its exit code and words; the process does not just end", async () => {
+    const before = qmpDirs();
+    const e = await withFixtureBin("greet-then-exit-qemu.js", (q) =>
+      withEnv("KVM_PARAVIRT_QEMU", q, () => startPausedQemu(["-machine", "none"], 5000).catch((x: Error) => x)),
+    );
+    expect(e).toBeInstanceOf(QemuStartError);
+    expect((e as QemuStartError).exitCode).toBe(1);
+    expect((e as QemuStartError).stderr).toContain("kernel doesn't allow setting HyperV VP_INDEX");
+    expect(qmpDirs().filter((d) => !before.includes(d))).toEqual([]);
+  });
+});
+
 describeWith(["qemu"], "probeHost: the local profile (the real QEMU)", () => {
   const kvm = whyNot(["kvm"]) === null;
 
@@ -185,7 +198,18 @@ describeWith(["qemu"], "probeHost: the local profile (the real QEMU)", () => {
       `kernel ${os.release()}, /dev/kvm usable`,
       "QEMU: version, machine types, KVM PV features (query-cpu-model-expansion host)",
       "KVM: KVM_CAP_ENFORCE_PV_FEATURE_CPUID (QEMU paused with kvm-pv-enforce-cpuid=on)",
+      "KVM: Hyper-V (QEMU paused with hv-vpindex=on)",
     ]);
+    // Hyper-V: [] exactly when the real QEMU refuses hv-vpindex here; else the flags hv-passthrough expands to
+    const vpindex = await startPausedQemu(["-machine", "q35", "-accel", "kvm", "-cpu", "qemu64,hv-vpindex=on"]).then(
+      async (q) => (await q.stop(), "started"),
+      (e: QemuStartError) => e.stderr,
+    );
+    if (p.kvm!.hyperv?.length === 0) expect(vpindex).toMatch(/kernel doesn't allow setting HyperV VP_INDEX/);
+    else {
+      expect(vpindex).toBe("started");
+      for (const f of p.kvm!.hyperv ?? []) expect(f).toMatch(/^hv-[a-z-]+$/);
+    }
   });
 
   test("with a libvirt connection: libvirt's version (the local libvirtd's when the driver has no daemon); no host model where domcapabilities fails", async () => {
