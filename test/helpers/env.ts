@@ -14,7 +14,7 @@ import { answers, ensureSecondHost } from "./second-host";
  * test runner repeats in its summary, so the rest of the suite still gates.
  */
 
-export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc" | "pulumi-schemas";
+export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc" | "pulumi-schemas" | "strace" | "gcc";
 
 /** Pulumi's meta-schemas (pulumi.json, project.json) live outside the repository; .ci/run exports their folder. */
 const PULUMI_SCHEMAS_VAR = "KPV_PULUMI_SCHEMAS";
@@ -58,6 +58,14 @@ function missing(need: Need): string | null {
       if (!dir) return `${PULUMI_SCHEMAS_VAR} is not set (${PULUMI_SCHEMAS_HINT})`;
       const absent = ["pulumi.json", "project.json"].filter((f) => !fs.existsSync(path.join(dir, f)));
       return absent.length ? `${PULUMI_SCHEMAS_VAR}=${dir} has no ${absent.join(" or ")} (${PULUMI_SCHEMAS_HINT})` : null;
+    }
+    case "strace": {
+      const r = spawnSync("strace", ["-V"], { encoding: "utf8" });
+      return r.status === 0 ? null : "strace is not installed (apt-get install strace)";
+    }
+    case "gcc": {
+      const r = spawnSync("gcc", ["--version"], { encoding: "utf8" });
+      return r.status === 0 ? null : "gcc is not installed (apt-get install gcc libc6-dev)";
     }
     case "virt-xml-validate": {
       const r = spawnSync("virt-xml-validate", ["--help"], { encoding: "utf8" });
