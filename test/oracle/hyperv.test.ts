@@ -227,9 +227,8 @@ describeWith(
     /** the hv-* properties of a -cpu value, as a set of "name=value" */
     const hvProps = (cpu: string) =>
       cpu
-        .replace(/,,/g, "\u0000")
-        .split(",")
-        .map((p) => p.replace(/\u0000/g, ","))
+        .split(/(?<!,),(?!,)/)
+        .map((p) => p.replace(/,,/g, ","))
         .filter((p) => p.startsWith("hv-"))
         .map((p) => (p.includes("=") ? p : `${p}=on`))
         .filter((p) => !p.endsWith("=off"))
