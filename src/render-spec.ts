@@ -3,6 +3,7 @@ import type { HostProfile } from "./host/profile";
 import { renderDomainXml } from "./libvirt/domain-xml";
 import { renderQemuArgs } from "./render/qemu-args";
 import { type FeatureSource } from "./resolve/resolve";
+import { hypervStates } from "./resolve/hyperv";
 import { resolveDomain, type HostAccess, type Resolution } from "./analyze";
 import type { LoadedSpec } from "./input/load";
 import type { DomainSpec } from "./input/schema";
@@ -52,15 +53,7 @@ export interface RenderedSpec {
 export function featureReport(r: Resolution): Record<string, FeatureReport> {
   const out: Record<string, FeatureReport> = {};
   for (const [name, x] of r.features) out[name] = { enabled: x.enabled, source: x.source, reason: x.reason };
-  if (r.hyperv.declared)
-    for (const x of r.hyperv.flags.values()) {
-      const failed = x.failures[0];
-      out[x.row.qemu] = {
-        enabled: x.guestVisible && !failed,
-        source: failed || (x.enabled && !x.guestVisible) ? "dropped" : x.source === "passthrough" ? "host-passthrough" : x.source,
-        reason: failed ? `${x.reason}: QEMU ${failed.kind === "aborts" ? "aborts" : "refuses to start"} ("${failed.message}")` : x.reason,
-      };
-    }
+  for (const [name, x] of hypervStates(r.hyperv)) out[name] = x;
   return out;
 }
 

@@ -119,7 +119,7 @@ export const HYPERV_RULES: readonly Rule[] = [
         ? [
             {
               path: "hyperv",
-              message: `the host's KVM has no Hyper-V (${hostHas(r)}): QEMU starts with ${list(silent)} and QMP reads them on, but the guest's CPUID has no Hyper-V leaf, so it gets none of them`,
+              message: `the host's KVM has no Hyper-V (${hostHas(r)}): QEMU starts with ${list(silent)} and QMP reads ${silent.length > 1 ? "them" : "it"} on, but the guest's CPUID has no Hyper-V leaf, so the guest gets ${silent.length > 1 ? "none of them" : "nothing of it"}`,
             },
           ]
         : [];

@@ -9,6 +9,7 @@ import { recordedDevices } from "../libvirt/metadata";
 import { kids, type XNode } from "../util/ordered-xml";
 import type { DomainPlan, FeatureChange } from "./model";
 import { readDomainXml } from "../libvirt/read-domain";
+import { hypervStates, type HypervFlagState } from "../resolve/hyperv";
 
 /**
  * The one comparison of a live definition with its desired one: `plan`, `apply` and the
@@ -97,6 +98,19 @@ export function compareLive(liveXml: XNode, desiredXml: XNode, want: Resolution,
     if (d && c && d.enabled === c.enabled && d.source === c.source) continue;
     featureChanges.push({
       feature: f.qemu,
+      current: c ? { enabled: c.enabled, source: c.source } : null,
+      desired: d ? { enabled: d.enabled, source: d.source } : null,
+    });
+  }
+  // the Hyper-V flags, as the guest gets them, when either side has a hyperv map
+  const hvWant = hypervStates(want.hyperv);
+  const hvLive = live.resolution ? hypervStates(live.resolution.hyperv) : new Map<string, HypervFlagState>();
+  for (const name of new Set([...hvLive.keys(), ...hvWant.keys()])) {
+    const d = hvWant.get(name);
+    const c = hvLive.get(name);
+    if (d && c && d.enabled === c.enabled && d.source === c.source) continue;
+    featureChanges.push({
+      feature: name,
       current: c ? { enabled: c.enabled, source: c.source } : null,
       desired: d ? { enabled: d.enabled, source: d.source } : null,
     });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HostProfile } from "../host/profile";
 import { renderDomain } from "../render-spec";
+import { hypervStates } from "../resolve/hyperv";
 import { renderDomainXml } from "../libvirt/domain-xml";
 import type { DomainSpec } from "../input/schema";
 import { readVcpuProperties } from "../system/qmp";
@@ -66,11 +67,10 @@ export async function planDomain(
     if (schema && !base.error) base.error = schema;
     // a UUID of our own: a define that races another one for the name fails instead of replacing it
     base.desiredXml = renderDomainXml(want, { uuid: randomUUID() });
-    base.featureChanges = [...want.features.values()].map((x) => ({
-      feature: x.feature.qemu,
-      current: null,
-      desired: { enabled: x.enabled, source: x.source },
-    }));
+    base.featureChanges = [
+      ...[...want.features.values()].map((x) => ({ feature: x.feature.qemu, enabled: x.enabled, source: x.source })),
+      ...[...hypervStates(want.hyperv)].map(([feature, x]) => ({ feature, enabled: x.enabled, source: x.source })),
+    ].map(({ feature, enabled, source }) => ({ feature, current: null, desired: { enabled, source } }));
     return base;
   }
   base.uuid = uuid;

@@ -161,3 +161,25 @@ function noLeavesWhy(tcg: boolean, support: HypervSupport, asked: boolean): stri
   if (!support.available) return "the host's KVM has no Hyper-V: the guest does not get it";
   return asked ? "" : "nothing else asks for Hyper-V";
 }
+
+/** One Hyper-V flag as reported (CLI, provider, plan): on when the guest gets it; a flag QEMU reports on that the guest does not get is "dropped". */
+export interface HypervFlagState {
+  enabled: boolean;
+  source: "explicit" | "default" | "host-passthrough" | "dropped";
+  reason: string;
+}
+
+/** Every hv-* flag of a domain that has a hyperv map, by QEMU name (none otherwise). */
+export function hypervStates(h: HypervResolution): Map<string, HypervFlagState> {
+  const out = new Map<string, HypervFlagState>();
+  if (!h.declared) return out;
+  for (const x of h.flags.values()) {
+    const failed = x.failures[0];
+    out.set(x.row.qemu, {
+      enabled: x.guestVisible && !failed,
+      source: failed || (x.enabled && !x.guestVisible) ? "dropped" : x.source === "passthrough" ? "host-passthrough" : x.source,
+      reason: failed ? `${x.reason}: QEMU ${failed.kind === "aborts" ? "aborts" : "refuses to start"} ("${failed.message}")` : x.reason,
+    });
+  }
+  return out;
+}
