@@ -79,6 +79,32 @@ describe("check", () => {
     expect(asked).toEqual([]);
   });
 
+  test("effectiveFeatures carry the Hyper-V flags as the guest gets them: on with Hyper-V, off on this kind of host (no Hyper-V in KVM)", async () => {
+    // a stock Debian 12 kernel's KVM has Hyper-V (derived from the kernel); this machine's (PROFILE) has none
+    const { provider } = providerWithFacts(async () => ({ ...DEBIAN12, kernel: "6.1.0-18-amd64", kvm: { available: true } }));
+    const hyperv = { relaxed: true, time: false, spinlocks: 8191 };
+    const withHv = await provider.check(URN("win"), {}, { connection: "qemu+ssh://kvm1/system", hyperv });
+    const eff = withHv.inputs!.effectiveFeatures as Record<string, boolean>;
+    expect(eff).toMatchObject({ "hv-relaxed": true, "hv-time": false, "hv-vapic": false });
+    const here = await provider.check(URN("win"), {}, { hostProfile: PROFILE, hyperv });
+    expect(here.failures).toBeUndefined();
+    expect((here.inputs!.effectiveFeatures as Record<string, boolean>)["hv-relaxed"]).toBe(false);
+    const plainEff = (await provider.check(URN("web1"), {}, { connection: "qemu+ssh://kvm1/system" })).inputs!.effectiveFeatures as object;
+    expect(Object.keys(plainEff).filter((k) => k.startsWith("hv-"))).toEqual([]);
+  });
+
+  test("a Hyper-V flag QEMU refuses fails the check with the rule's code (hv-vpindex where KVM has no Hyper-V)", async () => {
+    const { provider } = providerWithFacts();
+    const r = await provider.check(URN("win"), {}, { hostProfile: PROFILE, hyperv: { vpindex: true } });
+    expect(r.failures).toEqual([
+      {
+        property: "hyperv.vpindex",
+        reason:
+          "[hyperv-refused-without-host-hyperv] the host's KVM has no Hyper-V (the host profile's measured kvm.hyperv): QEMU refuses hv-vpindex at start (\"kernel doesn't allow setting HyperV VP_INDEX\")",
+      },
+    ]);
+  });
+
   test("without a connection the host asked is qemu:///system", async () => {
     const { provider, asked } = providerWithFacts();
     await provider.check(URN("web1"), {}, {});
