@@ -1,7 +1,7 @@
 import { catalogMarkdown } from "./cli/format";
 import { RULES } from "./checks/rules";
 import { FEATURES, versionFacts, type VersionFactName } from "./catalog/features";
-import { HYPERV_FEATURES, HYPERV_VALUES, type HypervLibvirt } from "./catalog/hyperv";
+import { HYPERV_FEATURES, HYPERV_VALUES, WINDOWS_PROFILE, type HypervLibvirt } from "./catalog/hyperv";
 
 const FACT_LABEL: Record<VersionFactName, string> = {
   qemuSince: "QEMU",
@@ -47,6 +47,16 @@ function hypervMarkdown(): string {
     ...rows,
     "",
     `Values: \`spinlocks\` (\`${HYPERV_VALUES.spinlocks.qemu}\`, ${HYPERV_VALUES.spinlocks.min}-${HYPERV_VALUES.spinlocks.max}, \`<spinlocks retries>\` ${HYPERV_VALUES.spinlocks.libvirtSince}), \`vendorId\` (\`${HYPERV_VALUES.vendorId.qemu}\`, at most ${HYPERV_VALUES.vendorId.maxLength} characters, \`<vendor_id value>\` ${HYPERV_VALUES.vendorId.libvirtSince}), \`mode: passthrough\` (\`${HYPERV_VALUES.passthrough.qemu}\`, QEMU ${HYPERV_VALUES.passthrough.qemuSince}, \`<hyperv mode='passthrough'>\` ${HYPERV_VALUES.passthrough.libvirtSince}).`,
+    "",
+    "### The Windows profile (`guest: { os: windows }`)",
+    "",
+    "Each flag the spec leaves unset and the host's KVM and QEMU offer (and what it needs is on); nothing on a KVM without Hyper-V, under TCG or in passthrough mode:",
+    "",
+    ...WINDOWS_PROFILE.on.map((x) => `- on: \`${x.key}\`: ${mdText(x.why)}`),
+    `- spinlocks ${WINDOWS_PROFILE.spinlocks.value}: ${mdText(WINDOWS_PROFILE.spinlocks.why)}`,
+    ...WINDOWS_PROFILE.off.map((x) => `- left out: \`${x.key}\`: ${mdText(x.why)}`),
+    "",
+    `Sources of the profile: ${mdText(WINDOWS_PROFILE.sources)}.`,
     "",
     "Sources:",
     "",

@@ -504,3 +504,66 @@ export const HYPERV_VALUES = {
     sources: "hyperv.md §1 hv-passthrough 4.1, KVM_GET_SUPPORTED_HV_CPUID 5.0; §3 <hyperv mode='passthrough'/> 8.0.0; §2 migration blocker",
   },
 } as const;
+
+/** The Windows releases a guest profile names (guest.version with guest.os windows). */
+export const WINDOWS_VERSIONS = [
+  "7",
+  "8",
+  "8.1",
+  "10",
+  "11",
+  "server-2008r2",
+  "server-2012",
+  "server-2012r2",
+  "server-2016",
+  "server-2019",
+  "server-2022",
+  "server-2025",
+] as const;
+
+/**
+ * The Windows guest profile: what it turns on when the spec leaves a flag unset, each with why
+ * and where from (QEMU's docs/system/i386/hyperv.rst "recommendations" in 10.2, and the peers'
+ * sets in ../shared/reference/hyperv.md section 4), and what it leaves out and why. The same for
+ * every Windows release here (7 and later): the peers that gate flags by release gate them by
+ * QEMU machine version, which the catalog's own QEMU releases cover.
+ */
+// Stryker disable all: the profile is data read once at module load; pinned by hyperv.test (the profile's set and reasons) and the oracle (the set starts, or is refused, as predicted)
+export const WINDOWS_PROFILE = {
+  on: [
+    {
+      key: "relaxed",
+      why: "Windows stops its watchdog timeouts, which a preempted vCPU trips (QEMU docs; Proxmox, virt-install, KubeVirt, Nova)",
+    },
+    { key: "vapic", why: "APIC access through MSRs, fewer exits (QEMU docs; Proxmox, virt-install, KubeVirt, Nova)" },
+    { key: "time", why: "the Hyper-V clocksource Windows prefers (QEMU docs; every peer, as the hypervclock timer)" },
+    { key: "vpindex", why: "needed by SynIC, PV TLB flush and PV IPI (QEMU docs; Proxmox, virt-install, KubeVirt, Nova)" },
+    { key: "runtime", why: "the guest sees how long it really ran (QEMU docs; Proxmox, virt-install, KubeVirt, Nova)" },
+    { key: "synic", why: "needed by synthetic timers (QEMU docs; Proxmox, KubeVirt, Nova)" },
+    { key: "stimer", why: "synthetic timers: far fewer exits for an idle Windows (QEMU docs; Proxmox, virt-install, KubeVirt)" },
+    { key: "stimerDirect", why: "timers as plain interrupts (QEMU docs; virt-install, KubeVirt)" },
+    { key: "frequencies", why: "TSC and APIC frequencies read, not calibrated (QEMU docs; virt-install, KubeVirt, Nova)" },
+    { key: "tlbflush", why: "PV TLB flush: no IPIs to every vCPU (QEMU docs; virt-install, KubeVirt, Nova)" },
+    { key: "tlbflushExt", why: "extended ranges for the TLB flush hypercalls (QEMU docs)" },
+    { key: "ipi", why: "PV IPIs (QEMU docs; Proxmox, virt-install, KubeVirt, Nova)" },
+    { key: "xmmInput", why: "faster hypercalls (QEMU docs: everything but the debug flags)" },
+  ] as readonly { key: HypervKey; why: string }[],
+  spinlocks: {
+    value: 8191,
+    why: "notify the host after 8191 spins, as Proxmox, virt-install, KubeVirt and Nova set (QEMU's default never notifies)",
+  },
+  off: [
+    { key: "reset", why: "avoidable (QEMU docs)" },
+    { key: "crash", why: "it stops Windows' own crash dumps: only when something consumes the panic event (QEMU docs)" },
+    { key: "reenlightenment", why: "only with TSC scaling or a domain that never migrates (QEMU docs)" },
+    { key: "evmcs", why: "Intel VMX only, for a hypervisor nested in the guest (QEMU docs)" },
+    { key: "avic", why: "only on hosts with APICv/AVIC hardware (QEMU docs)" },
+    { key: "emsrBitmap", why: "for a hypervisor nested in the guest, with eVMCS on Intel (QEMU docs)" },
+    { key: "tlbflushDirect", why: "for a hypervisor nested in the guest, with eVMCS on Intel (QEMU docs)" },
+    { key: "syndbg", why: "a debugging feature (QEMU docs)" },
+    { key: "enforceCpuid", why: "a debugging feature (QEMU docs)" },
+  ] as readonly { key: HypervKey; why: string }[],
+  sources:
+    "QEMU 10.2 docs/system/i386/hyperv.rst:286-315 (recommendations); Proxmox qemu-server 9.2.6 CPUConfig.pm:1073-1138, virt-install features.py:66-107, KubeVirt common-instancetypes components/hyperv, Nova driver.py:6849-6910 (hyperv.md section 4)",
+} as const;
+// Stryker restore all

@@ -204,17 +204,67 @@ export const HYPERV_RULES: readonly Rule[] = [
   {
     code: "hyperv-vendor-id-unseen",
     severity: "warning",
-    summary: "A Hyper-V vendor id without any Hyper-V flag: QEMU builds no Hyper-V leaves, so the guest never sees it.",
+    summary:
+      "A Hyper-V vendor id the guest never sees: no Hyper-V leaves (no flag or spinlock count asks for them, or the host's KVM or TCG has none).",
+    check: (r) => {
+      if (r.domain.hyperv?.vendorId === undefined || r.hyperv.mode !== "custom" || r.hyperv.leaves) return [];
+      const why =
+        r.domain.accel === "tcg"
+          ? "TCG builds no Hyper-V leaves"
+          : !r.hyperv.support.available
+            ? `the host's KVM has no Hyper-V (${hostHas(r)}), so QEMU builds no Hyper-V leaves`
+            : "a vendor id alone builds no Hyper-V leaves (QEMU needs a flag or a spinlock count for that)";
+      return [{ path: "hyperv.vendorId", message: `${why}: the guest never sees the vendor id` }];
+    },
+  },
+  {
+    code: "hyperv-windows-profile",
+    severity: "info",
+    summary:
+      "A Windows guest (guest.os windows): the Hyper-V flags the spec leaves unset get the Windows profile's; what it set and left out, and why.",
+    check: (r) => {
+      const p = r.hyperv.profile;
+      if (!p) return [];
+      if (p.nothing) return [{ path: "guest.os", message: `the Windows profile sets nothing: ${p.nothing}` }];
+      const set = p.set.map((x) => hypervRow(x.key).qemu);
+      const left = p.left.map((x) => `${hypervRow(x.key).qemu} (${x.why})`);
+      return [
+        {
+          path: "guest.os",
+          message: `the Windows profile sets ${set.length ? set.join(", ") : "no flag"}${p.spinlocks !== undefined && set.length ? ` and spinlocks ${p.spinlocks}` : ""}; it leaves out ${left.join("; ")}. A flag set in hyperv wins over the profile`,
+        },
+      ];
+    },
+  },
+  {
+    code: "windows-guest-without-hyperv",
+    severity: "warning",
+    summary:
+      "A Windows guest under KVM that gets no Hyper-V enlightenment: it runs noticeably slower (timers, APIC, TLB flushes all emulated).",
+    check: (r) => {
+      if (r.domain.guest?.os !== "windows" || r.domain.accel !== "kvm" || r.hyperv.leaves) return [];
+      const why = !r.hyperv.support.available
+        ? `the host's KVM has no Hyper-V (${hostHas(r)})`
+        : r.hyperv.mode === "custom"
+          ? "no Hyper-V flag is on (the spec sets them off)"
+          : "hv-passthrough found nothing to pass";
+      return [
+        { path: "guest.os", message: `this Windows guest gets no Hyper-V enlightenment: ${why}; expect it to run noticeably slower` },
+      ];
+    },
+  },
+  {
+    code: "hyperv-hidden-without-vendor-id",
+    severity: "info",
+    summary:
+      "The KVM signature hidden (hidden: true, as for GPU passthrough) while the Hyper-V leaves show QEMU's vendor: give a vendor id.",
     check: (r) =>
-      r.domain.hyperv?.vendorId !== undefined &&
-      r.hyperv.mode === "custom" &&
-      !flags(r).some((x) => x.enabled && x.row.desc !== null) &&
-      r.domain.hyperv.spinlocks === undefined
+      r.features.get("kvm")?.enabled === false && r.hyperv.leaves && r.hyperv.mode === "custom" && r.hyperv.setVendorId === undefined
         ? [
             {
               path: "hyperv.vendorId",
               message:
-                "a vendor id alone builds no Hyper-V leaves (QEMU needs a flag or a spinlock count for that): the guest never sees it",
+                'hidden: true removes the KVM leaves but the Hyper-V leaves still say "Microsoft Hv": GPU drivers that look for a hypervisor (NVIDIA\'s, before R465: error code 43) check that vendor too; set hyperv.vendorId (QEMU 2.5 added it for this)',
             },
           ]
         : [],

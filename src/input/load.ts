@@ -38,7 +38,7 @@ const ALLOWED_KEYS: Record<string, readonly string[]> = {
   paravirt: SPEC_KEYS,
   hyperv: HYPERV_SPEC_KEYS,
   host: ["qemu", "libvirt", "kernel"],
-  guest: ["kernel"],
+  guest: ["kernel", "os", "version"],
 };
 
 export function formatPath(parts: readonly (string | number | symbol)[]): string {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { FEATURES, FEATURE_BY_QEMU_NAME } from "../catalog/features";
-import { HYPERV_FEATURES, HYPERV_VALUES, type HypervKey } from "../catalog/hyperv";
+import { HYPERV_FEATURES, HYPERV_VALUES, WINDOWS_VERSIONS, type HypervKey } from "../catalog/hyperv";
 import { isMachineSyntax, MACHINE_PATTERN_HELP } from "../catalog/machines";
 
 /**
@@ -130,7 +130,22 @@ export const hostSchema = z.strictObject({
   libvirt: releaseVersion("libvirt").optional(),
   kernel: kernelRelease.optional(),
 });
-export const guestSchema = z.strictObject({ kernel: kernelRelease.optional() });
+export const GUEST_OSES = ["linux", "windows"] as const;
+export const guestSchema = z
+  .strictObject({
+    /** a Linux guest's kernel release: warnings about features it is too old to use */
+    kernel: kernelRelease.optional(),
+    /** windows: the Hyper-V flags the spec leaves unset get the Windows profile's (src/catalog/hyperv.ts) */
+    os: z.enum(GUEST_OSES).optional(),
+    /** the Windows release (with os windows) */
+    version: z.enum(WINDOWS_VERSIONS).optional(),
+  })
+  .superRefine((g, ctx) => {
+    if (g.version !== undefined && g.os !== "windows")
+      ctx.addIssue({ code: "custom", path: ["version"], message: "a Windows release: give it with os: windows" });
+    if (g.kernel !== undefined && g.os === "windows")
+      ctx.addIssue({ code: "custom", path: ["kernel"], message: "kernel is a Linux guest's release: leave it out for os: windows" });
+  });
 
 const machine = z.string().refine(isMachineSyntax, { message: `a machine type: ${MACHINE_PATTERN_HELP}` });
 
@@ -334,7 +349,7 @@ export interface DomainSpec {
   /** present when the spec has a hyperv map (even an empty one) */
   hyperv?: HypervSettings;
   host?: { qemu?: string; libvirt?: string; kernel?: string };
-  guest?: { kernel?: string };
+  guest?: { kernel?: string; os?: (typeof GUEST_OSES)[number]; version?: (typeof WINDOWS_VERSIONS)[number] };
   disks?: DiskSpec[];
   nics?: NicSpec[];
   serialConsole?: boolean;

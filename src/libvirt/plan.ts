@@ -64,38 +64,39 @@ export function planLibvirt(r: Resolved): LibvirtPlan {
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 function planHyperv(r: Resolved): HypervPlan {
-  const spec = r.domain.hyperv;
   const lv = r.host.libvirt;
   const plan: HypervPlan = { modeAttr: atLeast(lv, HYPERV_VALUES.passthrough.libvirtSince), elements: [], globals: [] };
-  if (!spec) return plan;
+  if (!r.hyperv.declared) return plan;
   const global = (property: string, value: string, why: FallbackWhy) => plan.globals.push({ property, value, why });
-  if ((spec.mode ?? "custom") === "passthrough") {
+  if (r.hyperv.mode === "passthrough") {
     // the flags, spinlocks and vendor id are the host's then (hyperv-settings-in-passthrough says so)
     if (plan.modeAttr) plan.mode = "passthrough";
     else global(HYPERV_VALUES.passthrough.qemu, "on", "libvirt-too-old");
     return plan;
   }
   plan.mode = "custom";
-  for (const x of r.hyperv.flags.values()) {
-    if (x.requested === undefined) continue;
+  // what is written: the spec's flags and values, else the guest OS profile's
+  const h = r.hyperv;
+  for (const x of h.flags.values()) {
+    if (x.set === undefined) continue;
     const row = x.row;
     const lc = row.libvirt;
-    const onOff = x.requested ? "on" : "off";
+    const onOff = x.set ? "on" : "off";
     if (!lc) global(row.qemu, onOff, "no-element");
     else if (!atLeast(lv, lc.since)) global(row.qemu, onOff, "libvirt-too-old");
     // a nested element (stimer/direct, tlbflush/direct) says nothing unless its parent flag is on
-    else if (lc.kind === "hyperv" && lc.path.length > 1 && spec[lc.path[0] as HypervKey] !== true)
+    else if (lc.kind === "hyperv" && lc.path.length > 1 && h.flags.get(lc.path[0] as HypervKey)?.set !== true)
       global(row.qemu, onOff, "needs-parent-element");
     // the panic device is written with the devices (on) or left out (off: QEMU's default)
-    else if (lc.kind !== "panic") plan.elements.push({ row, value: x.requested });
+    else if (lc.kind !== "panic") plan.elements.push({ row, value: x.set });
   }
-  if (spec.spinlocks !== undefined) {
-    if (atLeast(lv, HYPERV_VALUES.spinlocks.libvirtSince)) plan.spinlocks = spec.spinlocks;
-    else global(HYPERV_VALUES.spinlocks.qemu, hex(spec.spinlocks), "libvirt-too-old");
+  if (h.setSpinlocks !== undefined) {
+    if (atLeast(lv, HYPERV_VALUES.spinlocks.libvirtSince)) plan.spinlocks = h.setSpinlocks;
+    else global(HYPERV_VALUES.spinlocks.qemu, hex(h.setSpinlocks), "libvirt-too-old");
   }
-  if (spec.vendorId !== undefined) {
-    if (atLeast(lv, HYPERV_VALUES.vendorId.libvirtSince)) plan.vendorId = spec.vendorId;
-    else global(HYPERV_VALUES.vendorId.qemu, spec.vendorId, "libvirt-too-old");
+  if (h.setVendorId !== undefined) {
+    if (atLeast(lv, HYPERV_VALUES.vendorId.libvirtSince)) plan.vendorId = h.setVendorId;
+    else global(HYPERV_VALUES.vendorId.qemu, h.setVendorId, "libvirt-too-old");
   }
   return plan;
 }

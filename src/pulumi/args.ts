@@ -12,7 +12,7 @@ import type { DomainInput } from "../input/schema";
 export interface FeatureState {
   /** the QOM property value of the realized vCPU (for kvm: false = KVM signature hidden) */
   enabled: boolean;
-  /** default, explicit, host-passthrough, implied or dropped */
+  /** default, explicit, host-passthrough, implied, dropped or os-profile (the guest OS profile, for Hyper-V) */
   source: string;
   /** why */
   reason: string;
@@ -293,7 +293,49 @@ export interface HostVersionsArgs {
 export interface GuestArgs {
   /** Guest kernel version, e.g. 6.1: warns about features it is too old to use. */
   kernel?: string;
+  /** The guest's OS: windows gives the Hyper-V flags left unset the Windows profile's (recommended, each with its reason). */
+  os?: GuestOs;
+  /** The Windows release, e.g. 11 or server-2022 (with os windows). */
+  version?: WindowsVersion;
 }
+
+/** The guest's operating system. */
+export const GuestOs = {
+  /** a Linux guest (no Hyper-V profile) */
+  Linux: "linux",
+  /** a Windows guest: the Windows Hyper-V profile applies */
+  Windows: "windows",
+} as const;
+export type GuestOs = (typeof GuestOs)[keyof typeof GuestOs];
+
+/** A Windows release. */
+export const WindowsVersion = {
+  /** Windows 7 */
+  Windows7: "7",
+  /** Windows 8 */
+  Windows8: "8",
+  /** Windows 8.1 */
+  Windows81: "8.1",
+  /** Windows 10 */
+  Windows10: "10",
+  /** Windows 11 */
+  Windows11: "11",
+  /** Windows Server 2008 R2 */
+  Server2008R2: "server-2008r2",
+  /** Windows Server 2012 */
+  Server2012: "server-2012",
+  /** Windows Server 2012 R2 */
+  Server2012R2: "server-2012r2",
+  /** Windows Server 2016 */
+  Server2016: "server-2016",
+  /** Windows Server 2019 */
+  Server2019: "server-2019",
+  /** Windows Server 2022 */
+  Server2022: "server-2022",
+  /** Windows Server 2025 */
+  Server2025: "server-2025",
+} as const;
+export type WindowsVersion = (typeof WindowsVersion)[keyof typeof WindowsVersion];
 
 /** Arguments of a ParavirtDomain: one domain of the spec, plus where and whether to deploy it. */
 export interface ParavirtDomainArgs {

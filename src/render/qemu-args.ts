@@ -25,13 +25,13 @@ export function cpuProperties(r: Resolution): [string, boolean][] {
  * in passthrough mode; else each explicit flag, hv-spinlocks in hex, hv-vendor-id.
  */
 export function hypervProperties(r: Resolution): string[] {
-  const spec = r.domain.hyperv;
-  if (!spec) return [];
-  if ((spec.mode ?? "custom") === "passthrough") return [`${HYPERV_VALUES.passthrough.qemu}=on`];
+  const h = r.hyperv;
+  if (!h.declared) return [];
+  if (h.mode === "passthrough") return [`${HYPERV_VALUES.passthrough.qemu}=on`];
   const out: string[] = [];
-  for (const x of r.hyperv.flags.values()) if (x.requested !== undefined) out.push(`${x.row.qemu}=${onOff(x.requested)}`);
-  if (spec.spinlocks !== undefined) out.push(`${HYPERV_VALUES.spinlocks.qemu}=0x${spec.spinlocks.toString(16)}`);
-  if (spec.vendorId !== undefined) out.push(`${HYPERV_VALUES.vendorId.qemu}=${qemuOptValue(spec.vendorId)}`);
+  for (const x of h.flags.values()) if (x.set !== undefined) out.push(`${x.row.qemu}=${onOff(x.set)}`);
+  if (h.setSpinlocks !== undefined) out.push(`${HYPERV_VALUES.spinlocks.qemu}=0x${h.setSpinlocks.toString(16)}`);
+  if (h.setVendorId !== undefined) out.push(`${HYPERV_VALUES.vendorId.qemu}=${qemuOptValue(h.setVendorId)}`);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { HYPERV_FEATURES, HYPERV_VALUES, hypervRow, type HypervKey, type HypervRow } from "../catalog/hyperv";
+import { HYPERV_FEATURES, HYPERV_VALUES, hypervRow, WINDOWS_PROFILE, type HypervKey, type HypervRow } from "../catalog/hyperv";
 import { hypervSupport, type HostProfile, type HypervSupport } from "../host/profile";
 import type { DomainSpec } from "../input/schema";
 import { atLeast } from "../util/version";
@@ -12,7 +12,7 @@ import { atLeast } from "../util/version";
  * property, says what the guest gets (test/fixtures/hyperv-observed).
  */
 
-export type HypervSource = "explicit" | "default" | "passthrough";
+export type HypervSource = "explicit" | "default" | "passthrough" | "os-profile";
 
 /** Why QEMU does not start with a flag. */
 export interface HypervFailure {
@@ -29,6 +29,8 @@ export interface HypervFlagResolution {
   row: HypervRow;
   /** the spec's value, undefined when inherited */
   requested?: boolean;
+  /** what is written for QEMU (XML, args): the spec's value, else the OS profile's; undefined: nothing */
+  set?: boolean;
   /** the QOM property value of the realized vCPU */
   enabled: boolean;
   /** the guest's CPUID has it (hv-enforce-cpuid, which has no bit: KVM enforces it for the guest) */
@@ -54,6 +56,11 @@ export interface HypervResolution {
   vendor?: string;
   /** hv-passthrough asked of a QEMU older than 4.1 */
   passthroughMissing: boolean;
+  /** the spinlock count and vendor id written for QEMU (the spec's, else the OS profile's) */
+  setSpinlocks?: number;
+  setVendorId?: string;
+  /** the Windows profile (guest.os windows): what it set and what it left out, with why */
+  profile?: { set: { key: HypervKey; why: string }[]; left: { key: HypervKey; why: string }[]; spinlocks?: number; nothing?: string };
 }
 
 const NEVER_NOTIFY = 0xffffffff;
@@ -77,9 +84,13 @@ export function resolveHyperv(domain: DomainSpec, host: HostProfile, machineVers
   const viaPassthrough =
     mode === "passthrough" && !passthroughMissing && support.available ? passthroughSet(support, host.qemu) : new Set();
 
+  const profile = windowsProfile(domain, host, support, mode, tcg);
+  const fromProfile = new Map(profile?.set.map((x) => [x.key, x.why]) ?? []);
+
   const value = (r: HypervRow): { v: boolean; source: HypervSource; reason: string } => {
     const req = spec[r.key];
     if (req !== undefined) return { v: req, source: "explicit", reason: req ? "set on" : "set off" };
+    if (fromProfile.has(r.key)) return { v: true, source: "os-profile", reason: `Windows profile: ${fromProfile.get(r.key)}` };
     if (viaPassthrough.has(r.key)) return { v: true, source: "passthrough", reason: "hv-passthrough turns on what the host's KVM offers" };
     if (mode === "passthrough")
       return {
@@ -95,8 +106,8 @@ export function resolveHyperv(domain: DomainSpec, host: HostProfile, machineVers
   const on = (k: HypervKey) => values.get(k)?.v === true;
   const anyFlag = rows.some((r) => r.desc !== null && on(r.key));
   // QEMU's hyperv_enabled(): KVM has Hyper-V and a flag, a spinlock count or passthrough asks for it
-  const asked =
-    anyFlag || (spec.spinlocks !== undefined && spec.spinlocks !== NEVER_NOTIFY) || (mode === "passthrough" && !passthroughMissing);
+  const setSpinlocks = spec.spinlocks ?? profile?.spinlocks;
+  const asked = anyFlag || (setSpinlocks !== undefined && setSpinlocks !== NEVER_NOTIFY) || (mode === "passthrough" && !passthroughMissing);
   const leaves = !tcg && support.available && asked;
   // from machine types 3.1 on, SynIC needs VP_INDEX (x-hv-synic-kvm-only before)
   const synicNeedsVpindex = atLeast(machineVersion, "3.1");
@@ -144,16 +155,81 @@ export function resolveHyperv(domain: DomainSpec, host: HostProfile, machineVers
       failures,
     };
     if (spec[r.key] !== undefined) x.requested = spec[r.key];
+    if (source === "explicit" || source === "os-profile") x.set = v;
     flags.set(r.key, x);
   }
 
-  const out: HypervResolution = { mode, declared: domain.hyperv !== undefined, leaves, support, flags, passthroughMissing };
+  const out: HypervResolution = {
+    mode,
+    declared: domain.hyperv !== undefined || profile !== undefined,
+    leaves,
+    support,
+    flags,
+    passthroughMissing,
+    ...(setSpinlocks !== undefined && mode === "custom" ? { setSpinlocks } : {}),
+    ...(spec.vendorId !== undefined && mode === "custom" ? { setVendorId: spec.vendorId } : {}),
+    ...(profile ? { profile } : {}),
+  };
   if (leaves) {
     // passthrough copies KVM's own answers ("Linux KVM Hv", 0xFFF) over the spec's
-    out.spinlocks = mode === "passthrough" ? 0xfff : (spec.spinlocks ?? NEVER_NOTIFY);
+    out.spinlocks = mode === "passthrough" ? 0xfff : (setSpinlocks ?? NEVER_NOTIFY);
     out.vendor = mode === "passthrough" ? "Linux KVM Hv" : (spec.vendorId ?? "Microsoft Hv");
   }
   return out;
+}
+
+/**
+ * The Windows profile for a Windows guest (guest.os windows) in custom mode under KVM: the
+ * recommended flags the spec leaves unset, less what the host's KVM or QEMU does not offer (and
+ * what needs those), so that the profile never makes QEMU refuse to start. On a KVM without
+ * Hyper-V it sets nothing.
+ */
+function windowsProfile(
+  domain: DomainSpec,
+  host: HostProfile,
+  support: HypervSupport,
+  mode: "custom" | "passthrough",
+  tcg: boolean,
+): HypervResolution["profile"] {
+  if (domain.guest?.os !== "windows" || mode !== "custom" || tcg) return undefined;
+  const spec = domain.hyperv ?? {};
+  const left: { key: HypervKey; why: string }[] = WINDOWS_PROFILE.off.map((x) => ({ ...x }));
+  if (!support.available)
+    return {
+      set: [],
+      left,
+      nothing: "the host's KVM has no Hyper-V (QEMU would refuse or abort on some of its flags, and the guest would get none)",
+    };
+  const offered = (k: HypervKey) => support.supported.has(k) && atLeast(host.qemu, hypervRow(k).qemuSince);
+  const set = new Map<HypervKey, string>();
+  for (const x of WINDOWS_PROFILE.on) {
+    if (spec[x.key] !== undefined) continue;
+    if (!offered(x.key))
+      left.push({
+        key: x.key,
+        why: `recommended, but ${support.supported.has(x.key) ? `QEMU ${host.qemu} lacks it` : "the host's KVM does not offer it"}`,
+      });
+    else set.set(x.key, x.why);
+  }
+  // a flag whose requirement is off (left out, or set off by the spec) is left out too, until nothing changes
+  const on = (k: HypervKey) => spec[k] ?? set.has(k);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const k of [...set.keys()]) {
+      const needs = [...hypervRow(k).requires, ...(k === "synic" ? (["vpindex"] as const) : [])];
+      const missing = needs.find((d) => !on(d));
+      if (missing) {
+        set.delete(k);
+        left.push({ key: k, why: `recommended, but it needs ${hypervRow(missing).qemu}, which is off` });
+        changed = true;
+      }
+    }
+  }
+  return {
+    set: WINDOWS_PROFILE.on.filter((x) => set.has(x.key)).map((x) => ({ key: x.key, why: x.why })),
+    left,
+    ...(spec.spinlocks === undefined ? { spinlocks: WINDOWS_PROFILE.spinlocks.value } : {}),
+  };
 }
 
 function noLeavesWhy(tcg: boolean, support: HypervSupport, asked: boolean): string {
@@ -165,7 +241,7 @@ function noLeavesWhy(tcg: boolean, support: HypervSupport, asked: boolean): stri
 /** One Hyper-V flag as reported (CLI, provider, plan): on when the guest gets it; a flag QEMU reports on that the guest does not get is "dropped". */
 export interface HypervFlagState {
   enabled: boolean;
-  source: "explicit" | "default" | "host-passthrough" | "dropped";
+  source: "explicit" | "default" | "host-passthrough" | "os-profile" | "dropped";
   reason: string;
 }
 

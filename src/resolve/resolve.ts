@@ -15,7 +15,8 @@ import { atLeast } from "../util/version";
  * (irqchip fix-ups) and x86_cpu_filter_features (dropping unsupported bits).
  */
 
-export type FeatureSource = "default" | "explicit" | "host-passthrough" | "implied" | "dropped";
+/** os-profile: set by the guest OS profile (the Windows Hyper-V profile) */
+export type FeatureSource = "default" | "explicit" | "host-passthrough" | "implied" | "dropped" | "os-profile";
 
 /** Why a requested or default-on bit did not survive. */
 export type DropCause = "tcg" | "hidden" | "host-kvm" | "never-supported" | "needs-kernel-irqchip" | "needs-split-irqchip";

@@ -81,6 +81,11 @@ const CONFIGS: [string, Record<string, unknown>][] = [
   ["hidden with a vendor id (GPU passthrough)", { paravirt: { hidden: true }, hyperv: { relaxed: true, vendorId: "NV43FIX" } }],
   ["passthrough with host-passthrough", withHostQuirk({ cpu: { mode: "host-passthrough" }, hyperv: { mode: "passthrough" } })],
   ["passthrough with a named model", { hyperv: { mode: "passthrough" } }],
+  ["a Windows 11 guest (the profile: nothing on a KVM without Hyper-V)", { guest: { os: "windows", version: "11" } }],
+  [
+    "a Windows guest with a GPU: hidden and a vendor id",
+    { guest: { os: "windows" }, paravirt: { hidden: true }, hyperv: { vendorId: "NV43FIX" } },
+  ],
   ["TCG: the Windows flags that start", { accel: "tcg", hyperv: flagsOn(["relaxed", "vapic", "time", "synic", "stimer"]) }],
   ["TCG: hv-vpindex", { accel: "tcg", hyperv: { vpindex: true } }],
 ];
@@ -198,6 +203,14 @@ describeWith(["kvm", "qemu", "gcc"], "Hyper-V oracle: QEMU's own checks, with KV
     expect(rendered.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const run = await runTraced(rendered.qemuArgs, { LD_PRELOAD: shim });
     expect(run.stderr).not.toMatch(/requires Hyper-V|is not supported by kernel/);
+  });
+
+  test("the Windows profile on a host offering everything: QEMU takes its set (no dependency or support message)", async () => {
+    const { resolution, rendered } = renderDomain(spec("kpv-hvwin", { guest: { os: "windows", version: "11" } }), offering);
+    expect(resolution.hyperv.profile!.set.length).toBeGreaterThan(10);
+    expect(rendered.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const run = await runTraced(rendered.qemuArgs, { LD_PRELOAD: shim });
+    expect(run.stderr).not.toMatch(/requires Hyper-V|is not supported by kernel|not found/);
   });
 
   test("hyperv-unsupported-by-host: a flag KVM does not offer (eVMCS on a KVM without it) is refused with the rule's words", async () => {

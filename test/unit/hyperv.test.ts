@@ -152,6 +152,88 @@ describe("what the guest gets", () => {
   });
 });
 
+describe("the Windows profile (guest.os windows)", () => {
+  const win = (domain: Record<string, unknown> = {}, host: HostProfile = HV) =>
+    render({ guest: { os: "windows", version: "11" }, ...domain }, host);
+  const profileOn = (r: ReturnType<typeof win>) =>
+    [...r.resolution.hyperv.flags.values()].filter((x) => x.source === "os-profile").map((x) => x.row.key);
+
+  test("on a Hyper-V host: the profile's flags the host offers, spinlocks 8191, each with its reason; written for QEMU", () => {
+    const r = win();
+    expect(profileOn(r)).toEqual(
+      [
+        "relaxed",
+        "vapic",
+        "time",
+        "vpindex",
+        "runtime",
+        "synic",
+        "stimer",
+        "frequencies",
+        "ipi",
+        "stimerDirect",
+        "xmmInput",
+        "tlbflush",
+      ].sort((a, b) => HYPERV_FEATURES.findIndex((x) => x.key === a) - HYPERV_FEATURES.findIndex((x) => x.key === b)),
+    );
+    expect(r.resolution.hyperv).toMatchObject({ leaves: true, setSpinlocks: 8191, spinlocks: 8191, declared: true });
+    expect(r.rendered.features["hv-relaxed"]).toMatchObject({ enabled: true, source: "os-profile" });
+    expect(r.rendered.features["hv-relaxed"].reason).toMatch(/^Windows profile: Windows stops its watchdog timeouts/);
+    expect(r.rendered.qemuArgs.join(" ")).toContain("hv-relaxed=on");
+    expect(r.rendered.qemuArgs.join(" ")).toContain("hv-spinlocks=0x1fff");
+    expect(r.rendered.domainXml).toContain('<spinlocks state="on" retries="8191"/>');
+    // never a refusal of its own making
+    expect(r.rendered.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  });
+
+  test("the spec wins: a flag set off stays off, what needs it is left out; spinlocks and a flag set on are the spec's", () => {
+    const r = win({ hyperv: { time: false, reset: true, spinlocks: 4095 } });
+    const on = profileOn(r);
+    expect(on).not.toContain("time");
+    expect(on).not.toContain("stimer");
+    expect(on).not.toContain("stimerDirect");
+    expect(r.resolution.hyperv.flags.get("reset")).toMatchObject({ source: "explicit", set: true });
+    expect(r.resolution.hyperv.setSpinlocks).toBe(4095);
+    expect(r.rendered.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  });
+
+  test("a newer flag than the host's QEMU or kernel is left out, with why", () => {
+    const r = win({}, { ...HV, qemu: "7.0.0" });
+    expect(profileOn(r)).not.toContain("xmmInput");
+    expect(r.resolution.hyperv.profile!.left).toContainEqual({ key: "xmmInput", why: "recommended, but QEMU 7.0.0 lacks it" });
+    expect(r.resolution.hyperv.profile!.left).toContainEqual({
+      key: "tlbflushExt",
+      why: "recommended, but the host's KVM does not offer it",
+    });
+  });
+
+  test("on a KVM without Hyper-V, under TCG and in passthrough mode the profile sets nothing", () => {
+    expect(profileOn(win({}, DEBIAN12))).toEqual([]);
+    expect(win({}, DEBIAN12).resolution.hyperv.profile!.nothing).toMatch(/^the host's KVM has no Hyper-V/);
+    expect(win({ accel: "tcg" }).resolution.hyperv.profile).toBeUndefined();
+    expect(win({ hyperv: { mode: "passthrough" } }).resolution.hyperv.profile).toBeUndefined();
+    expect(render({ guest: { os: "linux" } }, HV).resolution.hyperv.profile).toBeUndefined();
+  });
+
+  test("guest.version needs os windows; kernel is a Linux guest's", () => {
+    const a = validateSpecObject({ domains: [{ name: "w", guest: { version: "11" } }] }).domains[0].diagnostics;
+    expect(a).toContainEqual(
+      expect.objectContaining({ path: "domains[0].guest.version", message: "a Windows release: give it with os: windows" }),
+    );
+    const b = validateSpecObject({ domains: [{ name: "w", guest: { os: "windows", kernel: "6.1" } }] }).domains[0].diagnostics;
+    expect(b).toContainEqual(expect.objectContaining({ path: "domains[0].guest.kernel" }));
+  });
+
+  test("what the profile wrote reads back as explicit flags, and the same definition plans no change", () => {
+    const r = win();
+    const read = readDomainXml(r.rendered.domainXml).domain.hyperv as Record<string, unknown>;
+    expect(read).toMatchObject({ relaxed: true, spinlocks: 8191 });
+    const doc = domainElement(parseDocument(r.rendered.domainXml));
+    const cmp = compareLive(doc, domainElement(parseDocument(r.rendered.domainXml)), r.resolution, HV);
+    expect(cmp.fieldChanges).toEqual([]);
+  });
+});
+
 describe("libvirt XML and QEMU args", () => {
   test("a Windows set for libvirt 11 (every element there) and for libvirt 9.0 (newer elements through -global)", () => {
     const eleven = render({ hyperv: WINDOWS }, { ...HV, libvirt: "11.0.0" }).rendered;

@@ -1,3 +1,4 @@
+import { HYPERV_FEATURES } from "../../src/catalog/hyperv";
 import { RULES } from "../../src/checks/rules";
 import { ALIAS_DROPPED } from "../../src/libvirt/devices";
 import type { HostProfile } from "../../src/host/profile";
@@ -371,6 +372,31 @@ const CASES: Record<string, Case[]> = {
   "hyperv-vendor-id-unseen": [
     ["a vendor id alone", hv({ vendorId: "NV43FIX" }, { paravirt: { hidden: true } }), HV],
     ["with relaxed: nothing", hv({ vendorId: "NV43FIX", relaxed: true }, { paravirt: { hidden: true } }), HV],
+    ["on this kind of host (no Hyper-V), with relaxed", hv({ vendorId: "NV43FIX", relaxed: true }), NO_HYPERV],
+    ["under TCG, with relaxed", hv({ vendorId: "NV43FIX", relaxed: true }, { accel: "tcg" }), HV],
+  ],
+  "hyperv-windows-profile": [
+    ["a Windows 11 guest on a Hyper-V host", { guest: { os: "windows", version: "11" } }, HV],
+    ["on a host that offers six flags: what it cannot have is left out, and what needs it", { guest: { os: "windows" } }, SOME_HYPERV],
+    ["the spec sets time off: stimer and stimer-direct are left out", { guest: { os: "windows" }, hyperv: { time: false } }, HV],
+    ["on this kind of host (no Hyper-V): nothing set", { guest: { os: "windows" } }, NO_HYPERV],
+    ["a Linux guest: nothing", { guest: { os: "linux" } }, HV],
+    ["passthrough mode: nothing", { guest: { os: "windows" }, hyperv: { mode: "passthrough" } }, HV],
+  ],
+  "windows-guest-without-hyperv": [
+    ["on this kind of host (no Hyper-V)", { guest: { os: "windows" } }, NO_HYPERV],
+    [
+      "every flag set off, spinlocks QEMU's never-notify",
+      { guest: { os: "windows" }, hyperv: { ...Object.fromEntries(HYPERV_FEATURES.map((r) => [r.key, false])), spinlocks: 4294967295 } },
+      HV,
+    ],
+    ["with the profile on a Hyper-V host: nothing", { guest: { os: "windows" } }, HV],
+    ["under TCG (hyperv-ignored-under-tcg says why): nothing", { accel: "tcg", guest: { os: "windows" } }, HV],
+  ],
+  "hyperv-hidden-without-vendor-id": [
+    ["hidden with Hyper-V leaves", { paravirt: { hidden: true }, hyperv: { relaxed: true } }, HV],
+    ["with a vendor id: nothing", { paravirt: { hidden: true }, hyperv: { relaxed: true, vendorId: "NV43FIX" } }, HV],
+    ["no leaves (this kind of host): nothing", { paravirt: { hidden: true }, hyperv: { relaxed: true } }, NO_HYPERV],
   ],
   "guest-lacks-virtio": [
     ["a 2.6.18 guest with a virtio disk", { guest: { kernel: "2.6.18" }, disks: [{ target: "vda", file: "/a" }] }, DEBIAN12],
