@@ -3,6 +3,8 @@ import { FEATURES, FEATURE_BY_QEMU_NAME, FEATURE_BY_SPEC_KEY, type FeatureRow } 
 import { needsCustomArgv } from "../libvirt/plan";
 import type { Resolution } from "../analyze";
 import { RULES, RULE_BY_CODE } from "../checks/rules";
+import { HYPERV_BY_QEMU_NAME, HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
+import { hypervStates } from "../resolve/hyperv";
 
 /**
  * Organisation rules over the resolved, effective features of a domain: one
@@ -64,6 +66,9 @@ const distinctList = (values: readonly string[], description: string) =>
 
 const QEMU_NAMES = FEATURES.map((f) => f.qemu);
 const featureList = (description: string) => distinctList(QEMU_NAMES, description);
+const HYPERV_NAMES = HYPERV_FEATURES.map((r) => r.qemu);
+/** What every peer turns on for Windows (shared/reference/hyperv.md section 4). */
+const WINDOWS_BASELINE = ["hv-relaxed", "hv-vapic", "hv-time"];
 const WARNING_CODES = RULES.filter((r) => r.severity === "warning").map((r) => r.code);
 
 const setKey = (f: FeatureRow, want: boolean) => `paravirt.${f.specKey}: ${f.specInverted ? !want : want}`;
@@ -243,6 +248,56 @@ export const POLICIES: readonly PolicyDef[] = [
         fix: `set ${setKey(x.feature, x.enabled)}`,
       }));
     },
+  }),
+  definePolicy({
+    name: "windows-hyperv-baseline",
+    description:
+      "Windows guests get these Hyper-V enlightenments (as the guest's CPUID has them: set, offered by the host's KVM, not refused); default hv-relaxed, hv-vapic, hv-time.",
+    enforcementLevel: "advisory",
+    config: z.strictObject({
+      flags: distinctList(
+        HYPERV_NAMES,
+        `QEMU names of the Hyper-V flags a Windows guest must get (default ${WINDOWS_BASELINE.join(", ")})`,
+      ),
+    }),
+    check: (r, c) => {
+      if (r.domain.guest?.os !== "windows") return [];
+      const states = hypervStates({ ...r.hyperv, declared: true });
+      return (c.flags ?? WINDOWS_BASELINE).flatMap((name) => {
+        const row = HYPERV_BY_QEMU_NAME.get(name)!;
+        const x = states.get(row.qemu);
+        if (x?.enabled) return [];
+        return [
+          {
+            feature: row.qemu,
+            message: x
+              ? `a Windows guest must get ${row.qemu}, and does not (${x.source}: ${x.reason})`
+              : `a Windows guest must get ${row.qemu}; the host's QEMU ${r.host.qemu} has no such flag`,
+            fix:
+              x?.source === "dropped"
+                ? `remove the cause: ${x.reason}`
+                : `set hyperv.${row.key}: true (or guest.os windows takes the Windows profile)`,
+          },
+        ];
+      });
+    },
+  }),
+  definePolicy({
+    name: "no-hyperv-passthrough",
+    description:
+      "No Hyper-V passthrough (hv-passthrough): QEMU blocks the domain's migration and the guest gets whatever the host's kernel offers.",
+    enforcementLevel: "advisory",
+    config: NO_CONFIG,
+    check: (r) =>
+      r.domain.hyperv?.mode === "passthrough"
+        ? [
+            {
+              feature: HYPERV_VALUES.passthrough.qemu,
+              message: "hyperv.mode is passthrough: the domain cannot migrate and its Hyper-V flags follow the host's kernel",
+              fix: "set hyperv.mode: custom and name the flags (or guest.os windows for the Windows profile)",
+            },
+          ]
+        : [],
   }),
 ];
 

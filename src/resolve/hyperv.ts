@@ -98,6 +98,9 @@ export function resolveHyperv(domain: DomainSpec, host: HostProfile, machineVers
         source: "passthrough",
         reason: support.available ? "hv-passthrough: the host's KVM does not offer it" : "hv-passthrough: the host's KVM has no Hyper-V",
       };
+    const left = profile?.left.find((x) => x.key === r.key);
+    if (profile?.nothing) return { v: false, source: "default", reason: `off: the Windows profile sets nothing here (${profile.nothing})` };
+    if (left) return { v: false, source: "default", reason: `off: the Windows profile leaves it out (${left.why})` };
     return { v: false, source: "default", reason: "off by default" };
   };
 

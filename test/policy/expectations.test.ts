@@ -1,6 +1,7 @@
 import { resolveDomain } from "../../src/analyze";
 import { checkPolicy, POLICY_BY_NAME } from "../../src/policy/policies";
 import { FEATURES } from "../../src/catalog/features";
+import type { HostProfile } from "../../src/host/profile";
 import { DEBIAN12, domainSpec } from "../helpers/specs";
 
 const EVERY_FEATURE = FEATURES.map((f) => f.qemu);
@@ -11,10 +12,14 @@ const EVERY_FEATURE = FEATURES.map((f) => f.qemu);
  * fragment and the fix it suggests, including the cases where it must report nothing. Not the engine run twice.
  */
 type Want = { feature?: string; message: RegExp; fix: RegExp };
-type Case = [string, Record<string, unknown>, Record<string, unknown>, Want[]];
+/** the host: DEBIAN12 (this machine: KVM without Hyper-V) unless a case names another */
+type Case = [string, Record<string, unknown>, Record<string, unknown>, Want[], HostProfile?];
 
-function violations(policy: string, domain: Record<string, unknown>, config: Record<string, unknown>) {
-  return checkPolicy(POLICY_BY_NAME.get(policy)!, resolveDomain(domainSpec({ name: "vm", ...domain }), DEBIAN12), {
+/** a stock Debian 12 kernel, whose KVM has Hyper-V (derived from the kernel) */
+const HV: HostProfile = { ...DEBIAN12, kernel: "6.1.0-18-amd64", kvm: { available: true, supported: DEBIAN12.kvm!.supported } };
+
+function violations(policy: string, domain: Record<string, unknown>, config: Record<string, unknown>, host: HostProfile = DEBIAN12) {
+  return checkPolicy(POLICY_BY_NAME.get(policy)!, resolveDomain(domainSpec({ name: "vm", ...domain }), host), {
     enforcementLevel: "mandatory",
     config,
   });
@@ -189,6 +194,58 @@ const TABLE: Record<string, Case[]> = {
     ["pv-ipi for a 6.1 guest", { paravirt: { pvIpi: true }, guest: { kernel: "6.1" } }, {}, []],
     ["no guest kernel given", { paravirt: { pvIpi: true } }, {}, []],
   ],
+  "windows-hyperv-baseline": [
+    ["a Windows guest on a Hyper-V host: the profile gives the baseline", { guest: { os: "windows" } }, {}, [], HV],
+    [
+      "a Windows guest on this kind of host (no Hyper-V in KVM): the baseline by default, each with why",
+      { guest: { os: "windows" } },
+      {},
+      ["hv-relaxed", "hv-vapic", "hv-time"].map((f) => ({
+        feature: f,
+        message: new RegExp(
+          `^a Windows guest must get ${f}, and does not \\(default: off: the Windows profile sets nothing here \\(the host's KVM has no Hyper-V`,
+        ),
+        fix: new RegExp(`^set hyperv\\.${f === "hv-relaxed" ? "relaxed" : f === "hv-vapic" ? "vapic" : "time"}: true`),
+      })),
+    ],
+    [
+      "a flag set on that the guest does not get here (dropped)",
+      { guest: { os: "windows" }, hyperv: { relaxed: true } },
+      { flags: ["hv-relaxed"] },
+      [
+        {
+          feature: "hv-relaxed",
+          message: /^a Windows guest must get hv-relaxed, and does not \(dropped: set on, but the host's KVM has no Hyper-V/,
+          fix: /^remove the cause: /,
+        },
+      ],
+    ],
+    [
+      "a configured list, one flag set off on a Hyper-V host",
+      { guest: { os: "windows" }, hyperv: { ipi: false } },
+      { flags: ["hv-ipi", "hv-relaxed"] },
+      [
+        {
+          feature: "hv-ipi",
+          message: /^a Windows guest must get hv-ipi, and does not \(explicit: set off\)$/,
+          fix: /^set hyperv\.ipi: true/,
+        },
+      ],
+      HV,
+    ],
+    ["a Linux guest: nothing", { guest: { os: "linux" } }, {}, []],
+    ["no guest OS: nothing", {}, {}, []],
+  ],
+  "no-hyperv-passthrough": [
+    [
+      "passthrough",
+      { hyperv: { mode: "passthrough" } },
+      {},
+      [{ feature: "hv-passthrough", message: /^hyperv\.mode is passthrough: the domain cannot migrate/, fix: /^set hyperv\.mode: custom/ }],
+      HV,
+    ],
+    ["custom: nothing", { hyperv: { mode: "custom", relaxed: true } }, {}, [], HV],
+  ],
   "explicit-pinning": [
     [
       "every feature stated except the listed ones",
@@ -267,8 +324,9 @@ describe("policies against expectations written per policy", () => {
 
   for (const [policy, cases] of Object.entries(TABLE))
     describe(policy, () => {
-      test.each(cases)("%s", (_what, domain, config, want) => {
-        const got = violations(policy, domain, config);
+      // one rest parameter: with a fifth named one, jest would pass `done` to the four-element rows
+      test.each(cases)("%s", (...[, domain, config, want, host]: Case) => {
+        const got = violations(policy, domain, config, host);
         expect(got).toHaveLength(want.length);
         want.forEach((w, i) => {
           expect(got[i].message).toMatch(w.message);

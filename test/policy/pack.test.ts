@@ -73,6 +73,8 @@ describe("policy pack", () => {
       "no-custom-argv",
       "guest-kernel-minimum",
       "explicit-pinning",
+      "windows-hyperv-baseline",
+      "no-hyperv-passthrough",
     ]);
     const ajv = new Ajv({ strict: false });
     for (const p of policies) expect(() => ajv.compile({ type: "object", ...p.configSchema })).not.toThrow();
@@ -83,6 +85,9 @@ describe("policy pack", () => {
     ["required-features", { features: ["kvm-pv-ipii"] }, false],
     ["required-features", { features: "kvmclock" }, false],
     ["forbidden-features", { features: ["kvm-asyncpf"] }, true],
+    ["windows-hyperv-baseline", { flags: ["hv-relaxed", "hv-stimer"] }, true],
+    ["windows-hyperv-baseline", { flags: ["kvmclock"] }, false],
+    ["windows-hyperv-baseline", { flags: ["hv-relaxed", "hv-relaxed"] }, false],
     ["dependencies", { warnings: ["pv-needs-steal-time"] }, true],
     ["dependencies", { warnings: ["msi-ext-dest-id-needs-split-irqchip"] }, false], // an error code: always enforced, not a choice
     ["hidden-signature", { allow: true }, true],
