@@ -46,7 +46,7 @@ function hypervMarkdown(): string {
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
     "",
-    `Values: \`spinlocks\` (\`${HYPERV_VALUES.spinlocks.qemu}\`, ${HYPERV_VALUES.spinlocks.min}-${HYPERV_VALUES.spinlocks.max}, \`<spinlocks retries>\` ${HYPERV_VALUES.spinlocks.libvirtSince}), \`vendorId\` (\`${HYPERV_VALUES.vendorId.qemu}\`, at most ${HYPERV_VALUES.vendorId.maxLength} characters, \`<vendor_id value>\` ${HYPERV_VALUES.vendorId.libvirtSince}), \`mode: passthrough\` (\`${HYPERV_VALUES.passthrough.qemu}\`, QEMU ${HYPERV_VALUES.passthrough.qemuSince}, \`<hyperv mode='passthrough'>\` ${HYPERV_VALUES.passthrough.libvirtSince}).`,
+    `Values: \`spinlocks\` (\`${HYPERV_VALUES.spinlocks.qemu}\`, ${HYPERV_VALUES.spinlocks.min}-${HYPERV_VALUES.spinlocks.max}, \`<spinlocks retries>\` ${HYPERV_VALUES.spinlocks.libvirtSince}), \`vendorId\` (\`${HYPERV_VALUES.vendorId.qemu}\`, at most ${HYPERV_VALUES.vendorId.maxLength} characters, \`<vendor_id value>\` ${HYPERV_VALUES.vendorId.libvirtSince}), \`noNonarchCoresharing\` (\`${HYPERV_VALUES.noNonarchCoresharing.qemu}\`: on, off or auto, QEMU ${HYPERV_VALUES.noNonarchCoresharing.qemuSince}, no libvirt element: -global), \`mode: passthrough\` (\`${HYPERV_VALUES.passthrough.qemu}\`, QEMU ${HYPERV_VALUES.passthrough.qemuSince}, \`<hyperv mode='passthrough'>\` ${HYPERV_VALUES.passthrough.libvirtSince}).`,
     "",
     "### The Windows profile (`guest: { os: windows }`)",
     "",

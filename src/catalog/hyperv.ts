@@ -496,6 +496,17 @@ export const HYPERV_VALUES = {
     sources:
       "hyperv.md §1 hv-vendor-id 2.5 (1c4a55dbed), at most 12 chars; §3 <vendor_id value='S'/> 1.3.3; §6.6 'HyperV vendor_id value must not be more than 12 characters.'",
   },
+  noNonarchCoresharing: {
+    qemu: "hv-no-nonarch-coresharing",
+    /** QEMU's OnOffAuto; auto passes on what KVM reports (a host with SMT off) */
+    values: ["on", "off", "auto"] as const,
+    qemuSince: "5.0",
+    /** the first kernel whose KVM reports it (for auto) */
+    autoHostKernelMin: "5.6",
+    cpuid: { leaf: "0x40000004", register: "EAX", bit: 18 },
+    sources:
+      "hyperv.md §1 hv-no-nonarch-coresharing=on/off/auto: absent in QEMU 4.1.0, present 5.0.0; auto reads it from KVM: absent 5.3.1, present 5.6.4; 0x40000004.EAX b18; §2 auto is a migration blocker; QEMU docs: only with pinned vCPUs; §3 no libvirt element; measured on QEMU 7.2.22: on and auto start without Hyper-V in KVM and under TCG",
+  },
   passthrough: {
     qemu: "hv-passthrough",
     qemuSince: "4.1",

@@ -50,6 +50,7 @@ const DEPENDENCY_RULES: Rule[] = HYPERV_FEATURES.flatMap((row) => [
   ...(row.key === "synic" ? [dependencyRule(row, "vpindex")] : []),
 ]);
 
+const notFoundOf = (r: Planned, prop: string) => `Property '${r.qemuModel}-x86_64-cpu.${prop}' not found`;
 const list = (xs: HypervFlagResolution[]) => xs.map((x) => x.row.qemu).join(", ");
 
 export const HYPERV_RULES: readonly Rule[] = [
@@ -63,6 +64,14 @@ export const HYPERV_RULES: readonly Rule[] = [
         path: hpath(x.row),
         message: `${x.row.qemu} needs QEMU ${x.row.qemuSince} or later; QEMU ${r.host.qemu} refuses it ("${f.message}")`,
       })),
+      ...(r.hyperv.noNonarchCoresharing?.missingInQemu
+        ? [
+            {
+              path: "hyperv.noNonarchCoresharing",
+              message: `hv-no-nonarch-coresharing needs QEMU ${HYPERV_VALUES.noNonarchCoresharing.qemuSince} or later; QEMU ${r.host.qemu} refuses it ("${notFoundOf(r, HYPERV_VALUES.noNonarchCoresharing.qemu)}")`,
+            },
+          ]
+        : []),
       ...(r.hyperv.passthroughMissing
         ? [
             {
@@ -216,6 +225,38 @@ export const HYPERV_RULES: readonly Rule[] = [
             : "a vendor id alone builds no Hyper-V leaves (QEMU needs a flag or a spinlock count for that)";
       return [{ path: "hyperv.vendorId", message: `${why}: the guest never sees the vendor id` }];
     },
+  },
+  {
+    code: "hyperv-no-nonarch-coresharing-auto",
+    severity: "warning",
+    summary:
+      "hv-no-nonarch-coresharing=auto: the guest is told what the host's KVM reports (SMT off), and QEMU blocks the domain's migration.",
+    check: (r) =>
+      r.hyperv.noNonarchCoresharing?.set === "auto" && r.domain.accel === "kvm"
+        ? [
+            {
+              path: "hyperv.noNonarchCoresharing",
+              message:
+                "auto blocks migration (\"'hv-no-nonarch-coresharing=auto' CPU flag prevents migration\") and passes on what the host's KVM reports (set when the host runs with SMT off); use on with pinned, SMT-aware vCPUs, or off",
+            },
+          ]
+        : [],
+  },
+  {
+    code: "hyperv-no-nonarch-coresharing-shared-vcpus",
+    severity: "warning",
+    summary:
+      "hv-no-nonarch-coresharing=on without dedicated vCPUs: the guest is told no other guest shares its cores, which only pinning makes true.",
+    check: (r) =>
+      r.hyperv.noNonarchCoresharing?.set === "on" && r.domain.dedicatedVcpus !== true
+        ? [
+            {
+              path: "hyperv.noNonarchCoresharing",
+              message:
+                "on tells Windows that no other guest's code runs on its cores' siblings, so it may skip its own core-scheduling mitigations; that holds only with vCPUs pinned to dedicated cores (dedicatedVcpus: true), as QEMU's docs say",
+            },
+          ]
+        : [],
   },
   {
     code: "hyperv-windows-profile",

@@ -112,6 +112,8 @@ export const hypervSchema = z.strictObject({
     .string()
     .regex(VENDOR_ID_RE, "a vendor id of 1-12 characters (letters, digits, . _ - and inner spaces), such as KVMKVMKVM")
     .optional(),
+  /** hv-no-nonarch-coresharing: on tells Windows no other guest shares its cores (only true with pinned vCPUs); auto passes on what KVM says */
+  noNonarchCoresharing: z.enum(HYPERV_VALUES.noNonarchCoresharing.values).optional(),
   ...hypervFlags,
 });
 /** The keys `hyperv` takes: mode and the values, then each flag in catalog order. */

@@ -72,6 +72,7 @@ function planHyperv(r: Resolved): HypervPlan {
     // the flags, spinlocks and vendor id are the host's then (hyperv-settings-in-passthrough says so)
     if (plan.modeAttr) plan.mode = "passthrough";
     else global(HYPERV_VALUES.passthrough.qemu, "on", "libvirt-too-old");
+    if (r.hyperv.noNonarchCoresharing) global(HYPERV_VALUES.noNonarchCoresharing.qemu, r.hyperv.noNonarchCoresharing.set, "no-element");
     return plan;
   }
   plan.mode = "custom";
@@ -94,6 +95,8 @@ function planHyperv(r: Resolved): HypervPlan {
     if (atLeast(lv, HYPERV_VALUES.spinlocks.libvirtSince)) plan.spinlocks = h.setSpinlocks;
     else global(HYPERV_VALUES.spinlocks.qemu, hex(h.setSpinlocks), "libvirt-too-old");
   }
+  // no libvirt element: always through -global
+  if (h.noNonarchCoresharing) global(HYPERV_VALUES.noNonarchCoresharing.qemu, h.noNonarchCoresharing.set, "no-element");
   if (h.setVendorId !== undefined) {
     if (atLeast(lv, HYPERV_VALUES.vendorId.libvirtSince)) plan.vendorId = h.setVendorId;
     else global(HYPERV_VALUES.vendorId.qemu, h.setVendorId, "libvirt-too-old");

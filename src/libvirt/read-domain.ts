@@ -155,6 +155,7 @@ function readHypervGlobal(hyperv: Record<string, unknown>, property: string, val
     if (ON(value) || value === "true") hyperv.mode = "passthrough";
   } else if (property === HYPERV_VALUES.spinlocks.qemu && /^(0x[0-9a-f]+|\d+)$/i.test(value)) hyperv.spinlocks = Number(value);
   else if (property === HYPERV_VALUES.vendorId.qemu && VENDOR_ID_RE.test(value)) hyperv.vendorId = value;
+  else if (property === HYPERV_VALUES.noNonarchCoresharing.qemu && /^(on|off|auto)$/.test(value)) hyperv.noNonarchCoresharing = value;
   else return false;
   return true;
 }

@@ -184,6 +184,8 @@ export interface HypervArgs {
   spinlocks?: number;
   /** The Hyper-V vendor id the guest sees, 1-12 characters (QEMU's default "Microsoft Hv"). */
   vendorId?: string;
+  /** hv-no-nonarch-coresharing: on tells Windows no other guest shares its cores (only true with pinned vCPUs); auto passes on what KVM says (not migratable). */
+  noNonarchCoresharing?: NoNonarchCoresharing;
   /** Relaxed timing: Windows disables its watchdog timeouts, which a preempted vCPU would trip (BSOD 0x101). */
   relaxed?: boolean;
   /** Virtual APIC MSRs: EOI, ICR and TPR accesses without APIC page emulation. */
@@ -229,6 +231,17 @@ export interface HypervArgs {
   /** KVM refuses every Hyper-V feature the guest was not given in CPUID (without it, every one KVM implements works once any is exposed). */
   enforceCpuid?: boolean;
 }
+
+/** hv-no-nonarch-coresharing. */
+export const NoNonarchCoresharing = {
+  /** the guest is told no other guest's code runs on its cores */
+  On: "on",
+  /** QEMU's default */
+  Off: "off",
+  /** what the host's KVM reports (a host with SMT off); QEMU then blocks migration */
+  Auto: "auto",
+} as const;
+export type NoNonarchCoresharing = (typeof NoNonarchCoresharing)[keyof typeof NoNonarchCoresharing];
 
 /** How the Hyper-V enlightenments are chosen. */
 export const HypervMode = {

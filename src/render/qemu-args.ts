@@ -27,10 +27,12 @@ export function cpuProperties(r: Resolution): [string, boolean][] {
 export function hypervProperties(r: Resolution): string[] {
   const h = r.hyperv;
   if (!h.declared) return [];
-  if (h.mode === "passthrough") return [`${HYPERV_VALUES.passthrough.qemu}=on`];
+  const nonarch = h.noNonarchCoresharing ? [`${HYPERV_VALUES.noNonarchCoresharing.qemu}=${h.noNonarchCoresharing.set}`] : [];
+  if (h.mode === "passthrough") return [`${HYPERV_VALUES.passthrough.qemu}=on`, ...nonarch];
   const out: string[] = [];
   for (const x of h.flags.values()) if (x.set !== undefined) out.push(`${x.row.qemu}=${onOff(x.set)}`);
   if (h.setSpinlocks !== undefined) out.push(`${HYPERV_VALUES.spinlocks.qemu}=0x${h.setSpinlocks.toString(16)}`);
+  out.push(...nonarch);
   if (h.setVendorId !== undefined) out.push(`${HYPERV_VALUES.vendorId.qemu}=${qemuOptValue(h.setVendorId)}`);
   return out;
 }

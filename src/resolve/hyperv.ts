@@ -59,6 +59,8 @@ export interface HypervResolution {
   /** the spinlock count and vendor id written for QEMU (the spec's, else the OS profile's) */
   setSpinlocks?: number;
   setVendorId?: string;
+  /** hv-no-nonarch-coresharing as written, and what the guest's CPUID says (auto: what KVM reports) */
+  noNonarchCoresharing?: { set: "on" | "off" | "auto"; guest: boolean | "as-kvm-reports"; missingInQemu: boolean };
   /** the Windows profile (guest.os windows): what it set and what it left out, with why */
   profile?: { set: { key: HypervKey; why: string }[]; left: { key: HypervKey; why: string }[]; spinlocks?: number; nothing?: string };
 }
@@ -172,6 +174,16 @@ export function resolveHyperv(domain: DomainSpec, host: HostProfile, machineVers
     ...(setSpinlocks !== undefined && mode === "custom" ? { setSpinlocks } : {}),
     ...(spec.vendorId !== undefined && mode === "custom" ? { setVendorId: spec.vendorId } : {}),
     ...(profile ? { profile } : {}),
+    // QEMU honours it in passthrough mode too (it is no hyperv_features bit)
+    ...(spec.noNonarchCoresharing !== undefined
+      ? {
+          noNonarchCoresharing: {
+            set: spec.noNonarchCoresharing,
+            guest: !leaves || spec.noNonarchCoresharing === "off" ? false : spec.noNonarchCoresharing === "on" ? true : "as-kvm-reports",
+            missingInQemu: !atLeast(host.qemu, HYPERV_VALUES.noNonarchCoresharing.qemuSince),
+          },
+        }
+      : {}),
   };
   if (leaves) {
     // passthrough copies KVM's own answers ("Linux KVM Hv", 0xFFF) over the spec's

@@ -78,6 +78,8 @@ const CONFIGS: [string, Record<string, unknown>][] = [
   ],
   ["explicit offs only", { hyperv: { relaxed: false, vapic: false, vpindex: false } }],
   ["spinlocks alone", { hyperv: { spinlocks: 8191 } }],
+  ["hv-no-nonarch-coresharing on, with relaxed", { hyperv: { relaxed: true, noNonarchCoresharing: "on" } }],
+  ["hv-no-nonarch-coresharing auto", { hyperv: { relaxed: true, noNonarchCoresharing: "auto" } }],
   ["hidden with a vendor id (GPU passthrough)", { paravirt: { hidden: true }, hyperv: { relaxed: true, vendorId: "NV43FIX" } }],
   ["passthrough with host-passthrough", withHostQuirk({ cpu: { mode: "host-passthrough" }, hyperv: { mode: "passthrough" } })],
   ["passthrough with a named model", { hyperv: { mode: "passthrough" } }],

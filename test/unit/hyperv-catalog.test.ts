@@ -74,6 +74,20 @@ describe.each([
   });
 });
 
+test.each([
+  ["KVM without Hyper-V", KVM],
+  ["TCG", TCG],
+])("hv-no-nonarch-coresharing on and auto start under %s, QOM as set, no Hyper-V leaf (the catalog says QEMU 7.2 has it)", (_w, rec) => {
+  expect(atLeast(rec.provenance.qemuVersion, HYPERV_VALUES.noNonarchCoresharing.qemuSince)).toBe(true);
+  expect(rec.hvProperties.find((p) => p.name === HYPERV_VALUES.noNonarchCoresharing.qemu)?.type).toBe("OnOffAuto");
+  for (const v of ["on", "auto"]) {
+    const r = rec.records.find((x) => x.purpose === `single: ${HYPERV_VALUES.noNonarchCoresharing.qemu}=${v}`)!;
+    expect(r.outcome).toBe("started");
+    expect(r.qom![HYPERV_VALUES.noNonarchCoresharing.qemu]).toBe(v);
+    expect(r.guest.decoded!.hypervInterface).toBe(false);
+  }
+});
+
 test("a legacy spelling QEMU accepts is an alias (hv_relaxed)", () => {
   const r = KVM.records.find((x) => x.purpose === "legacy spelling hv_relaxed")!;
   expect(r.outcome).toBe("started");

@@ -60,7 +60,7 @@ describe("the spec's hyperv map", () => {
     const d = validateSpecObject({ domains: [{ name: "w", hyperv: { relaxd: true } }] });
     const x = d.domains[0].diagnostics.find((y) => y.code === "spec-unknown-feature")!;
     expect(x.path).toBe("domains[0].hyperv.relaxd");
-    expect(x.message).toMatch(/^unknown field "relaxd"; did you mean relaxed\? Allowed: mode, spinlocks, vendorId, relaxed, vapic, /);
+    expect(x.message).toMatch(/^unknown field "relaxd"; did you mean relaxed\? Allowed: mode, spinlocks, vendorId, noNonarchCoresharing, relaxed, vapic, /);
   });
 
   test("defaults merge into a domain's map one level deep", () => {
@@ -268,6 +268,32 @@ describe("libvirt XML and QEMU args", () => {
   test("<hyperv> goes before <kvm> in <features>, as libvirt writes them", () => {
     const xml = render({ paravirt: { hidden: true }, hyperv: { relaxed: true } }, HV).rendered.domainXml;
     expect(xml.indexOf("<hyperv")).toBeLessThan(xml.indexOf("<kvm>"));
+  });
+});
+
+describe("hv-no-nonarch-coresharing", () => {
+  test("written through -global (libvirt has no element) and on -cpu, in custom and passthrough mode; read back", () => {
+    for (const mode of ["custom", "passthrough"] as const) {
+      const r = render({ hyperv: { mode, noNonarchCoresharing: "on" } }, HV).rendered;
+      expect(r.domainXml).toContain('<qemu:arg value="x86_64-cpu.hv-no-nonarch-coresharing=on"/>');
+      expect(r.qemuArgs.join(" ")).toContain("hv-no-nonarch-coresharing=on");
+      expect(readDomainXml(r.domainXml).domain.hyperv).toMatchObject({ noNonarchCoresharing: "on" });
+    }
+  });
+
+  test("what the guest is told: on with leaves; auto as KVM reports; nothing without leaves", () => {
+    expect(render({ hyperv: { relaxed: true, noNonarchCoresharing: "on" } }, HV).resolution.hyperv.noNonarchCoresharing).toMatchObject({
+      guest: true,
+    });
+    expect(render({ hyperv: { relaxed: true, noNonarchCoresharing: "auto" } }, HV).resolution.hyperv.noNonarchCoresharing).toMatchObject({
+      guest: "as-kvm-reports",
+    });
+    expect(
+      render({ hyperv: { relaxed: true, noNonarchCoresharing: "on" } }, DEBIAN12).resolution.hyperv.noNonarchCoresharing,
+    ).toMatchObject({
+      guest: false,
+    });
+    expect(render({ hyperv: { noNonarchCoresharing: "on" } }, HV).resolution.hyperv.leaves).toBe(false);
   });
 });
 

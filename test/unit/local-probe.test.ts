@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { FEATURES } from "../../src/catalog/features";
 import { HostProfileSchema } from "../../src/host/profile";
 import { probeHost } from "../../src/system/probe";
@@ -21,7 +22,15 @@ const QEMU_VERSION = /QEMU emulator version (\d+\.\d+\.\d+)/.exec(
 )?.[1];
 
 /** The socket folders startPausedQemu makes, to see that each is removed. */
-const qmpDirs = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("kvm-paravirt-qmp-"));
+/**
+ * The socket folder of one QEMU, from its own arguments (-qmp unix:DIR/qmp.sock,...): other test
+ * files start QEMUs at the same time (a listing of /tmp would see theirs).
+ */
+const qmpDirOf = (args: readonly string[]) => {
+  const sock = args.find((a) => a.startsWith("unix:") && a.includes("kvm-paravirt-qmp-"));
+  if (!sock) throw new Error(`no QMP socket in ${args.join(" ")}`);
+  return path.dirname(sock.slice("unix:".length).split(",")[0]);
+};
 
 function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
   const before = process.env[name];
@@ -36,12 +45,11 @@ afterEach(() => jest.restoreAllMocks());
 
 describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
   test("QEMU paused with a QMP socket: its version from the greeting, commands answered; stop ends it and removes the socket", async () => {
-    const before = qmpDirs();
     const q = await startPausedQemu(["-machine", "none", "-accel", "tcg"]);
     // a failed expectation must not leave QEMU running
     const guard = setTimeout(() => q.process.kill("SIGKILL"), 20_000).unref();
-    const mine = qmpDirs().filter((d) => !before.includes(d));
-    expect(mine).toHaveLength(1);
+    const mine = qmpDirOf(q.process.spawnargs);
+    expect(fs.existsSync(path.join(mine, "qmp.sock"))).toBe(true);
     expect(q.qmp.version && `${q.qmp.version.major}.${q.qmp.version.minor}.${q.qmp.version.micro}`).toBe(QEMU_VERSION);
     expect(await q.qmp.execute<{ running: boolean; status: string }>("query-status")).toMatchObject({
       running: false,
@@ -57,7 +65,7 @@ describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
     );
     await q.stop();
     expect(q.process.exitCode !== null || q.process.signalCode !== null).toBe(true);
-    expect(qmpDirs().filter((d) => mine.includes(d))).toEqual([]);
+    expect(fs.existsSync(mine)).toBe(false);
     // after stop, the client refuses at once
     await expect(q.qmp.execute("query-status")).rejects.toThrow(/closed/);
     clearTimeout(guard);
@@ -107,7 +115,6 @@ describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
   });
 
   test("QEMU refusing its arguments: QemuStartError with its exit code and last lines; the socket folder removed", async () => {
-    const before = qmpDirs();
     const e = (await startPausedQemu(["-machine", "none", "-accel", "tcg", "-bogus"]).catch((x: unknown) => x)) as QemuStartError;
     expect(e).toBeInstanceOf(QemuStartError);
     expect(e.exitCode).toBe(1);
@@ -123,7 +130,7 @@ describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
       expect.stringMatching(/^unix:.*qmp\.sock,server=on,wait=off$/),
     ]);
     expect(e.args.slice(8)).toEqual(["-machine", "none", "-accel", "tcg", "-bogus"]);
-    expect(qmpDirs().filter((d) => !before.includes(d))).toEqual([]);
+    expect(fs.existsSync(qmpDirOf(e.args))).toBe(false);
   });
 
   test("no QEMU binary: QemuStartError asking whether it is installed", async () => {
@@ -133,7 +140,6 @@ describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
   });
 
   test("a QEMU that never opens its QMP socket is killed after the time limit", async () => {
-    const before = qmpDirs();
     const started = Date.now();
     const e = await withFixtureBin("silent-qemu.js", (silent) =>
       withEnv("KVM_PARAVIRT_QEMU", silent, () => startPausedQemu(["-machine", "none"], 1500).catch((x: Error) => x)),
@@ -143,20 +149,19 @@ describeWith(["qemu"], "startPausedQemu and QMP (the real QEMU, TCG)", () => {
     expect((e as QemuStartError).exitCode).toBeNull();
     expect((e as Error).message).toMatch(/\(timed out waiting for the QMP socket\)$/);
     expect((e as QemuStartError).stderr).toContain("silent-qemu: waiting forever");
-    expect(qmpDirs().filter((d) => !before.includes(d))).toEqual([]);
+    expect(fs.existsSync(qmpDirOf((e as QemuStartError).args))).toBe(false);
   });
 });
 
 describe("a QEMU that opens its QMP socket and then exits (QEMU 7.2 refusing hv-vpindex without Hyper-V)", () => {
   test("startPausedQemu rejects with its exit code and words; the process does not just end", async () => {
-    const before = qmpDirs();
     const e = await withFixtureBin("greet-then-exit-qemu.js", (q) =>
       withEnv("KVM_PARAVIRT_QEMU", q, () => startPausedQemu(["-machine", "none"], 5000).catch((x: Error) => x)),
     );
     expect(e).toBeInstanceOf(QemuStartError);
     expect((e as QemuStartError).exitCode).toBe(1);
     expect((e as QemuStartError).stderr).toContain("kernel doesn't allow setting HyperV VP_INDEX");
-    expect(qmpDirs().filter((d) => !before.includes(d))).toEqual([]);
+    expect(fs.existsSync(qmpDirOf((e as QemuStartError).args))).toBe(false);
   });
 });
 

@@ -322,6 +322,7 @@ const CASES: Record<string, Case[]> = {
   "hyperv-missing-in-qemu": [
     ["hv-avic on QEMU 3.1", hv({ avic: true, relaxed: true }), QEMU_3_1],
     ["passthrough on QEMU 3.1", hv({ mode: "passthrough" }), QEMU_3_1],
+    ["hv-no-nonarch-coresharing on QEMU 3.1", hv({ relaxed: true, noNonarchCoresharing: "off" }), QEMU_3_1],
   ],
   "hyperv-unsupported-by-host": [
     ["ipi on a host that offers six flags", hv({ ipi: true, vpindex: true, relaxed: true }), SOME_HYPERV],
@@ -397,6 +398,14 @@ const CASES: Record<string, Case[]> = {
     ["hidden with Hyper-V leaves", { paravirt: { hidden: true }, hyperv: { relaxed: true } }, HV],
     ["with a vendor id: nothing", { paravirt: { hidden: true }, hyperv: { relaxed: true, vendorId: "NV43FIX" } }, HV],
     ["no leaves (this kind of host): nothing", { paravirt: { hidden: true }, hyperv: { relaxed: true } }, NO_HYPERV],
+  ],
+  "hyperv-no-nonarch-coresharing-auto": [
+    ["auto", hv({ relaxed: true, noNonarchCoresharing: "auto" }), HV],
+    ["on: nothing", hv({ relaxed: true, noNonarchCoresharing: "on" }, { dedicatedVcpus: true }), HV],
+  ],
+  "hyperv-no-nonarch-coresharing-shared-vcpus": [
+    ["on without dedicated vCPUs", hv({ relaxed: true, noNonarchCoresharing: "on" }), HV],
+    ["on with dedicated vCPUs: nothing", hv({ relaxed: true, noNonarchCoresharing: "on" }, { dedicatedVcpus: true }), HV],
   ],
   "guest-lacks-virtio": [
     ["a 2.6.18 guest with a virtio disk", { guest: { kernel: "2.6.18" }, disks: [{ target: "vda", file: "/a" }] }, DEBIAN12],
