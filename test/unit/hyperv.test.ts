@@ -60,7 +60,9 @@ describe("the spec's hyperv map", () => {
     const d = validateSpecObject({ domains: [{ name: "w", hyperv: { relaxd: true } }] });
     const x = d.domains[0].diagnostics.find((y) => y.code === "spec-unknown-feature")!;
     expect(x.path).toBe("domains[0].hyperv.relaxd");
-    expect(x.message).toMatch(/^unknown field "relaxd"; did you mean relaxed\? Allowed: mode, spinlocks, vendorId, noNonarchCoresharing, relaxed, vapic, /);
+    expect(x.message).toMatch(
+      /^unknown field "relaxd"; did you mean relaxed\? Allowed: mode, spinlocks, vendorId, noNonarchCoresharing, relaxed, vapic, /,
+    );
   });
 
   test("defaults merge into a domain's map one level deep", () => {
