@@ -215,6 +215,16 @@ describeWith(["kvm", "qemu", "gcc"], "Hyper-V oracle: QEMU's own checks, with KV
     expect(run.stderr).not.toMatch(/requires Hyper-V|is not supported by kernel|not found/);
   });
 
+  test("hyperv-enforce-cpuid-unsupported: QEMU cannot enable KVM_CAP_HYPERV_ENFORCE_CPUID (the real KVM refuses it) and says what the rule quotes", async () => {
+    const old: HostProfile = { ...offering, kernel: "5.10.0" };
+    const { rendered } = renderDomain(spec("kpv-hvdep", { hyperv: { relaxed: true, enforceCpuid: true } }), old);
+    const finding = rendered.diagnostics.find((d) => d.code === "hyperv-enforce-cpuid-unsupported")!;
+    const quoted = /\("([^"]+)"\)$/.exec(finding.message)![1];
+    const run = await runTraced(rendered.qemuArgs, { LD_PRELOAD: shim });
+    expect(run.outcome).toBe("refused");
+    expect(run.stderr).toContain(`qemu-system-x86_64: ${quoted}\n`);
+  });
+
   test("hyperv-unsupported-by-host: a flag KVM does not offer (eVMCS on a KVM without it) is refused with the rule's words", async () => {
     const noEvmcs: HostProfile = { ...offering, kvm: { ...offering.kvm!, hyperv: offering.kvm!.hyperv!.filter((f) => f !== "hv-evmcs") } };
     const { rendered } = renderDomain(spec("kpv-hvdep", { hyperv: { evmcs: true, vapic: true } }), noEvmcs);
