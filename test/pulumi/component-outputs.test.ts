@@ -42,6 +42,17 @@ async function outputsOf(c: ParavirtDomain): Promise<Record<string, unknown>> {
 }
 
 describe("ParavirtDomain outputs", () => {
+  test("a Windows guest: the hyperv map reaches the Domain child, and its features carry the hv-* flags as resolved there", async () => {
+    registered.length = 0;
+    const c = new ParavirtDomain("win", { guest: { os: "windows", version: "11" }, hyperv: { vendorId: "KVMKVMKVM" } });
+    const features = (await valueOf(c.features))!;
+    expect(features["hv-relaxed"]).toMatchObject({ source: "os-profile" });
+    await settle();
+    const child = registered.find((r) => r.type === DOMAIN_TYPE)!;
+    expect(child.inputs).toMatchObject({ guest: { os: "windows", version: "11" }, hyperv: { vendorId: "KVMKVMKVM" } });
+    expect(await valueOf(c.qemuArgs)).toEqual(expect.arrayContaining([expect.stringMatching(/hv-relaxed=on.*hv-vendor-id=KVMKVMKVM/)]));
+  });
+
   test("deployed: features, diagnostics and restartRequired are the Domain's; the name, XML and QEMU args the component's", async () => {
     const c = new ParavirtDomain("dep", { paravirt: { pvIpi: false } });
     const local = evaluateArgs("dep", { paravirt: { pvIpi: false } });
