@@ -134,10 +134,10 @@ describe("probeHost with KVM, against a scripted QEMU", () => {
     expect(profile.kvm).not.toHaveProperty("hyperv");
   });
 
-  test("another refusal of hv-vpindex is the probe's failure, with QEMU's words", async () => {
-    await expect(probe({ refuse: [{ match: "hv-vpindex=on", message: "kvm_init_vcpu failed: Permission denied" }] })).rejects.toThrow(
-      /kvm_init_vcpu failed: Permission denied/,
-    );
+  test("another refusal of hv-vpindex is the probe's failure, with QEMU's exit code and its last three lines", async () => {
+    const message = "warning: one\nwarning: two\nkvm_init_vcpu failed: Permission denied\nthe end";
+    const e = (await probe({ refuse: [{ match: "hv-vpindex=on", message, code: 3 }] }).catch((x: unknown) => x)) as Error;
+    expect(e.message).toBe("QEMU did not start (exit 3): warning: two | kvm_init_vcpu failed: Permission denied | the end");
   });
 
   test("QEMU refuses kvm-pv-enforce-cpuid=on: enforceCpuid false", async () => {
