@@ -4,6 +4,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { HostProfileSchema } from "../../src/host/profile";
 import { probeHost } from "../../src/system/probe";
+import { startPausedQemu } from "../../src/system/qemu";
 import * as virshSession from "../../src/system/virsh-session";
 import { VirshSession } from "../../src/system/virsh-session";
 import type { VirshResult } from "../../src/system/virsh";
@@ -222,4 +223,28 @@ describe("probeHost's libvirt part, over a scripted session", () => {
     expect(uris).toEqual(["qemu:///system"]);
     expect(profile.libvirt).toBe("10.1.0");
   });
+});
+
+describe("stopping a QEMU that does not quit", () => {
+  test("stop gives up on quit after 2 s, kills it after 3 more, and returns; the socket folder goes", async () => {
+    await withFixtureBin("fake-qemu.js", async (bin) => {
+      fs.writeFileSync(`${bin}.json`, JSON.stringify({ hang: true }));
+      const before = process.env.KVM_PARAVIRT_QEMU;
+      process.env.KVM_PARAVIRT_QEMU = bin;
+      try {
+        const q = await startPausedQemu(["-machine", "none"]);
+        const sock = q.process.spawnargs.find((a) => a.startsWith("unix:"))!;
+        const started = Date.now();
+        await q.stop();
+        const took = Date.now() - started;
+        expect(took).toBeGreaterThanOrEqual(4500);
+        expect(took).toBeLessThan(9000);
+        expect(q.process.signalCode).toBe("SIGKILL");
+        expect(fs.existsSync(path.dirname(sock.slice(5).split(",")[0]))).toBe(false);
+      } finally {
+        if (before === undefined) delete process.env.KVM_PARAVIRT_QEMU;
+        else process.env.KVM_PARAVIRT_QEMU = before;
+      }
+    });
+  }, 20_000);
 });

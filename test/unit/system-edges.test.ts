@@ -96,6 +96,40 @@ describe("schemaProblem: libvirt's schema (virt-xml-validate)", () => {
     return mod;
   }
 
+  test("what it runs: virt-xml-validate --help once; then FILE domain, the file the owner's alone, removed afterwards; a line that merely contains 'fails to validate' is kept", () => {
+    const calls: { cmd: string; args: string[]; opts: object; mode?: number; dir?: string }[] = [];
+    let mod!: typeof import("../../src/system/xml-validate");
+    jest.isolateModules(() => {
+      jest.doMock("node:child_process", () => ({
+        spawnSync: (cmd: string, args: string[], opts: object) => {
+          const file = args[0];
+          calls.push({
+            cmd,
+            args,
+            opts,
+            ...(args[1] === "domain" ? { mode: fs.statSync(file).mode & 0o777, dir: path.dirname(file) } : {}),
+          });
+          return args[1] === "domain"
+            ? { status: 1, stdout: "", stderr: `${file}:3: element x: it fails to validate here\n${file} fails to validate\n` }
+            : { status: 0, stdout: "", stderr: "" };
+        },
+      }));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module under the mock
+      mod = require("../../src/system/xml-validate");
+    });
+    jest.dontMock("node:child_process");
+    expect(mod.schemaValidatorInstalled()).toBe(true);
+    expect(mod.schemaValidatorInstalled()).toBe(true);
+    expect(mod.schemaProblem("<domain/>")).toBe("domain.xml:3: element x: it fails to validate here");
+    expect(calls.map((c) => [c.cmd, c.args[1] === "domain" ? ["FILE", "domain"] : c.args, c.opts])).toEqual([
+      ["virt-xml-validate", ["--help"], { encoding: "utf8" }],
+      ["virt-xml-validate", ["FILE", "domain"], { encoding: "utf8", timeout: 60_000 }],
+    ]);
+    expect(calls[1].mode).toBe(0o600);
+    expect(path.basename(calls[1].args[0])).toBe("domain.xml");
+    expect(fs.existsSync(calls[1].dir!)).toBe(false);
+  });
+
   test("virt-xml-validate missing: not installed, and a domain check says how to install it", () => {
     const m = withSpawnResult({ error: new Error("spawnSync virt-xml-validate ENOENT") });
     expect(m.schemaValidatorInstalled()).toBe(false);
