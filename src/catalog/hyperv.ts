@@ -465,7 +465,7 @@ export const HYPERV_FEATURES: readonly HypervRow[] = [
 ];
 // Stryker restore all
 
-export const HYPERV_BY_KEY: ReadonlyMap<string, HypervRow> = new Map(HYPERV_FEATURES.map((r) => [r.key, r]));
+const HYPERV_BY_KEY: ReadonlyMap<string, HypervRow> = new Map(HYPERV_FEATURES.map((r) => [r.key, r]));
 export const HYPERV_BY_QEMU_NAME: ReadonlyMap<string, HypervRow> = new Map(
   HYPERV_FEATURES.flatMap((r) => [[r.qemu, r] as const, ...r.aliases.map((a) => [a, r] as const)]),
 );

@@ -90,14 +90,14 @@ const paravirtShape = Object.fromEntries(FEATURES.map((f) => [f.specKey, z.boole
 >;
 export const paravirtSchema = z.strictObject(paravirtShape);
 
-export const HYPERV_MODES = ["custom", "passthrough"] as const;
+const HYPERV_MODES = ["custom", "passthrough"] as const;
 /** A Hyper-V vendor id: what QEMU puts in CPUID 0x40000000 (12 bytes) and libvirt in an attribute. */
 export const VENDOR_ID_RE = /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,10}[A-Za-z0-9._-])?$/;
 const hypervFlags = Object.fromEntries(HYPERV_FEATURES.map((r) => [r.key, z.boolean().optional()])) as Record<
   HypervKey,
   z.ZodOptional<z.ZodBoolean>
 >;
-export const hypervSchema = z.strictObject({
+const hypervSchema = z.strictObject({
   /** custom (the default): the flags below; passthrough: every enlightenment the host's KVM offers (not migratable) */
   mode: z.enum(HYPERV_MODES).optional(),
   /** <spinlocks retries>: how often a guest spins before it notifies the host (QEMU's default: never) */
@@ -132,7 +132,7 @@ export const hostSchema = z.strictObject({
   libvirt: releaseVersion("libvirt").optional(),
   kernel: kernelRelease.optional(),
 });
-export const GUEST_OSES = ["linux", "windows"] as const;
+const GUEST_OSES = ["linux", "windows"] as const;
 export const guestSchema = z
   .strictObject({
     /** a Linux guest's kernel release: warnings about features it is too old to use */

@@ -24,7 +24,7 @@ export function cpuProperties(r: Resolution): [string, boolean][] {
  * The Hyper-V `-cpu` properties, as libvirt emits them for the same spec: hv-passthrough=on alone
  * in passthrough mode; else each explicit flag, hv-spinlocks in hex, hv-vendor-id.
  */
-export function hypervProperties(r: Resolution): string[] {
+function hypervProperties(r: Resolution): string[] {
   const h = r.hyperv;
   if (!h.declared) return [];
   const nonarch = h.noNonarchCoresharing ? [`${HYPERV_VALUES.noNonarchCoresharing.qemu}=${h.noNonarchCoresharing.set}`] : [];
