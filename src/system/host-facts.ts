@@ -220,13 +220,25 @@ async function compareModelsWithHostCpu(session: VirshSession, models: CpuModel[
   }
 }
 
-/** The error lines of a failed virsh call, without the `error: ` prefixes, on one line. */
+/**
+ * The error lines of a failed virsh call, without the `error: ` prefixes, on one line. A line
+ * after an error line that is no error line of its own continues it (libvirt puts QEMU's words
+ * there: "qemu unexpectedly closed the monitor: " and then QEMU's log).
+ */
 function why(r: VirshResult): string {
   const lines = r.stderr
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean);
-  const errors = [...new Set(lines.filter((l) => l.startsWith("error: ")).map((l) => l.slice(7)))];
+  const joined: string[] = [];
+  let inError = false;
+  for (const l of lines) {
+    if (l.startsWith("error: ")) joined.push(l);
+    else if (inError) joined[joined.length - 1] += ` ${l}`;
+    else joined.push(l);
+    inError = l.startsWith("error: ") || inError;
+  }
+  const errors = [...new Set(joined.filter((l) => l.startsWith("error: ")).map((l) => l.slice(7)))];
   let s = (errors.length ? errors : lines.slice(-1)).join("; ") || `exit ${r.code}`;
   if (/virsh could not start/.test(s)) s += " (is virsh installed? Debian package libvirt-clients)";
   return s;
@@ -257,12 +269,19 @@ export async function measurePvFeatures(
   let noHyperv = false;
   try {
     progress(`${where}: starting the paused probe domain ${name} (${uuid})`);
-    let c = await session.run(["create", "--paused", "--file", file]);
-    if (c.code !== 0 && hv && VPINDEX_REFUSED.test(c.stderr)) {
+    const create = ["create", "--paused", "--file", file];
+    let c = await session.run(create);
+    // libvirt does not always pass on QEMU's words: when it reads QEMU's log too early it says
+    // only "qemu unexpectedly closed the monitor"; a second start tells a refusal from a mishap
+    if (c.code !== 0 && hv && !VPINDEX_REFUSED.test(c.stderr)) c = await session.run(create);
+    if (c.code !== 0 && hv) {
       noHyperv = true;
-      progress(`${where}: the host's KVM has no Hyper-V (QEMU refused hv-vpindex); starting the probe domain without it`);
+      const said = VPINDEX_REFUSED.test(c.stderr)
+        ? "QEMU refused hv-vpindex"
+        : `it did not start with hv-vpindex, twice: ${redactSecrets(why(c))}`;
+      progress(`${where}: the host's KVM has no Hyper-V (${said}); starting the probe domain without it`);
       fs.writeFileSync(file, probeDomainXml(name, uuid, accel), { mode: 0o600 });
-      c = await session.run(["create", "--paused", "--file", file]);
+      c = await session.run(create);
     }
     if (c.code !== 0) throw new HostFactsError(`could not start the probe domain on ${where}: ${redactSecrets(why(c))}`);
     created = true;

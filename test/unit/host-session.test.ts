@@ -427,6 +427,60 @@ describe("Hyper-V over the connection: what the probe domain tells", () => {
     expect(p.kvm).not.toHaveProperty("hyperv");
   });
 
+  const GENERIC = "error: Failed to create domain from x\nerror: internal error: qemu unexpectedly closed the monitor\n";
+  test("libvirt says only 'qemu unexpectedly closed the monitor' (it read QEMU's log too early): the start with hv-vpindex is tried again", async () => {
+    let tries = 0;
+    const lines: string[] = [];
+    const { asked } = replay((a) => {
+      if (a[0] === "create" && a[3] === "<probe-xml with hv-vpindex>") return ++tries === 1 ? fails(GENERIC) : undefined;
+      return undefined;
+    });
+    const p = await read(URI, (l) => lines.push(l));
+    // the second try got QEMU's words (the recording's): no Hyper-V, then the plain start
+    expect(asked.filter((x) => x[0] === "create").map((x) => x[3])).toEqual([
+      "<probe-xml with hv-vpindex>",
+      "<probe-xml with hv-vpindex>",
+      "<probe-xml>",
+    ]);
+    expect(p.kvm!.hyperv).toEqual([]);
+    expect(lines).toContain(
+      "test:///default: the host's KVM has no Hyper-V (QEMU refused hv-vpindex); starting the probe domain without it",
+    );
+  });
+
+  test("twice without QEMU's words, and the plain start works: no Hyper-V, saying what libvirt said", async () => {
+    const lines: string[] = [];
+    replay((a) => (a[0] === "create" && a[3] === "<probe-xml with hv-vpindex>" ? fails(GENERIC) : undefined));
+    const p = await read(URI, (l) => lines.push(l));
+    expect(p.kvm!.hyperv).toEqual([]);
+    expect(lines).toContain(
+      "test:///default: the host's KVM has no Hyper-V (it did not start with hv-vpindex, twice: Failed to create domain from x; internal error: qemu unexpectedly closed the monitor); starting the probe domain without it",
+    );
+  });
+
+  test("a mishap the first time, started the second: Hyper-V is there", async () => {
+    let tries = 0;
+    replay((a) => {
+      if (a[0] === "create" && a[3] === "<probe-xml with hv-vpindex>") return ++tries === 1 ? fails(GENERIC) : ok("Domain created\n");
+      if (a[0] === "qemu-monitor-command") return withHv(["hv-relaxed"]);
+      return undefined;
+    });
+    expect((await read()).kvm!.hyperv).toEqual(["hv-relaxed"]);
+  });
+
+  test("QEMU's words on the lines after libvirt's error line are part of the error", async () => {
+    replay((a) =>
+      a[0] === "create"
+        ? fails(
+            "error: Failed to create domain from x\nerror: internal error: qemu unexpectedly closed the monitor: 2026-12-08T00:30:03Z\nqemu-system-x86_64: Permission denied\n",
+          )
+        : undefined,
+    );
+    await expect(read()).rejects.toThrow(
+      /: Failed to create domain from x; internal error: qemu unexpectedly closed the monitor: 2026-12-08T00:30:03Z qemu-system-x86_64: Permission denied$/,
+    );
+  });
+
   test("a refusal that is not VP_INDEX's is the probe's failure, not 'no Hyper-V'", async () => {
     replay((a) =>
       a[0] === "create" ? fails("error: internal error: process exited while connecting to monitor: Permission denied\n") : undefined,
