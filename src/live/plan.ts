@@ -94,6 +94,14 @@ export async function planDomain(
           pendingRestart.push({ feature: p, running: realized[p], defined: cmp.live.features.get(p)!.enabled });
   }
   const changed = cmp.changed;
+  // a spec written without Hyper-V would take a Windows domain's enlightenments away: say so before apply does
+  const hvDropped = cmp.fieldChanges.find((f) => f.field === "hyperv" && f.desired === null);
+  if (hvDropped)
+    base.warnings.push({
+      code: "hyperv-removed-by-apply",
+      path: "hyperv",
+      message: `the live domain has Hyper-V settings (${JSON.stringify(hvDropped.current)}) and the spec has no hyperv map: apply removes them; put them in the spec to keep them (kvm-paravirt import reads them)`,
+    });
   const finalXml = changed ? mergeDefinition(liveDoc, desiredXml) : rendered.domainXml;
   const schema = spec.extraDevices?.length && changed ? schemaError(finalXml) : undefined;
   return {

@@ -71,6 +71,19 @@ test("a changed hyperv map: the map, each hv-* flag that changes for the guest, 
   );
 });
 
+test("a spec without a hyperv map: plan warns that apply removes the domain's Hyper-V settings", async () => {
+  const r = await run(["plan", "s.yaml", "--connect", HOST], { "s.yaml": "domains:\n  - { name: w1, memoryMiB: 256 }\n" });
+  expect(r.out).toContain(
+    '      warning [hyperv-removed-by-apply] hyperv: the live domain has Hyper-V settings ({"relaxed":true,"vapic":true,"spinlocks":8191,"time":true}) and the spec has no hyperv map: apply removes them; put them in the spec to keep them (kvm-paravirt import reads them)\n',
+  );
+  const j = JSON.parse(
+    (await run(["plan", "s.yaml", "--connect", HOST, "--json"], { "s.yaml": "domains:\n  - { name: w1, memoryMiB: 256 }\n" })).out,
+  );
+  expect(j.hosts[0].domains[0].warnings).toContainEqual(expect.objectContaining({ code: "hyperv-removed-by-apply", path: "hyperv" }));
+  const same = await run(["plan", "s.yaml", "--connect", HOST], { "s.yaml": W1 });
+  expect(same.out).not.toContain("hyperv-removed-by-apply");
+});
+
 test("import reads the flags back as the spec's hyperv map", async () => {
   const r = await run(["import", "--connect", HOST, "w1"]);
   expect(r.code).toBe(0);
