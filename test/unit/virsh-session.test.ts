@@ -196,6 +196,59 @@ describe("VirshSession: domains, define, failures", () => {
   });
 });
 
+describe("VirshSession: what a reply's code and texts are made of", () => {
+  test("a host virsh cannot connect to: every call fails with virsh's words, then its exit and its last line", async () => {
+    const s = new VirshSession("test:///nonexistent-kpv-node.xml");
+    const r = await s.run(["list"]);
+    expect(r.code).toBeNull();
+    // virsh's own lines, a blank line, then the session's: its exit and virsh's last line
+    const [own, exit] = r.stderr.split("\n\nvirsh exited");
+    const lines = own.trim().split("\n");
+    expect(lines).toContain("error: failed to connect to the hypervisor");
+    expect(`virsh exited${exit}`).toBe(`virsh exited (1) on test:///nonexistent-kpv-node.xml: ${lines[lines.length - 1]}`);
+    expect(lines[lines.length - 1]).toMatch(/^error: XML error: failed to parse xml document '\/nonexistent-kpv-node.xml'$/);
+    s.close();
+  });
+
+  test("domains(): only well-formed '<uuid> <name>' lines", async () => {
+    const s = new VirshSession("test:///default");
+    try {
+      jest.spyOn(s, "run").mockResolvedValue({
+        code: 0,
+        stdout: `${TEST_UUID} test\nx${TEST_UUID} junk\n${TEST_UUID.toUpperCase()} upper\n${TEST_UUID}  \n\n`,
+        stderr: "",
+      });
+      expect(await s.domains()).toEqual({
+        byName: new Map([
+          ["test", TEST_UUID],
+          [" ", TEST_UUID],
+        ]),
+      });
+    } finally {
+      jest.restoreAllMocks();
+      s.close();
+    }
+  });
+
+  test("a listing that fails with a leading space or an inner 'error: ': only a line's own prefix is dropped", async () => {
+    const s = new VirshSession("test:///default");
+    try {
+      jest.spyOn(s, "run").mockResolvedValue({
+        code: 1,
+        stdout: "",
+        stderr:
+          "error: cannot recv data: error: again\nnot virsh exited (1) on h: x\nvirsh exited (255) on qemu+ssh://h/system: Connection reset by peer\n",
+      });
+      expect(await s.domains()).toEqual({
+        error: "cannot recv data: error: again; not virsh exited (1) on h: x; virsh exited (255) on qemu+ssh://h/system",
+      });
+    } finally {
+      jest.restoreAllMocks();
+      s.close();
+    }
+  });
+});
+
 describe("sessionQmp", () => {
   test("a QMP command by the domain's UUID; virsh's refusal is an error naming the command", async () => {
     await withVirshSession("test:///default", undefined, async (s) => {
@@ -213,6 +266,10 @@ describe("sessionQmp", () => {
       expect(await sessionQmp(s, TEST_UUID)("query-status")).toEqual({ running: false });
       jest.spyOn(s, "run").mockResolvedValue({ code: 1, stdout: "", stderr: "" });
       await expect(sessionQmp(s, TEST_UUID)("query-status")).rejects.toThrow("virsh qemu-monitor-command query-status: exit 1");
+      jest.spyOn(s, "run").mockResolvedValue({ code: 1, stdout: "", stderr: "  error: no domain\n\n" });
+      await expect(sessionQmp(s, TEST_UUID)("query-status")).rejects.toThrow(
+        new Error("virsh qemu-monitor-command query-status: error: no domain"),
+      );
     });
     jest.restoreAllMocks();
   });
