@@ -77,11 +77,27 @@ function passthroughSet(support: HypervSupport, qemu: string): Set<HypervKey> {
   return out;
 }
 
+const TCG_SUPPORT: HypervSupport = { supported: new Set(), available: false, how: "no-kvm" };
+/** per host profile object (fleets share one): what its KVM offers of Hyper-V */
+const supportCache = new WeakMap<HostProfile, HypervSupport>();
+const NO_FLAGS: ReadonlyMap<HypervKey, HypervFlagResolution> = new Map();
+
 export function resolveHyperv(domain: DomainSpec, host: HostProfile, machineVersion: string, qemuModel: string): HypervResolution {
+  const tcg = domain.accel === "tcg";
+  let support = tcg ? TCG_SUPPORT : supportCache.get(host);
+  if (!support) supportCache.set(host, (support = hypervSupport(host)));
+  // no hyperv map and no Windows guest: nothing of Hyper-V is written or reported (the common case, kept cheap)
+  if (domain.hyperv === undefined && domain.guest?.os !== "windows")
+    return {
+      mode: "custom",
+      declared: false,
+      leaves: false,
+      support,
+      flags: NO_FLAGS as Map<HypervKey, HypervFlagResolution>,
+      passthroughMissing: false,
+    };
   const spec = domain.hyperv ?? {};
   const mode = spec.mode ?? "custom";
-  const tcg = domain.accel === "tcg";
-  const support: HypervSupport = tcg ? { supported: new Set(), available: false, how: "no-kvm" } : hypervSupport(host);
   const passthroughMissing = mode === "passthrough" && !atLeast(host.qemu, HYPERV_VALUES.passthrough.qemuSince);
   const viaPassthrough =
     mode === "passthrough" && !passthroughMissing && support.available ? passthroughSet(support, host.qemu) : new Set();
