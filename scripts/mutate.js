@@ -2,15 +2,19 @@
 /**
  * npm run mutate [-- GROUP ...]            Stryker, one group at a time (default: every core group)
  * npm run mutate -- core | edges           every group of that part (scripts/mutation-groups.js)
- * npm run mutate -- --changed REF          only the core lines changed since the git ref REF (CI)
- * npm run mutate -- --changed-edges REF    only the edge lines changed since REF (CI)
+ * npm run mutate -- --changed [--deadline EPOCH_S]
+ *     per group, only the lines changed since the commit the group was last measured at in
+ *     full (.ci/mutation-bases.json), one report per group (reports/mutation/changed-GROUP.json);
+ *     CI. With --deadline, a group still running at that time (seconds since the epoch) is
+ *     stopped and it and the groups after it are reported NOT MEASURED, so CI ends in its time.
  *
  * Each group writes its own report (reports/mutation/GROUP.json) and keeps an incremental
  * file next to it, so a group that was run before re-tests only the mutants whose code or
  * covering tests changed, and a run cut short keeps the groups it finished.
  * `node scripts/mutation-score.js` adds the reports up (the scores the README quotes).
  */
-const { spawnSync } = require("node:child_process");
+const { spawn, spawnSync } = require("node:child_process");
+const { setTimeout: setTimer, clearTimeout: clearTimer } = require("node:timers");
 const fs = require("node:fs");
 const path = require("node:path");
 const { CORE, EDGES, JEST_CONFIG } = require("./mutation-groups");
@@ -57,7 +61,7 @@ function changedRanges(ref, globs) {
   return ranges;
 }
 
-function run(name, mutate, part) {
+function strykerConfig(name, mutate, part) {
   const dir = path.join(root, "reports/mutation");
   fs.mkdirSync(dir, { recursive: true });
   const config = {
@@ -71,25 +75,97 @@ function run(name, mutate, part) {
   const file = path.join(dir, `${name}.stryker.json`);
   fs.writeFileSync(file, JSON.stringify(config, null, 2));
   console.log(`mutate: ${name} (${mutate.join(" ")})`);
+  return file;
+}
+
+function run(name, mutate, part) {
+  const file = strykerConfig(name, mutate, part);
   const r = spawnSync("npx", ["stryker", "run", file], { cwd: root, stdio: "inherit" });
   fs.rmSync(file, { force: true });
   return r.status ?? 1;
+}
+
+/** Like run, but Stryker (its whole process group) is stopped at `deadline` (ms since the epoch): resolves "stopped" then. */
+function runUntil(name, mutate, part, deadline) {
+  const file = strykerConfig(name, mutate, part);
+  return new Promise((resolve) => {
+    const child = spawn("npx", ["stryker", "run", file], { cwd: root, stdio: "inherit", detached: true });
+    let stopped = false;
+    const timer = setTimer(
+      () => {
+        stopped = true;
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    child.on("exit", (code) => {
+      clearTimer(timer);
+      fs.rmSync(file, { force: true });
+      resolve(stopped ? "stopped" : (code ?? 1));
+    });
+  });
+}
+
+/** CI: each group's lines changed since its own base, in the order of the bases file, until the deadline. */
+async function runChanged(deadline) {
+  const basesFile = path.join(root, ".ci/mutation-bases.json");
+  const bases = JSON.parse(fs.readFileSync(basesFile, "utf8"));
+  const missing = Object.keys(GROUPS).filter((g) => !(g in bases));
+  if (missing.length) {
+    console.error(`scripts/mutate.js: no base commit for ${missing.join(", ")} in .ci/mutation-bases.json`);
+    return 2;
+  }
+  let status = 0;
+  const notMeasured = [];
+  for (const [group, ref] of Object.entries(bases)) {
+    if (!GROUPS[group]) {
+      console.error(`scripts/mutate.js: .ci/mutation-bases.json names ${group}, which is no group`);
+      return 2;
+    }
+    const known = spawnSync("git", ["cat-file", "-e", `${ref}^{commit}`], { cwd: root });
+    if (known.status !== 0) {
+      notMeasured.push(`${group} (its base ${ref} is not in this clone)`);
+      continue;
+    }
+    const ranges = changedRanges(ref, GROUPS[group]);
+    if (ranges.length === 0) {
+      console.log(`mutate: ${group}: no lines changed since ${ref}`);
+      continue;
+    }
+    if (deadline !== undefined && Date.now() >= deadline) {
+      notMeasured.push(`${group} (${ranges.length} changed ranges since ${ref}: no time left)`);
+      continue;
+    }
+    const r =
+      deadline === undefined
+        ? run(`changed-${group}`, ranges, partOf(group))
+        : await runUntil(`changed-${group}`, ranges, partOf(group), deadline);
+    if (r === "stopped") notMeasured.push(`${group} (${ranges.length} changed ranges since ${ref}: stopped at the deadline)`);
+    else status = r || status;
+  }
+  if (notMeasured.length)
+    console.log(
+      `WARNING: mutation testing NOT MEASURED in this run for:\n  ${notMeasured.join("\n  ")}\n(measure them in full with npm run mutate -- GROUP and move the group's base in .ci/mutation-bases.json)`,
+    );
+  return status;
 }
 
 const args = process.argv.slice(2);
 const GROUPS = { ...CORE, ...EDGES };
 const partOf = (name) => (name in EDGES ? "edges" : "core");
 let status = 0;
-if (args[0] === "--changed" || args[0] === "--changed-edges") {
-  const ref = args[1];
-  if (!ref) {
-    console.error(`usage: npm run mutate -- ${args[0]} REF`);
+if (args[0] === "--changed") {
+  const at = args.indexOf("--deadline");
+  const deadline = at < 0 ? undefined : Number(args[at + 1]) * 1000;
+  if (deadline !== undefined && !Number.isFinite(deadline)) {
+    console.error("usage: npm run mutate -- --changed [--deadline SECONDS_SINCE_EPOCH]");
     process.exit(2);
   }
-  const part = args[0] === "--changed" ? "core" : "edges";
-  const ranges = changedRanges(ref, part === "core" ? base.mutate : union(EDGES));
-  if (ranges.length === 0) console.log(`mutate: no ${part} lines changed since ${ref}`);
-  else status = run(part === "core" ? "changed" : "changed-edges", ranges, part);
+  runChanged(deadline).then((code) => process.exit(code));
 } else {
   const names = args.flatMap((a) => (a === "core" ? Object.keys(CORE) : a === "edges" ? Object.keys(EDGES) : [a]));
   if (names.length === 0) names.push(...Object.keys(CORE));
@@ -99,5 +175,5 @@ if (args[0] === "--changed" || args[0] === "--changed-edges") {
     process.exit(2);
   }
   for (const n of names) status = run(n, GROUPS[n], partOf(n)) || status;
+  process.exit(status);
 }
-process.exit(status);

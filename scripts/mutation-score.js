@@ -27,9 +27,9 @@ const found = fs.existsSync(dir)
       .filter((f) => f.endsWith(".json") && !f.endsWith(".incremental.json") && !f.endsWith(".stryker.json"))
       .sort()
   : [];
-// a --changed run (CI) checks lines the group reports hold too: it counts only when alone
-const CHANGED = ["changed.json", "changed-edges.json"];
-const groups = found.filter((f) => !CHANGED.includes(f));
+// a --changed run (CI: changed-GROUP.json) checks lines the group reports hold too: it counts only when alone
+const isChanged = (f) => f.startsWith("changed-");
+const groups = found.filter((f) => !isChanged(f));
 const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--min").map((g) => `${g}.json`);
 const reports = named.length ? found.filter((f) => named.includes(f)) : groups.length ? groups : found;
 if (reports.length === 0) {
@@ -46,7 +46,7 @@ const score = (c) => {
   return valid === 0 ? 100 : (100 * detected) / valid;
 };
 
-const partOf = (group) => (group in EDGES || group === "changed-edges" ? "edges" : "core");
+const partOf = (group) => (group.replace(/^changed-/, "") in EDGES ? "edges" : "core");
 const totals = { core: count(), edges: count() };
 const survivors = [];
 const staticOnes = [];
