@@ -3,6 +3,7 @@ import type { HostProfile } from "./host/profile";
 import { runRules, type RuleEnv } from "./checks/rules";
 import { planLibvirt, type Planned } from "./libvirt/plan";
 import { resolveFeatures } from "./resolve/resolve";
+import type { PlacementContext } from "./resolve/placement";
 import type { DomainSpec } from "./input/schema";
 
 /**
@@ -17,8 +18,8 @@ export interface Resolution extends Planned {
 /** What an edge that can see the host adds for the checks (a local host's file system, libvirt's schema validator). */
 export type HostAccess = Pick<RuleEnv, "pathExists" | "schemaProblem">;
 
-export function resolveDomain(domain: DomainSpec, profile?: HostProfile, access: HostAccess = {}): Resolution {
-  const resolved = resolveFeatures(domain, profile);
+export function resolveDomain(domain: DomainSpec, profile?: HostProfile, access: HostAccess = {}, placement?: PlacementContext): Resolution {
+  const resolved = resolveFeatures(domain, profile, placement);
   const planned: Planned = { ...resolved, libvirt: planLibvirt(resolved) };
   const diagnostics = runRules(planned, {
     enforceCpuid: resolved.enforceCpuid,

@@ -1,5 +1,6 @@
 import { bySeverity, hasErrors, type Diagnostic } from "./diagnostics";
-import type { HostProfile } from "./host/profile";
+import { ASSUMED_HOST, type HostProfile } from "./host/profile";
+import { placeOnHost, type PlacementContext } from "./resolve/placement";
 import { renderDomainXml } from "./libvirt/domain-xml";
 import { renderQemuArgs } from "./render/qemu-args";
 import { type FeatureSource } from "./resolve/resolve";
@@ -68,14 +69,15 @@ const resolvedContext = (r: Resolution): ResolvedContext => ({
   x2apic: r.x2apic.enabled,
 });
 
-/** Resolves and renders one valid domain. */
+/** Resolves and renders one valid domain (`placement`: its neighbours on the host, src/resolve/placement.ts). */
 export function renderDomain(
   spec: DomainSpec,
   host?: HostProfile,
   pathPrefix = "",
   access: HostAccess = {},
+  placement?: PlacementContext,
 ): { resolution: Resolution; rendered: RenderedDomain } {
-  const resolution = resolveDomain(spec, host, access);
+  const resolution = resolveDomain(spec, host, access, placement);
   const rendered: RenderedDomain = {
     name: spec.name,
     domainXml: renderDomainXml(resolution),
@@ -87,10 +89,33 @@ export function renderDomain(
   return { resolution, rendered };
 }
 
+/**
+ * The placement context of each valid domain: the spec's domains with the same `hosts:` URIs
+ * (or, without a `hosts:` entry, all such domains) share a host; live domains are not read here.
+ */
+export function specPlacements(loaded: LoadedSpec, host?: HostProfile): Map<number, PlacementContext> {
+  const groups = new Map<string, { index: number; spec: DomainSpec }[]>();
+  for (const d of loaded.domains) {
+    if (!d.spec) continue;
+    const key = [...new Set(loaded.hosts.get(d.name) ?? [])].sort().join(" ");
+    groups.set(key, [...(groups.get(key) ?? []), { index: d.index, spec: d.spec }]);
+  }
+  const out = new Map<number, PlacementContext>();
+  for (const members of groups.values()) {
+    const contexts = placeOnHost(
+      members.map((m) => m.spec),
+      host ?? ASSUMED_HOST,
+    );
+    members.forEach((m, i) => out.set(m.index, contexts[i]));
+  }
+  return out;
+}
+
 export function renderSpec(loaded: LoadedSpec, host?: HostProfile, access: HostAccess = {}): RenderedSpec {
+  const placements = specPlacements(loaded, host);
   const domains = loaded.domains.map((d): RenderedDomain => {
     if (!d.spec) return { name: d.name, domainXml: "", qemuArgs: [], features: {}, diagnostics: d.diagnostics };
-    const { rendered } = renderDomain(d.spec, host, `domains[${d.index}]`, access);
+    const { rendered } = renderDomain(d.spec, host, `domains[${d.index}]`, access, placements.get(d.index));
     rendered.diagnostics = [...d.diagnostics, ...rendered.diagnostics];
     return rendered;
   });

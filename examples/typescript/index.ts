@@ -33,6 +33,9 @@ export const restartRequired = { web: web.restartRequired, batch: batch.restartR
 // The custom resource on its own (what ParavirtDomain deploys through): its preview diff is per feature
 const db = new Domain("db-ts", {
   vcpus: 8,
+  // dedicated by the platform's host isolation (a warning: the hint is the user's promise); cpuPinning
+  // would have the tool pin and check them (examples/dedicated)
+  dedicatedVcpus: true,
   cpu: { mode: "host-passthrough" },
   paravirt: { hintDedicated: true, pollControl: true },
   restart: "if-needed",

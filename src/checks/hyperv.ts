@@ -248,12 +248,12 @@ export const HYPERV_RULES: readonly Rule[] = [
     summary:
       "hv-no-nonarch-coresharing=on without dedicated vCPUs: the guest is told no other guest shares its cores, which only pinning makes true.",
     check: (r) =>
-      r.hyperv.noNonarchCoresharing?.set === "on" && r.domain.dedicatedVcpus !== true
+      r.hyperv.noNonarchCoresharing?.set === "on" && !r.placement.dedicated.value && r.domain.dedicatedVcpus !== true
         ? [
             {
               path: "hyperv.noNonarchCoresharing",
               message:
-                "on tells Windows that no other guest's code runs on its cores' siblings, so it may skip its own core-scheduling mitigations; that holds only with vCPUs pinned to dedicated cores (dedicatedVcpus: true), as QEMU's docs say",
+                "on tells Windows that no other guest's code runs on its cores' siblings, so it may skip its own core-scheduling mitigations; that holds only with vCPUs pinned to dedicated cores (cpuPinning.dedicated, or dedicatedVcpus: true when they are dedicated by other means), as QEMU's docs say",
             },
           ]
         : [],

@@ -6,6 +6,7 @@ import { GUEST_RULES } from "./guest";
 import { HOST_RULES } from "./host";
 import { HYPERV_RULES } from "./hyperv";
 import { LIBVIRT_RULES } from "./libvirt";
+import { PLACEMENT_RULES } from "./placement";
 import type { Rule, RuleEnv } from "./rule";
 
 export type { Finding, Rule, RuleEnv } from "./rule";
@@ -18,6 +19,7 @@ export const RULES: readonly Rule[] = [
   ...LIBVIRT_RULES,
   ...DEVICE_RULES,
   ...HYPERV_RULES,
+  ...PLACEMENT_RULES,
 ];
 
 export const RULE_BY_CODE: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.code, r]));

@@ -51,6 +51,30 @@ export const HostProfileSchema = z.strictObject({
     .array(z.strictObject({ name: ident("a libvirt network name such as default"), active: z.boolean() }))
     .max(4096)
     .optional(),
+  /**
+   * the host's NUMA nodes (virsh capabilities <topology>): their CPUs, memory and huge page
+   * pools, with the free pages when read (virsh freepages); what pinning and hugepages are checked against
+   */
+  numaNodes: z
+    .array(
+      z.strictObject({
+        id: z.number().int().min(0).max(4095),
+        cpus: z.array(z.number().int().min(0).max(4095)).max(4096),
+        memoryKiB: z.number().int().min(0).optional(),
+        pages: z
+          .array(
+            z.strictObject({
+              sizeKiB: z.number().int().min(1),
+              total: z.number().int().min(0),
+              free: z.number().int().min(0).optional(),
+            }),
+          )
+          .max(16)
+          .optional(),
+      }),
+    )
+    .max(1024)
+    .optional(),
   /** the CPU model libvirt uses for host-model (virsh domcapabilities) */
   hostModel: ident("a CPU model name such as Skylake-Server-IBRS").optional(),
   /**
@@ -78,6 +102,12 @@ export const HostProfileSchema = z.strictObject({
 });
 
 export type HostProfile = z.infer<typeof HostProfileSchema>;
+export type HostNumaNode = NonNullable<HostProfile["numaNodes"]>[number];
+
+/** The host's CPU numbers (from its NUMA nodes), sorted; undefined when the profile does not list them. */
+export function hostCpus(host: HostProfile): number[] | undefined {
+  return host.numaNodes ? [...new Set(host.numaNodes.flatMap((n) => n.cpus))].sort((a, b) => a - b) : undefined;
+}
 
 /** The newest versions the catalog was checked against (QEMU 10.2, Linux 6.18). */
 export const ASSUMED_HOST: HostProfile = {

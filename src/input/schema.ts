@@ -2,6 +2,7 @@ import { z } from "zod";
 import { FEATURES, FEATURE_BY_QEMU_NAME } from "../catalog/features";
 import { HYPERV_FEATURES, HYPERV_VALUES, WINDOWS_VERSIONS, type HypervKey } from "../catalog/hyperv";
 import { isMachineSyntax, MACHINE_PATTERN_HELP } from "../catalog/machines";
+import { CPUSET_HELP, parseCpuset } from "../util/cpuset";
 
 /**
  * The declarative input: one entry per libvirt domain. Every field that reaches
@@ -255,6 +256,66 @@ const graphicsSchema = z.strictObject({
   listen: listenAddress.optional(),
 });
 
+// ---- placement: where the vCPUs, QEMU's threads and the memory run on the host ----
+
+/** A host CPU or NUMA node set in libvirt's syntax (src/util/cpuset.ts). */
+const cpuset = (what: string) =>
+  z.string().superRefine((s, ctx) => {
+    const p = parseCpuset(s);
+    if (typeof p === "string") ctx.addIssue({ code: "custom", message: `${what} ${p}; allowed: ${CPUSET_HELP}` });
+  });
+const members = (s: string) => parseCpuset(s) as number[];
+
+const cpuPinningSchema = z
+  .strictObject({
+    /**
+     * each vCPU on a host CPU of its own that no other vCPU and no emulator thread on the host is
+     * pinned to (what kvm-hint-dedicated promises the guest); without vcpus the tool picks them
+     */
+    dedicated: z.boolean().optional(),
+    /** per vCPU, in order, the host CPUs it may run on (<vcpupin>) */
+    vcpus: z.array(cpuset("a vCPU's host CPU set")).min(1).max(4096).optional(),
+    /** the host CPUs QEMU's emulator threads may run on (<emulatorpin>); with dedicated the default is the host CPUs no dedicated vCPU has */
+    emulator: cpuset("the emulator's host CPU set").optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.dedicated || !p.vcpus) return;
+    const seen = new Map<number, number>();
+    p.vcpus.forEach((set, i) => {
+      const cpus = members(set);
+      if (!Array.isArray(cpus)) return;
+      if (cpus.length !== 1)
+        ctx.addIssue({
+          code: "custom",
+          path: ["vcpus", i],
+          message: `a dedicated vCPU runs on exactly one host CPU; ${set} names ${cpus.length}`,
+        });
+      else if (seen.has(cpus[0]))
+        ctx.addIssue({
+          code: "custom",
+          path: ["vcpus", i],
+          message: `host CPU ${cpus[0]} is already vCPU ${seen.get(cpus[0])}'s: dedicated vCPUs need one each`,
+        });
+      else seen.set(cpus[0], i);
+    });
+  });
+
+/** libvirt's <numatune><memory mode>: where the guest's memory may come from. */
+export const NUMA_MODES = ["strict", "preferred", "interleave", "restrictive"] as const;
+const numaSchema = z.strictObject({
+  /** default strict: only from the nodes named (libvirt's default) */
+  mode: z.enum(NUMA_MODES).optional(),
+  /** the host NUMA nodes, e.g. "0" */
+  nodeset: cpuset("a host NUMA node set"),
+});
+
+/** The huge page sizes an x86_64 host can have, in KiB (2 MiB and 1 GiB). */
+export const HUGEPAGE_SIZES_KIB = [2048, 1048576] as const;
+const hugepagesSchema = z.strictObject({
+  /** the page size: 2048 (2 MiB) or 1048576 (1 GiB); the host must have a pool of that size with room for all the memory */
+  sizeKiB: z.number().refine((n) => (HUGEPAGE_SIZES_KIB as readonly number[]).includes(n), "2048 (2 MiB pages) or 1048576 (1 GiB pages)"),
+});
+
 /** Fields shared by `defaults` and each domain. */
 const domainFields = {
   vcpus: z.number().int().min(1).max(4096).optional(),
@@ -269,8 +330,17 @@ const domainFields = {
   cpu: cpuSchema.optional(),
   irqchip: z.enum(IRQCHIPS).optional(),
   x2apic: z.boolean().optional(),
-  /** the vCPUs are pinned to dedicated host CPUs (informational: policies and hints use it) */
+  /**
+   * the vCPUs are dedicated by means this tool does not see (host isolation, another tool's
+   * pinning): kvm-hint-dedicated without cpuPinning is then a warning, not an error
+   */
   dedicatedVcpus: z.boolean().optional(),
+  /** vCPU and emulator pinning; dedicated: true makes the vCPUs dedicated (and turns kvm-hint-dedicated on unless set) */
+  cpuPinning: cpuPinningSchema.optional(),
+  /** where on the host the guest's memory comes from (<numatune>) */
+  numa: numaSchema.optional(),
+  /** back the guest's memory with huge pages (<memoryBacking><hugepages>) */
+  hugepages: hugepagesSchema.optional(),
   paravirt: paravirtSchema.optional(),
   /** Hyper-V enlightenments (Windows guests): each flag on, off or inherited, like paravirt */
   hyperv: hypervSchema.optional(),
@@ -296,6 +366,13 @@ export const DOMAIN_FIELD_NAMES: readonly string[] = Object.keys(domainFields);
 export const defaultsSchema = z.strictObject(domainFields);
 
 export const domainSchema = z.strictObject({ name: domainName, ...domainFields }).superRefine((d, ctx) => {
+  const pins = d.cpuPinning?.vcpus;
+  if (pins && pins.length !== (d.vcpus ?? 1))
+    ctx.addIssue({
+      code: "custom",
+      path: ["cpuPinning", "vcpus"],
+      message: `one host CPU set per vCPU: ${pins.length} given for ${d.vcpus ?? 1} vCPU${(d.vcpus ?? 1) === 1 ? "" : "s"}`,
+    });
   const mode = d.cpu?.mode ?? "custom";
   const passthrough = d.cpu?.model === undefined ? undefined : PASSTHROUGH_MODELS.get(d.cpu.model);
   if (passthrough && mode === "custom")
@@ -347,6 +424,9 @@ export interface DomainSpec {
   irqchip: Irqchip;
   x2apic?: boolean;
   dedicatedVcpus?: boolean;
+  cpuPinning?: CpuPinningSpec;
+  numa?: { mode: (typeof NUMA_MODES)[number]; nodeset: number[] };
+  hugepages?: { sizeKiB: number };
   paravirt: ParavirtSettings;
   /** present when the spec has a hyperv map (even an empty one) */
   hyperv?: HypervSettings;
@@ -359,6 +439,14 @@ export interface DomainSpec {
   runState?: (typeof RUN_STATES)[number];
   autostart?: boolean;
   extraDevices?: string[];
+}
+
+/** vCPU and emulator pinning, the sets parsed (sorted host CPU numbers). */
+export interface CpuPinningSpec {
+  dedicated: boolean;
+  /** per vCPU */
+  vcpus?: number[][];
+  emulator?: number[];
 }
 
 /** A disk with its defaults filled in. */
@@ -433,6 +521,17 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
     irqchip: d.irqchip ?? "kernel",
     ...(d.x2apic !== undefined ? { x2apic: d.x2apic } : {}),
     ...(d.dedicatedVcpus !== undefined ? { dedicatedVcpus: d.dedicatedVcpus } : {}),
+    ...(d.cpuPinning
+      ? {
+          cpuPinning: {
+            dedicated: d.cpuPinning.dedicated ?? false,
+            ...(d.cpuPinning.vcpus ? { vcpus: d.cpuPinning.vcpus.map(members) } : {}),
+            ...(d.cpuPinning.emulator !== undefined ? { emulator: members(d.cpuPinning.emulator) } : {}),
+          },
+        }
+      : {}),
+    ...(d.numa ? { numa: { mode: d.numa.mode ?? "strict", nodeset: members(d.numa.nodeset) } } : {}),
+    ...(d.hugepages ? { hugepages: { sizeKiB: d.hugepages.sizeKiB } } : {}),
     paravirt: { ...(d.paravirt ?? {}) },
     ...(d.hyperv ? { hyperv: { ...d.hyperv } } : {}),
     ...(d.host ? { host: { ...d.host } } : {}),

@@ -4,6 +4,7 @@ import { buildIndented, child, escapeXml, newElement, newText, setAttr } from ".
 import { metadataNode } from "./metadata";
 import type { HypervPlan, LibvirtPlan } from "./plan";
 import { kids, tagOf, type XNode } from "../util/ordered-xml";
+import { formatCpuset } from "../util/cpuset";
 
 /**
  * A complete libvirt domain definition built in the one document form (src/libvirt/document.ts)
@@ -22,6 +23,8 @@ export interface WriterInput {
   features: ReadonlyMap<string, { enabled: boolean }>;
   machine: { rendered: string };
   libvirt: LibvirtPlan;
+  /** the host CPUs of each vCPU and of the emulator threads (src/resolve/placement.ts) */
+  placement: { vcpus?: number[][]; emulator?: number[] };
 }
 
 // elements and text of the document form, escaped as they enter it (the values come from the spec)
@@ -129,10 +132,22 @@ export function domainNode(r: WriterInput, opts: { uuid?: string } = {}): XNode 
     metadataNode(
       [...r.features].map(([name, x]) => [name, x.enabled]),
       devices.map((x) => x.id),
+      { dedicated: d.cpuPinning?.dedicated === true, hintSet: d.paravirt.hintDedicated !== undefined },
     ),
   );
   add(E("memory", { unit: "MiB" }, T(String(d.memoryMiB))));
+  // in libvirt's order (virDomainDefFormat): memoryBacking, vcpu, cputune, numatune
+  if (d.hugepages) add(E("memoryBacking", {}, [E("hugepages", {}, [E("page", { size: String(d.hugepages.sizeKiB), unit: "KiB" })])]));
   add(E("vcpu", { placement: "static" }, T(String(d.vcpus))));
+  const { vcpus, emulator } = r.placement;
+  if (vcpus || emulator)
+    add(
+      E("cputune", {}, [
+        ...(vcpus ?? []).map((set, i) => E("vcpupin", { vcpu: String(i), cpuset: formatCpuset(set) })),
+        ...(emulator ? [E("emulatorpin", { cpuset: formatCpuset(emulator) })] : []),
+      ]),
+    );
+  if (d.numa) add(E("numatune", {}, [E("memory", { mode: d.numa.mode, nodeset: formatCpuset(d.numa.nodeset) })]));
   add(E("os", {}, [E("type", { arch: "x86_64", machine: r.machine.rendered }, T("hvm"))]));
   add(E("features", {}, [E("acpi"), E("apic")]));
   add(cpuNode(r));

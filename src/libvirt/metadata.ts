@@ -10,7 +10,11 @@ import { at, attrOf, child, newElement } from "./document";
  *   <metadata><kpv:paravirt xmlns:kpv="…/paravirt/1">
  *     <kpv:effective on="kvmclock kvm-pv-eoi …" off="kvm-pv-ipi …"/>
  *     <kpv:devices owned="disk:vda serial:0 …"/>
+ *     <kpv:placement dedicated="yes"/>
  *   </kpv:paravirt></metadata>
+ *
+ * `dedicated` records cpuPinning.dedicated, which the pins alone do not say (and with it that
+ * kvm-hint-dedicated came from it, unless the spec set the hint).
  */
 export const KPV_NS = "https://github.com/kvm-paravirt/kvm-paravirt/xmlns/paravirt/1";
 /** The element under `<metadata>` (the merge owns it whole). */
@@ -20,11 +24,16 @@ const PATH = ["metadata", METADATA_TAG];
 export const RECORDED_DEVICES_XPATH = `/domain/metadata/${METADATA_TAG}/kpv:devices/@owned`;
 
 /** Our `<metadata>` element: the effective features (true on, false off) and the devices the spec owns, by identity. */
-export function metadataNode(effective: Iterable<[string, boolean]>, ownedDevices: readonly string[]): XNode {
+export function metadataNode(
+  effective: Iterable<[string, boolean]>,
+  ownedDevices: readonly string[],
+  placement: { dedicated: boolean; hintSet: boolean } = { dedicated: false, hintSet: false },
+): XNode {
   const on: string[] = [];
   const off: string[] = [];
   for (const [name, enabled] of effective) (enabled ? on : off).push(name);
   const owned = ownedDevices.length ? [newElement("kpv:devices", { owned: ownedDevices.join(" ") })] : [];
+  if (placement.dedicated) owned.push(newElement("kpv:placement", { dedicated: placement.hintSet ? "yes" : "implies-hint" }));
   return newElement("metadata", {}, [
     newElement(METADATA_TAG, { "xmlns:kpv": KPV_NS }, [newElement("kpv:effective", { on: on.join(" "), off: off.join(" ") }), ...owned]),
   ]);
@@ -46,3 +55,9 @@ export function recordedFeatures(domain: XNode): Record<string, boolean> | null 
 
 /** The devices our metadata recorded as owned, by identity (none when there is no record). */
 export const recordedDevices = (domain: XNode): string[] => words(attrs(child(at(domain, PATH), "kpv:devices") ?? {})["@_owned"]);
+
+/** What our metadata recorded of cpuPinning.dedicated: undefined (not dedicated), "yes", or "implies-hint" (the hint came from it). */
+export const recordedDedicated = (domain: XNode): "yes" | "implies-hint" | undefined => {
+  const v = attrs(child(at(domain, PATH), "kpv:placement") ?? {})["@_dedicated"];
+  return v === "yes" || v === "implies-hint" ? v : undefined;
+};

@@ -62,6 +62,18 @@ export const SLOTS: readonly ChildSlot[] = [
   { parent: ["metadata"], ...byTag([METADATA_TAG]), createWhole: true },
 ];
 
+/**
+ * Placement, owned when the whole spec is applied (apply, the component), like sizing, not
+ * by the PV-only XSLT: the pins of <cputune> (shares, quotas and schedulers stay), the
+ * memory policy of <numatune> (per-cell <memnode>s stay) and the huge pages of
+ * <memoryBacking> (its other settings stay). A spec without them takes them away.
+ */
+export const PLACEMENT_SLOTS: readonly ChildSlot[] = [
+  { parent: ["cputune"], ...byTag(["vcpupin", "emulatorpin"]), createWhole: false },
+  { parent: ["numatune"], ...byTag(["memory"]), createWhole: false },
+  { parent: ["memoryBacking"], ...byTag(["hugepages"]), createWhole: false },
+];
+
 /** Attributes owned outright: the domain type and the machine type. */
 export const OWNED_ATTRS: readonly { path: readonly string[]; attr: string }[] = [
   { path: [], attr: "type" },

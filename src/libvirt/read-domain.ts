@@ -4,8 +4,10 @@ import { VENDOR_ID_RE } from "../input/schema";
 import type { Diagnostic } from "../diagnostics";
 import { at, attrOf, child, childrenNamed, domainElement, parseDocument, textOf } from "./document";
 import { readDevices } from "./devices";
-import { recordedFeatures } from "./metadata";
+import { recordedDedicated, recordedFeatures } from "./metadata";
 import { pvGlobal } from "./owned";
+import type { PinnedNeighbour } from "../resolve/placement";
+import { formatCpuset, parseCpuset } from "../util/cpuset";
 import type { XNode } from "../util/ordered-xml";
 
 /**
@@ -139,6 +141,16 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
   }
   if (Object.keys(paravirt).length) domain.paravirt = paravirt;
   if (Object.keys(hyperv).length) domain.hyperv = hyperv;
+  Object.assign(domain, readPlacement(root, typeof domain.vcpus === "number" ? domain.vcpus : 1, note));
+  // cpuPinning.dedicated as our metadata recorded it; the hint it implied is its again
+  const dedicated = recordedDedicated(root);
+  if (dedicated && domain.cpuPinning) {
+    domain.cpuPinning = { dedicated: true, ...(domain.cpuPinning as object) };
+    if (dedicated === "implies-hint" && paravirt.hintDedicated === true) {
+      delete paravirt.hintDedicated;
+      if (!Object.keys(paravirt).length) delete domain.paravirt;
+    }
+  }
   const recorded = recordedFeatures(root);
   if (opts.devices) Object.assign(domain, readDevices(child(root, "devices"), note));
   const uuid = textOf(child(root, "uuid"));
@@ -146,6 +158,46 @@ export function readDomainXml(xml: string | XNode, opts: ReadOptions = {}): Read
 }
 
 const ON_OFF = /^(on|off|true|false|yes|no)$/;
+
+/** A cpuset as libvirt wrote it, in the one spelling (src/util/cpuset.ts); undefined when it does not parse. */
+function canonicalSet(text: string | undefined): string | undefined {
+  const p = text === undefined ? undefined : parseCpuset(text);
+  return Array.isArray(p) ? formatCpuset(p) : undefined;
+}
+
+const PAGE_KIB: Record<string, number> = { kib: 1, k: 1, mib: 1024, m: 1024, gib: 1048576, g: 1048576 };
+
+/** <cputune> pins, <numatune><memory> and <memoryBacking><hugepages> into cpuPinning, numa and hugepages. */
+function readPlacement(root: XNode, vcpus: number, note: (message: string, path?: string) => void): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const tune = child(root, "cputune");
+  const pins = new Map<number, string | undefined>();
+  for (const p of childrenNamed(tune, "vcpupin")) pins.set(Number(attrOf(p, "vcpu")), canonicalSet(attrOf(p, "cpuset")));
+  const emulator = canonicalSet(attrOf(child(tune, "emulatorpin"), "cpuset"));
+  const pinning: Record<string, unknown> = {};
+  if (pins.size) {
+    // a vCPU without its own <vcpupin> runs where <vcpu cpuset> says
+    const fallback = canonicalSet(attrOf(child(root, "vcpu"), "cpuset"));
+    const sets = Array.from({ length: vcpus }, (_x, i) => pins.get(i) ?? fallback);
+    if (sets.every((x) => x !== undefined)) pinning.vcpus = sets;
+    else note("<cputune> pins some vCPUs only (the others float): the vCPU pinning is not carried over", "cputune");
+  }
+  if (emulator) pinning.emulator = emulator;
+  if (Object.keys(pinning).length) out.cpuPinning = pinning;
+  const memory = child(child(root, "numatune"), "memory");
+  const nodeset = canonicalSet(attrOf(memory, "nodeset"));
+  if (nodeset) out.numa = { mode: attrOf(memory, "mode") ?? "strict", nodeset };
+  else if (memory) note("<numatune><memory> without a nodeset (placement auto) is not carried over", "numatune");
+  const huge = child(child(root, "memoryBacking"), "hugepages");
+  if (huge) {
+    const page = child(huge, "page");
+    const size = Number(attrOf(page, "size"));
+    const kib = size * (PAGE_KIB[(attrOf(page, "unit") ?? "KiB").toLowerCase()] ?? NaN);
+    if (page && Number.isFinite(kib)) out.hugepages = { sizeKiB: kib };
+    else note("<hugepages> without a page size (the host's default) is not carried over", "memoryBacking");
+  }
+  return out;
+}
 
 /** A `-global x86_64-cpu.hv-*=...` into the hyperv map; false when it is no Hyper-V setting. */
 function readHypervGlobal(hyperv: Record<string, unknown>, property: string, value: string): boolean {
@@ -196,4 +248,41 @@ function readHypervElements(root: XNode, hyperv: Record<string, unknown>, note: 
   // under passthrough the panic device is just a device (hv-passthrough turns hv-crash on by itself)
   if (hyperv.mode !== "passthrough" && childrenNamed(child(root, "devices"), "panic").some((p) => attrOf(p, "model") === "hyperv"))
     hyperv.crash = true;
+}
+
+/**
+ * Another domain on the host as far as placement goes (its live definition, virsh dumpxml):
+ * the host CPUs of each vCPU (<vcpupin>, else <vcpu cpuset>), of its emulator threads
+ * (<emulatorpin>, else <vcpu cpuset> too, as libvirt does), and its huge pages and memory.
+ */
+export function readNeighbour(xml: string | XNode, name: string, active: boolean): PinnedNeighbour {
+  const root = typeof xml === "string" ? domainElement(parseDocument(xml)) : xml;
+  const vcpu = child(root, "vcpu");
+  const count = Number(textOf(vcpu));
+  const set = (text: string | undefined) => {
+    const p = text === undefined ? undefined : parseCpuset(text);
+    return Array.isArray(p) ? p : null;
+  };
+  const fallback = attrOf(vcpu, "placement") === "auto" ? null : set(attrOf(vcpu, "cpuset"));
+  const tune = child(root, "cputune");
+  const pins = new Map(childrenNamed(tune, "vcpupin").map((p) => [Number(attrOf(p, "vcpu")), set(attrOf(p, "cpuset"))]));
+  const perVcpu = Array.from(
+    { length: Number.isInteger(count) && count > 0 ? Math.min(count, 4096) : 1 },
+    (_x, i) => pins.get(i) ?? fallback,
+  );
+  const vcpus = perVcpu.every((s) => s !== null) ? (perVcpu as number[][]) : null;
+  const emulator = set(attrOf(child(tune, "emulatorpin"), "cpuset")) ?? fallback;
+  const page = child(child(child(root, "memoryBacking"), "hugepages"), "page");
+  const size = Number(attrOf(page, "size")) * (PAGE_KIB[(attrOf(page, "unit") ?? "KiB").toLowerCase()] ?? NaN);
+  const mem = child(root, "memory");
+  const mib = Number(textOf(mem)) * (MIB_PER[(attrOf(mem, "unit") ?? "KiB").toLowerCase()] ?? 1 / 1024);
+  return {
+    name,
+    vcpus,
+    emulator,
+    from: "live",
+    active,
+    ...(Number.isFinite(size) && size > 0 ? { hugepageKiB: size } : {}),
+    ...(Number.isFinite(mib) ? { memoryMiB: Math.round(mib) } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { at, buildIndented, child, el, isElement } from "./document";
 import { carriedOverXPath, desiredDevices, deviceTestXPath, RECORDED_XPATH } from "./devices";
-import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "./owned";
+import { OWNED_ATTRS, ownedArgPairXPath, PLACEMENT_SLOTS, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "./owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 import { KPV_NS, RECORDED_DEVICES_XPATH } from "./metadata";
 import { QEMU_NS, domainNode, type WriterInput } from "./domain-xml";
@@ -28,7 +28,7 @@ const OWNED_ARG =
 
 export interface XsltOptions {
   /**
-   * Also own the vCPU count and memory (the whole spec, as ParavirtDomain's redefinition
+   * Also own the vCPU count, memory and placement (the whole spec, as ParavirtDomain's redefinition
    * of an existing domain needs); default: PV settings only, for another provider's domains.
    */
   sizing?: boolean;
@@ -45,9 +45,11 @@ export function renderXslt(r: WriterInput, opts: XsltOptions = {}): string {
     if (!desired.length) return [];
     return [slot.createWhole ? at(want, slot.parent)! : el(slot.parent[slot.parent.length - 1], {}, desired)];
   };
-  const topLevel = SLOTS.filter((s) => s.parent.length === 1);
+  // placement is the whole spec's, like sizing
+  const slots = opts.sizing ? [...SLOTS, ...PLACEMENT_SLOTS] : SLOTS;
+  const topLevel = slots.filter((s) => s.parent.length === 1);
   const nestedIn = (slot: ChildSlot) =>
-    SLOTS.filter((s) => s.parent.length === slot.parent.length + 1 && s.parent.join("/").startsWith(`${slot.parent.join("/")}/`));
+    slots.filter((s) => s.parent.length === slot.parent.length + 1 && s.parent.join("/").startsWith(`${slot.parent.join("/")}/`));
 
   const templates: XNode[] = [template("@*|node()", [copy([apply("@*|node()")])])];
 
@@ -79,7 +81,7 @@ export function renderXslt(r: WriterInput, opts: XsltOptions = {}): string {
     );
   }
 
-  for (const slot of SLOTS) {
+  for (const slot of slots) {
     const owned = `*[${slot.xpath}]`;
     const desired = ownedKids(slot);
     const base = path(slot.parent);

@@ -105,6 +105,15 @@ async function defineDomain(
     if (again && !again.error) r = await session.define(again.desiredXml!);
   }
   if (r.code !== 0) return result(d, "failed", { error: virshError(r.stderr) });
+  // pinning changes reach the running domain now; the define above keeps them for its next start
+  for (const c of d.liveChanges ?? []) {
+    const pin = await session.run(c.args);
+    if (pin.code !== 0)
+      return result(d, "failed", {
+        restartPending: true,
+        error: `defined, but ${c.args[0]} --live of ${c.setting} failed: ${virshError(pin.stderr)}`,
+      });
+  }
   if (!d.restartNeeded) return result(d, "defined");
   if (restart !== "if-needed") return result(d, "defined", { restartPending: true });
   const rs = await restartDomain(session, d);

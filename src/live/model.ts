@@ -38,6 +38,8 @@ export interface DomainPlan {
   pendingRestart: { feature: string; running: boolean; defined: boolean }[];
   /** the domain runs (or is paused) and the change takes effect only after a restart */
   restartNeeded: boolean;
+  /** a running domain's changes apply takes to it without a restart (vCPU and emulator pinning), each with its virsh call */
+  liveChanges?: { setting: string; from: string | null; to: string; args: string[] }[];
   /** devices the spec declares that are added, removed (owned before) or changed, by identity */
   deviceChanges: DeviceChange[];
   /** the domain's warning diagnostics (what validate and the Pulumi preview say too): applied anyway */

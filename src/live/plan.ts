@@ -8,10 +8,14 @@ import { readVcpuProperties } from "../system/qmp";
 import { hostFor } from "../system/host-for";
 import { schemaProblem } from "../system/xml-validate";
 import { VirshSession, sessionQmp, withVirshSession } from "../system/virsh-session";
-import { compareLive } from "./compare";
+import { compareLive, type LiveComparison } from "./compare";
+import type { Resolution } from "../analyze";
+import { hostCpus } from "../host/profile";
+import { placeOnHost, type PinnedNeighbour, type PlacementContext } from "../resolve/placement";
+import { formatCpuset } from "../util/cpuset";
 import { mergeDefinition } from "../libvirt/merge";
 import { isActive, isStartable, type DomainPlan, type FleetOptions, type HostPlan, type Target } from "./model";
-import { readDomainXml } from "../libvirt/read-domain";
+import { readDomainXml, readNeighbour } from "../libvirt/read-domain";
 import { domainElement, parseDocument } from "../libvirt/document";
 import { desiredDevices } from "../libvirt/devices";
 import { hostAccess } from "../system/host-access";
@@ -28,6 +32,59 @@ async function realizedFeatures(session: VirshSession, uuid: string, props: stri
   } catch {
     return null;
   }
+}
+
+/** The spec asks for placement the host's other domains bear on (pins, huge pages). */
+const needsNeighbours = (spec: DomainSpec) => spec.cpuPinning !== undefined || spec.hugepages !== undefined;
+
+/** Every domain on the host as far as placement goes: its live definition's pins and huge pages, and whether it runs. */
+export async function readHostPlacement(session: VirshSession, byName: ReadonlyMap<string, string>): Promise<PinnedNeighbour[]> {
+  const active = await session.run(["list", "--name"]);
+  const running = new Set(active.code === 0 ? active.stdout.split("\n").map((l) => l.trim()) : []);
+  const out: PinnedNeighbour[] = [];
+  for (const [name, uuid] of byName) {
+    const dump = await session.run(["dumpxml", "--domain", uuid]);
+    if (dump.code === 0) out.push(readNeighbour(dump.stdout, name, running.has(name)));
+  }
+  return out;
+}
+
+/**
+ * What a running domain's pinning change does without a restart: `virsh vcpupin --live` and
+ * `emulatorpin --live` for each vCPU (and the emulator) whose host CPUs change, when nothing
+ * else changes; unpinning pins to every host CPU. Undefined when it needs a restart.
+ */
+function livePinning(cmp: LiveComparison, want: Resolution, uuid: string): DomainPlan["liveChanges"] | undefined {
+  if (cmp.recorded === null || cmp.drift.length || cmp.deviceChanges.length || cmp.fieldChanges.some((f) => f.field !== "cpuPinning"))
+    return undefined;
+  const field = cmp.fieldChanges[0];
+  if (!field) return undefined;
+  const current = (field.current ?? {}) as { vcpus?: string[]; emulator?: string };
+  const all = hostCpus(want.host);
+  const desired = want.placement;
+  const changes: NonNullable<DomainPlan["liveChanges"]> = [];
+  for (let i = 0; i < want.domain.vcpus; i++) {
+    const to = desired.vcpus?.[i] ?? all;
+    const from = current.vcpus?.[i] ?? null;
+    if (!to) return undefined;
+    if (formatCpuset(to) !== from)
+      changes.push({
+        setting: `vCPU ${i}`,
+        from,
+        to: formatCpuset(to),
+        args: ["vcpupin", "--domain", uuid, "--vcpu", String(i), "--cpulist", formatCpuset(to), "--live"],
+      });
+  }
+  const emu = desired.emulator ?? all;
+  if (!emu) return undefined;
+  if (formatCpuset(emu) !== (current.emulator ?? null))
+    changes.push({
+      setting: "emulator",
+      from: current.emulator ?? null,
+      to: formatCpuset(emu),
+      args: ["emulatorpin", "--domain", uuid, "--cpulist", formatCpuset(emu), "--live"],
+    });
+  return changes;
 }
 
 /** A plan of one domain with nothing to change yet. */
@@ -52,8 +109,15 @@ export async function planDomain(
   spec: DomainSpec,
   uuid: string | undefined,
   host?: HostProfile,
+  placement?: PlacementContext,
 ): Promise<DomainPlan> {
-  const { resolution: want, rendered } = renderDomain(spec, host, "", hostAccess(uri));
+  // a domain planned alone (the Pulumi resource, a replan) reads its neighbours itself
+  let around = placement;
+  if (!around && host && needsNeighbours(spec)) {
+    const list = await session.domains();
+    if (!("error" in list)) around = placeOnHost([spec], host, await readHostPlacement(session, list.byName))[0];
+  }
+  const { resolution: want, rendered } = renderDomain(spec, host, "", hostAccess(uri), around);
   const base: DomainPlan = { ...noChanges(uri, spec.name, "create", "absent"), desiredXml: rendered.domainXml };
   // what the host's facts (or a local file system) say cannot work stops this domain here, before any define
   const errors = want.diagnostics.filter((x) => x.severity === "error");
@@ -103,6 +167,8 @@ export async function planDomain(
       message: `the live domain has Hyper-V settings (${JSON.stringify(hvDropped.current)}) and the spec has no hyperv map: apply removes them; put them in the spec to keep them (kvm-paravirt import reads them)`,
     });
   const finalXml = changed ? mergeDefinition(liveDoc, desiredXml) : rendered.domainXml;
+  // a pinning change reaches a running domain without a restart
+  const liveChanges = running && changed ? livePinning(cmp, want, uuid) : undefined;
   const schema = spec.extraDevices?.length && changed ? schemaError(finalXml) : undefined;
   return {
     ...base,
@@ -114,7 +180,8 @@ export async function planDomain(
     featureChanges: changed ? cmp.featureChanges : [],
     drift: cmp.drift,
     pendingRestart,
-    restartNeeded: running && (changed || pendingRestart.length > 0),
+    restartNeeded: running && ((changed && !liveChanges) || pendingRestart.length > 0),
+    ...(liveChanges ? { liveChanges } : {}),
     ...(cmp.unreadable ? { error: `the live definition does not read as a spec: ${cmp.unreadable}` } : {}),
     ...(schema ? { error: schema } : {}),
     desiredXml: finalXml,
@@ -188,10 +255,17 @@ export async function planFleet(ts: readonly Target[], opts: FleetOptions = {}):
           return { uri, error: `${(e as Error).message}; give --host <profile> to plan against a profile instead`, domains: [] };
         }
         const mine = ts.filter((t) => t.uri === uri);
+        // the host's other domains' pins and huge pages, read once, where the spec's placement needs them
+        const live = mine.some((t) => needsNeighbours(t.spec)) ? await readHostPlacement(session, byName) : undefined;
+        const placements = placeOnHost(
+          mine.map((t) => t.spec),
+          host,
+          live,
+        );
         const domains: DomainPlan[] = [];
         for (const [i, t] of mine.entries()) {
           if (mine.length > 20 && i % 20 === 0) opts.progress?.(`plan: ${uri}: ${i}/${mine.length}`);
-          domains.push(await planDomain(session, uri, t.spec, byName.get(t.spec.name), host));
+          domains.push(await planDomain(session, uri, t.spec, byName.get(t.spec.name), host, placements[i]));
         }
         // domains we manage on this host that the spec no longer has
         const wanted = new Set(mine.map((t) => t.spec.name));

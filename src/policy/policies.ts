@@ -169,19 +169,20 @@ export const POLICIES: readonly PolicyDef[] = [
   }),
   definePolicy({
     name: "dedicated-vcpus",
-    description: "kvm-hint-dedicated only on domains whose vCPUs are dedicated (dedicatedVcpus: true), and on those it should be on.",
+    description:
+      "kvm-hint-dedicated only on domains whose vCPUs are dedicated (pinned one to one by cpuPinning, or declared with dedicatedVcpus: true), and on those it should be on.",
     enforcementLevel: "advisory",
     config: NO_CONFIG,
     check: (r) => {
       const hint = r.features.get("kvm-hint-dedicated")?.enabled === true;
-      const dedicated = r.domain.dedicatedVcpus === true;
+      const dedicated = r.placement.dedicated.value || r.domain.dedicatedVcpus === true;
       if (hint && !dedicated)
         return [
           {
             feature: "kvm-hint-dedicated",
             message:
-              "kvm-hint-dedicated is on but the vCPUs are not declared dedicated: the guest stops PV spinlocks and TLB flush while sharing cores",
-            fix: "set dedicatedVcpus: true if they are pinned, else paravirt.hintDedicated: false",
+              `kvm-hint-dedicated is on but the vCPUs are not dedicated (${r.placement.dedicated.reason}): the guest stops PV spinlocks and TLB flush while sharing cores`,
+            fix: "pin them (cpuPinning.dedicated: true), set dedicatedVcpus: true if they are dedicated by other means, else paravirt.hintDedicated: false",
           },
         ];
       if (dedicated && !hint)

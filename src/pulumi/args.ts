@@ -292,6 +292,43 @@ export interface ParavirtArgs {
   hidden?: boolean;
 }
 
+/** vCPU and emulator pinning (libvirt <cputune>). */
+export interface CpuPinningArgs {
+  /** Each vCPU on a host CPU of its own that no other vCPU or emulator thread on the host is pinned to; without vcpus the tool picks them. Turns kvm-hint-dedicated on unless set. */
+  dedicated?: boolean;
+  /** Per vCPU, in order, the host CPUs it may run on, e.g. "2" or "2-3" (libvirt cpuset syntax). */
+  vcpus?: string[];
+  /** The host CPUs QEMU's emulator threads may run on; with dedicated the default is the host CPUs no dedicated vCPU has. */
+  emulator?: string;
+}
+
+/** Where the guest's memory comes from on the host (libvirt <numatune>). */
+export interface NumaArgs {
+  /** strict (default), preferred, interleave or restrictive. */
+  mode?: NumaMode;
+  /** The host NUMA nodes, e.g. "0". */
+  nodeset: string;
+}
+
+/** How a guest's memory may use the host's NUMA nodes. */
+export const NumaMode = {
+  /** only the nodes named (libvirt's default) */
+  Strict: "strict",
+  /** the nodes named first, others when they are full */
+  Preferred: "preferred",
+  /** spread over the nodes named */
+  Interleave: "interleave",
+  /** the nodes named, enforced by cgroups only (no memory policy inside QEMU) */
+  Restrictive: "restrictive",
+} as const;
+export type NumaMode = (typeof NumaMode)[keyof typeof NumaMode];
+
+/** Huge pages backing the guest's memory (libvirt <memoryBacking><hugepages>). */
+export interface HugepagesArgs {
+  /** The page size in KiB: 2048 (2 MiB) or 1048576 (1 GiB); the host needs a pool of that size with room for all the memory. */
+  sizeKiB: number;
+}
+
 /** Versions of the target host, overriding the host profile. */
 export interface HostVersionsArgs {
   /** QEMU version, e.g. 7.2.0. */
@@ -368,8 +405,14 @@ export interface ParavirtDomainArgs {
   irqchip?: pulumi.Input<Irqchip>;
   /** Require (true) or disable (false) x2APIC; absent leaves QEMU's default. */
   x2apic?: pulumi.Input<boolean>;
-  /** The vCPUs are pinned to dedicated host CPUs (informational: the dedicated-vcpus policy checks kvm-hint-dedicated against it). */
+  /** The vCPUs are dedicated by means this tool does not see (host isolation, pinning by another tool): kvm-hint-dedicated without cpuPinning is then a warning, not an error. */
   dedicatedVcpus?: pulumi.Input<boolean>;
+  /** vCPU and emulator pinning; dedicated: true makes the vCPUs dedicated (and turns kvm-hint-dedicated on unless set). */
+  cpuPinning?: pulumi.Input<CpuPinningArgs>;
+  /** Where on the host the guest's memory comes from. */
+  numa?: pulumi.Input<NumaArgs>;
+  /** Back the guest's memory with huge pages. */
+  hugepages?: pulumi.Input<HugepagesArgs>;
   /** Paravirtual KVM features, each true, false or absent (inherit QEMU's default). */
   paravirt?: pulumi.Input<ParavirtArgs>;
   /** Hyper-V enlightenments for Windows guests: each flag on, off or inherited; passthrough mode; spinlocks and vendor id. */
@@ -426,6 +469,9 @@ export type _ScalarsMatchSpec = AssertTrue<
 export type _ParavirtMatchesSpec = AssertTrue<
   Same<Required<ParavirtArgs>[keyof ParavirtArgs], Exclude<Exclude<DomainInput["paravirt"], undefined>[string], undefined>>
 >;
+export type _CpuPinningMatchesSpec = AssertTrue<Same<Required<CpuPinningArgs>, Required<Exclude<DomainInput["cpuPinning"], undefined>>>>;
+export type _NumaMatchesSpec = AssertTrue<Same<Required<NumaArgs>, Required<Exclude<DomainInput["numa"], undefined>>>>;
+export type _HugepagesMatchesSpec = AssertTrue<Same<Required<HugepagesArgs>, Required<Exclude<DomainInput["hugepages"], undefined>>>>;
 export type _HypervMatchesSpec = AssertTrue<Same<Required<HypervArgs>, Required<Exclude<DomainInput["hyperv"], undefined>>>>;
 type Item<T> = T extends readonly (infer U)[] ? U : never;
 export type _DiskMatchesSpec = AssertTrue<Same<Required<DiskArgs>, Required<Item<Exclude<DomainInput["disks"], undefined>>>>>;

@@ -4,6 +4,7 @@ import { ASSUMED_HOST, hostHasEnforceCpuid, kvmSupportedSet, type HostProfile } 
 import { DEFAULT_MODEL, type DomainSpec } from "../input/schema";
 import { fixupAgainst, supportedUnder } from "./fixups";
 import { resolveHyperv, type HypervResolution } from "./hyperv";
+import { resolvePlacement, type Placement, type PlacementContext } from "./placement";
 import { modelDefinesX2apic } from "../catalog/cpu-models";
 import { atLeast } from "../util/version";
 
@@ -54,6 +55,8 @@ export interface Resolved {
   enforceCpuid: boolean;
   /** the Hyper-V enlightenments (src/resolve/hyperv.ts) */
   hyperv: HypervResolution;
+  /** vCPU and emulator pinning, and whether the vCPUs are dedicated (src/resolve/placement.ts) */
+  placement: Placement;
 }
 
 interface Ctx {
@@ -240,8 +243,11 @@ function hostFacts(host: HostProfile): HostFacts {
   return facts;
 }
 
-export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Resolved {
+const HINT_INDEX = FEATURES.findIndex((f) => f.kind === "hint-bit");
+
+export function resolveFeatures(domain: DomainSpec, profile?: HostProfile, placementCtx?: PlacementContext): Resolved {
   const host = effectiveHost(profile, domain);
+  const placement = resolvePlacement(domain, host, placementCtx);
   const facts = hostFacts(host);
   let machine = facts.machines.get(domain.machine);
   if (!machine) facts.machines.set(domain.machine, (machine = resolveMachine(domain.machine, host)));
@@ -258,6 +264,9 @@ export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Reso
     if (v !== undefined && i !== undefined) requested[i] = specValue(FEATURES[i], v);
   }
   const hidden = requested[SIGNATURE_INDEX] === false;
+  // dedicated vCPUs asked for turn the hint on, unless the spec sets it (KubeVirt does the same)
+  const hintImplied = domain.cpuPinning?.dedicated === true && requested[HINT_INDEX] === undefined;
+  if (hintImplied) requested[HINT_INDEX] = true;
 
   const features = new Map<string, FeatureResolution>();
   const missingInQemu: FeatureRow[] = [];
@@ -280,6 +289,10 @@ export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Reso
     };
     if (req !== undefined) x.requested = req;
     if (out.dropCause) x.dropCause = out.dropCause;
+    if (i === HINT_INDEX && hintImplied && x.enabled) {
+      x.source = "implied";
+      x.reason = `cpuPinning.dedicated turns it on: ${placement.dedicated.reason}`;
+    } else if (i === HINT_INDEX && x.enabled && placement.dedicated.value) x.reason = `${x.reason}; ${placement.dedicated.reason}`;
     features.set(f.qemu, x);
   }
 
@@ -306,5 +319,6 @@ export function resolveFeatures(domain: DomainSpec, profile?: HostProfile): Reso
     x2apic,
     enforceCpuid: facts.enforceCpuid,
     hyperv: resolveHyperv(domain, host, machine.version, qemuModel),
+    placement,
   };
 }

@@ -4,9 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { FEATURES } from "../catalog/features";
 import { HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
-import { HostProfileSchema, type HostProfile } from "../host/profile";
-import { attrOf, child, childrenNamed, parseDocument, textOf } from "../libvirt/document";
-import { tagOf } from "../util/ordered-xml";
+import { HostProfileSchema, type HostNumaNode, type HostProfile } from "../host/profile";
+import { at, attrOf, child, childrenNamed, parseDocument, textOf } from "../libvirt/document";
+import { tagOf, type XNode } from "../util/ordered-xml";
 import { redactSecrets } from "../util/secrets";
 import { atLeast } from "../util/version";
 import { qmpReturn } from "./qmp";
@@ -64,6 +64,71 @@ export interface CapabilityFacts {
   machines: Machine[];
   /** a `<domain type='kvm'>` for x86_64: KVM is usable */
   kvm: boolean;
+  /** <host><topology>: each NUMA cell's CPUs, memory and page pools (totals); undefined when the driver gives none */
+  numaNodes?: HostNumaNode[];
+}
+
+const count = (s: string | undefined): number | undefined => (s !== undefined && /^\d{1,15}$/.test(s) ? Number(s) : undefined);
+
+/** `<host><topology><cells>`: per cell its id, CPUs, memory and `<pages>` pools. */
+function parseTopology(root: XNode | undefined): HostNumaNode[] | undefined {
+  const cells = childrenNamed(child(at(root, ["host", "topology"]), "cells"), "cell");
+  const nodes: HostNumaNode[] = [];
+  for (const c of cells.slice(0, 1024)) {
+    const id = count(attrOf(c, "id"));
+    if (id === undefined || id > 4095) continue;
+    const cpus = childrenNamed(child(c, "cpus"), "cpu")
+      .map((x) => count(attrOf(x, "id")))
+      .filter((n): n is number => n !== undefined && n <= 4095)
+      .slice(0, 4096);
+    const memory = child(c, "memory");
+    const memoryKiB = attrOf(memory, "unit") === "KiB" ? count(textOf(memory)) : undefined;
+    const pages = childrenNamed(c, "pages")
+      .filter((p) => attrOf(p, "unit") === "KiB")
+      .flatMap((p) => {
+        const sizeKiB = count(attrOf(p, "size"));
+        const total = count(textOf(p));
+        return sizeKiB && total !== undefined ? [{ sizeKiB, total }] : [];
+      })
+      .slice(0, 16);
+    nodes.push({ id, cpus, ...(memoryKiB !== undefined ? { memoryKiB } : {}), ...(pages.length ? { pages } : {}) });
+  }
+  return nodes.length ? nodes : undefined;
+}
+
+/**
+ * `virsh freepages --all`: the free pages per node and size, e.g.
+ *   Node 0:\n4KiB: 5346571\n2048KiB: 0
+ * as a map from node to (size in KiB -> free pages).
+ */
+export function parseFreePages(stdout: string): Map<number, Map<number, number>> {
+  const out = new Map<number, Map<number, number>>();
+  let node: Map<number, number> | undefined;
+  for (const line of stdout.split("\n")) {
+    const head = /^Node (\d{1,4}):\s*$/.exec(line.trim());
+    if (head) out.set(Number(head[1]), (node = new Map()));
+    const row = /^(\d{1,10})KiB:\s+(\d{1,15})$/.exec(line.trim());
+    if (row && node) node.set(Number(row[1]), Number(row[2]));
+  }
+  return out;
+}
+
+/** The cells' pools with the free counts of `virsh freepages --all` where it answers. */
+async function withFreePages(session: VirshSession, nodes: HostNumaNode[]): Promise<HostNumaNode[]> {
+  const r = await session.run(["freepages", "--all"]);
+  if (r.code !== 0) return nodes;
+  const free = parseFreePages(r.stdout);
+  return nodes.map((n) =>
+    n.pages
+      ? {
+          ...n,
+          pages: n.pages.map((p) => {
+            const f = free.get(n.id)?.get(p.sizeKiB);
+            return f === undefined ? p : { ...p, free: f };
+          }),
+        }
+      : n,
+  );
 }
 
 /**
@@ -100,7 +165,8 @@ export function parseCapabilities(xml: string): CapabilityFacts {
       return { name, ...(alias && isIdent(alias) ? { alias } : {}) };
     })
     .sort(byName);
-  return { x86_64: guests.length > 0, machines, kvm };
+  const numaNodes = parseTopology(root);
+  return { x86_64: guests.length > 0, machines, kvm, ...(numaNodes ? { numaNodes } : {}) };
 }
 
 /** `virsh domcapabilities`: the model libvirt uses for host-model, and the custom-mode models with their usable verdict. */
@@ -381,6 +447,10 @@ export async function probeConnection(uri: string, opts: HostFactsOptions = {}):
 
       progress(`${where}: libvirt networks (virsh net-list)`);
       const networks = await readNetworks(session);
+      if (caps.numaNodes?.some((n) => n.pages)) {
+        progress(`${where}: free huge pages per NUMA node (virsh freepages)`);
+        caps.numaNodes = await withFreePages(session, caps.numaNodes);
+      }
 
       const profile: HostProfile = {
         qemu: versions.qemu,
@@ -390,6 +460,7 @@ export async function probeConnection(uri: string, opts: HostFactsOptions = {}):
         ...(dom.hostModel ? { hostModel: dom.hostModel } : {}),
         ...(dom.cpuModels ? { cpuModels: dom.cpuModels } : {}),
         ...(networks ? { networks } : {}),
+        ...(caps.numaNodes ? { numaNodes: caps.numaNodes } : {}),
         source: "probe",
         description: `probed over ${where} at ${new Date().toISOString()}`,
       };

@@ -133,6 +133,34 @@ describe("probeConnection, replaying a real KVM host", () => {
       "test:///default: query-cpu-model-expansion of host in <uuid>",
       "test:///default: probe domain <uuid> destroyed",
       "test:///default: libvirt networks (virsh net-list)",
+      "test:///default: free huge pages per NUMA node (virsh freepages)",
+    ]);
+  });
+
+  test("the NUMA nodes: CPUs, memory and page pools from virsh capabilities, the free pages from virsh freepages", async () => {
+    replay();
+    const p = await read();
+    expect(p.numaNodes).toEqual([
+      {
+        id: 0,
+        cpus: [0, 1],
+        memoryKiB: 24683772,
+        pages: [
+          { sizeKiB: 4, total: 6170943, free: 5180430 },
+          { sizeKiB: 2048, total: 0, free: 0 },
+          { sizeKiB: 1048576, total: 0, free: 0 },
+        ],
+      },
+    ]);
+  });
+
+  test("freepages refused (a driver without it): the pools' totals only", async () => {
+    replay((a) => (a[0] === "freepages" ? fails("error: this function is not supported by the connection driver\n") : undefined));
+    const p = await read();
+    expect(p.numaNodes![0].pages).toEqual([
+      { sizeKiB: 4, total: 6170943 },
+      { sizeKiB: 2048, total: 0 },
+      { sizeKiB: 1048576, total: 0 },
     ]);
   });
 
@@ -144,7 +172,7 @@ describe("probeConnection, replaying a real KVM host", () => {
     });
     const p = await read();
     expect(p.kvm).toEqual({ available: false });
-    expect(asked.map((a) => a[0])).toEqual(["version", "capabilities", "domcapabilities", "net-list", "net-list"]);
+    expect(asked.map((a) => a[0])).toEqual(["version", "capabilities", "domcapabilities", "net-list", "net-list", "freepages"]);
     expect(p.cpuModels!.every((m) => m.hostCompatible === undefined)).toBe(true);
   });
 

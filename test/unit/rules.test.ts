@@ -2,6 +2,7 @@ import { HYPERV_FEATURES } from "../../src/catalog/hyperv";
 import { RULES } from "../../src/checks/rules";
 import { ALIAS_DROPPED } from "../../src/libvirt/devices";
 import type { HostProfile } from "../../src/host/profile";
+import type { PinnedNeighbour } from "../../src/resolve/placement";
 import { renderDomain } from "../../src/render-spec";
 import { hostAccess } from "../../src/system/host-access";
 import { DEBIAN12, domainSpec } from "../helpers/specs";
@@ -69,6 +70,29 @@ const SOME_HYPERV: HostProfile = {
 };
 const QEMU_3_1: HostProfile = { qemu: "3.1.0", libvirt: "5.0.0", kernel: "4.19.0", source: "file" };
 const hv = (hyperv: Record<string, unknown>, more: Record<string, unknown> = {}) => ({ hyperv, ...more });
+
+/** A host with four CPUs on one NUMA node and a pool of 256 free 2 MiB pages (of 512). */
+const PINNABLE: HostProfile = {
+  ...DEBIAN12,
+  numaNodes: [
+    {
+      id: 0,
+      cpus: [0, 1, 2, 3],
+      memoryKiB: 16777216,
+      pages: [
+        { sizeKiB: 4, total: 3000000, free: 2000000 },
+        { sizeKiB: 2048, total: 512, free: 256 },
+      ],
+    },
+  ],
+};
+/** A domain's neighbours on the host (`_neighbours` in a case's domain): live ones, as plan reads them. */
+const live = (name: string, vcpus: number[][] | null, emulator: number[] | null = null): PinnedNeighbour => ({
+  name,
+  vcpus,
+  emulator,
+  from: "live",
+});
 
 type Case = [label: string, domain: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean];
 
@@ -407,16 +431,97 @@ const CASES: Record<string, Case[]> = {
     ["on without dedicated vCPUs", hv({ relaxed: true, noNonarchCoresharing: "on" }), HV],
     ["on with dedicated vCPUs: nothing", hv({ relaxed: true, noNonarchCoresharing: "on" }, { dedicatedVcpus: true }), HV],
   ],
+  "hint-dedicated-without-dedicated-vcpus": [
+    ["the hint on, the vCPUs not pinned", { vcpus: 2, paravirt: { hintDedicated: true } }, PINNABLE],
+    [
+      "pinned to a set each",
+      { vcpus: 2, cpuPinning: { vcpus: ["0-1", "0-1"], emulator: "2" }, paravirt: { hintDedicated: true } },
+      PINNABLE,
+    ],
+    ["the emulator not pinned", { vcpus: 2, cpuPinning: { vcpus: ["2", "3"] }, paravirt: { hintDedicated: true } }, PINNABLE],
+    [
+      "pinned one to one, the emulator elsewhere: nothing",
+      { vcpus: 2, cpuPinning: { vcpus: ["2", "3"], emulator: "0-1" }, paravirt: { hintDedicated: true } },
+      PINNABLE,
+    ],
+    [
+      "dedicatedVcpus: true (hint-dedicated-pinning-unverified): nothing",
+      { dedicatedVcpus: true, paravirt: { hintDedicated: true } },
+      PINNABLE,
+    ],
+    ["cpuPinning.dedicated (dedicated-vcpus-not-dedicated): nothing", { vcpus: 4, cpuPinning: { dedicated: true } }, PINNABLE],
+  ],
+  "hint-dedicated-pinning-unverified": [
+    ["dedicatedVcpus: true without pinning", { dedicatedVcpus: true, paravirt: { hintDedicated: true } }, DEBIAN12],
+    [
+      "dedicatedVcpus: true with one-to-one pinning: nothing",
+      { dedicatedVcpus: true, cpuPinning: { vcpus: ["3"], emulator: "0" }, paravirt: { hintDedicated: true } },
+      PINNABLE,
+    ],
+  ],
+  "dedicated-vcpus-not-dedicated": [
+    ["the emulator on a vCPU's host CPU", { vcpus: 2, cpuPinning: { dedicated: true, vcpus: ["2", "3"], emulator: "3" } }, PINNABLE],
+    ["four vCPUs on four host CPUs (one stays for the emulator)", { vcpus: 4, cpuPinning: { dedicated: true } }, PINNABLE],
+    ["the host's CPUs unknown", { cpuPinning: { dedicated: true } }, DEBIAN12],
+    [
+      "another domain's vCPU on the host CPU",
+      { cpuPinning: { dedicated: true, vcpus: ["3"] }, _neighbours: [live("other", [[3]], [0])] },
+      PINNABLE,
+    ],
+    [
+      "another domain's emulator on the host CPU",
+      { cpuPinning: { dedicated: true, vcpus: ["1"], emulator: "0" }, _neighbours: [live("other", [[3]], [1])] },
+      PINNABLE,
+    ],
+    ["two vCPUs picked: nothing", { vcpus: 2, cpuPinning: { dedicated: true } }, PINNABLE],
+    [
+      "picked around a neighbour: nothing",
+      { vcpus: 2, cpuPinning: { dedicated: true }, _neighbours: [live("other", [[3]], [0])] },
+      PINNABLE,
+    ],
+  ],
+  "cpuset-cpu-missing-on-host": [
+    ["CPU 7 and an emulator on 8-9, on a four-CPU host", { vcpus: 2, cpuPinning: { vcpus: ["1", "7"], emulator: "8-9" } }, PINNABLE],
+    ["the host's CPUs unknown: nothing", { vcpus: 2, cpuPinning: { vcpus: ["1", "7"], emulator: "8-9" } }, DEBIAN12],
+  ],
+  "dedicated-cpus-floating-neighbours": [
+    ["an unpinned neighbour", { cpuPinning: { dedicated: true }, _neighbours: [live("web", null)] }, PINNABLE],
+    [
+      "six of them",
+      { cpuPinning: { dedicated: true, vcpus: ["2"] }, _neighbours: ["a", "b", "c", "d", "e", "f"].map((n) => live(n, null)) },
+      PINNABLE,
+    ],
+    ["only pinned neighbours: nothing", { cpuPinning: { dedicated: true, vcpus: ["2"] }, _neighbours: [live("db", [[3]], [0])] }, PINNABLE],
+  ],
+  "dedicated-vcpus-hint-off": [
+    ["dedicated, the hint set off", { cpuPinning: { dedicated: true }, paravirt: { hintDedicated: false } }, PINNABLE],
+    ["dedicated, the hint left to it: nothing", { cpuPinning: { dedicated: true } }, PINNABLE],
+  ],
+  "numa-node-missing-on-host": [
+    ["nodes 0-1 on a one-node host", { numa: { nodeset: "0-1" } }, PINNABLE],
+    ["node 0: nothing", { numa: { nodeset: "0", mode: "interleave" } }, PINNABLE],
+  ],
+  "hugepages-size-missing-on-host": [
+    ["1 GiB pages on a host with 2 MiB ones", { hugepages: { sizeKiB: 1048576 } }, PINNABLE],
+    ["2 MiB pages: nothing", { memoryMiB: 256, hugepages: { sizeKiB: 2048 } }, PINNABLE],
+  ],
+  "hugepages-pool-too-small": [
+    ["1024 MiB from 256 free 2 MiB pages", { memoryMiB: 1024, hugepages: { sizeKiB: 2048 } }, PINNABLE],
+    ["strict on node 0", { memoryMiB: 2048, numa: { nodeset: "0" }, hugepages: { sizeKiB: 2048 } }, PINNABLE],
+    ["512 MiB: nothing", { memoryMiB: 512, hugepages: { sizeKiB: 2048 } }, PINNABLE],
+  ],
   "guest-lacks-virtio": [
     ["a 2.6.18 guest with a virtio disk", { guest: { kernel: "2.6.18" }, disks: [{ target: "vda", file: "/a" }] }, DEBIAN12],
   ],
 };
 
-function findings(code: string, domain: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean): string[] {
+function findings(code: string, withNeighbours: Record<string, unknown>, host: HostProfile | undefined, exists?: boolean): string[] {
+  const { _neighbours, ...domain } = withNeighbours;
   const spec = domainSpec({ name: "vm", ...domain });
+  const placement = _neighbours ? { neighbours: _neighbours as PinnedNeighbour[] } : undefined;
   // libvirt's schema as the edges give it (virt-xml-validate); extra-device-schema's cases need it
   const access = { ...(exists === undefined ? {} : { pathExists: () => exists }), ...(code === "extra-device-schema" ? hostAccess() : {}) };
-  const { rendered } = renderDomain(spec, host, "", access);
+  const { rendered } = renderDomain(spec, host, "", access, placement);
   return rendered.diagnostics.filter((d) => d.code === code).map((d) => `${d.severity} ${d.path}: ${d.message}`);
 }
 

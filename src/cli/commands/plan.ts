@@ -29,6 +29,8 @@ export function formatPlan(hosts: HostPlan[]): string {
       out.push(`  ${d.action.padEnd(16)} ${d.domain}${flags ? `  [${flags}]` : ""}`);
       for (const w of d.warnings) out.push(warningLine(w, "      "));
       for (const c of d.fieldChanges) out.push(`      ${c.field}: ${JSON.stringify(c.current)} -> ${JSON.stringify(c.desired)}`);
+      for (const c of d.liveChanges ?? [])
+        out.push(`      applied live (no restart): ${c.setting} on host CPUs ${c.from ?? "(any)"} -> ${c.to} (virsh ${c.args[0]} --live)`);
       if (d.action === "update" && d.featureChanges.length)
         out.push(
           table(
@@ -71,7 +73,15 @@ export function formatPlan(hosts: HostPlan[]): string {
 const view: View<HostPlan[]> = {
   human: formatPlan,
   // desiredXml is the apply step's input, not part of the plan document
-  json: (hosts) => ({ hosts: hosts.map((h) => ({ ...h, domains: h.domains.map(({ desiredXml: _x, ...d }) => d) })) }),
+  json: (hosts) => ({
+    hosts: hosts.map((h) => ({
+      ...h,
+      domains: h.domains.map(({ desiredXml: _x, liveChanges, ...d }) => ({
+        ...d,
+        ...(liveChanges ? { liveChanges: liveChanges.map(({ args: _a, ...c }) => c) } : {}),
+      })),
+    })),
+  }),
 };
 
 const hasFailures = (hosts: HostPlan[]) => hosts.some((h) => h.error || h.domains.some((d) => d.error));
