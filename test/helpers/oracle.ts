@@ -1,3 +1,4 @@
+import { withHostLock } from "./host-lock";
 import { randomUUID } from "node:crypto";
 import { probeHost } from "../../src/system/probe";
 import { QemuStartError } from "../../src/system/qemu";
@@ -83,6 +84,12 @@ async function removeOwn(uuid: string) {
  * run), start paused, read over QMP through libvirt, destroy, undefine; every call by that UUID.
  */
 export async function checkWithLibvirt(config: OracleConfig, host: HostProfile, name: string): Promise<"compared" | "refused"> {
+  // a pinned domain changes what the CPU-pinning suite picks: one of them at a time (test/helpers/host-lock.ts)
+  if (config.domain.cpuPinning) return withHostLock("cpu-pinning", () => checkWithLibvirtNow(config, host, name));
+  return checkWithLibvirtNow(config, host, name);
+}
+
+async function checkWithLibvirtNow(config: OracleConfig, host: HostProfile, name: string): Promise<"compared" | "refused"> {
   const { resolution, codes } = prepare(config, host, `${name}-${RUN_TAG}`);
   const uuid = randomUUID();
   ownDomains.add(uuid);

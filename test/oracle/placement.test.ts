@@ -1,0 +1,169 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseCapabilities } from "../../src/system/host-facts";
+import { formatCpuset, parseCpuset } from "../../src/util/cpuset";
+import { runCli } from "../helpers/cli";
+import { describeWith } from "../helpers/env";
+import { withHostLock } from "../helpers/host-lock";
+import { RUN_TAG } from "../helpers/run-tag";
+import { domainUuids, removeDomains, virshOn } from "../helpers/virsh";
+
+/**
+ * Dedicated CPUs on the real libvirtd, through the CLI as a user runs it: the affinity a
+ * paused domain realizes (libvirt's `virsh vcpupin` and `emulatorpin`, and the kernel's
+ * Cpus_allowed_list of QEMU's vCPU thread, found by QMP query-cpus-fast, and of its main
+ * thread), the hint the realized vCPU has, a second dedicated domain refused before any
+ * define, and a pinning change applied to the running domain without a restart.
+ * The host CPUs are read from `virsh capabilities`: the tool picks the highest free one.
+ */
+const URI = "qemu:///system";
+const virsh = (...args: string[]) => virshOn(URI, ...args);
+const A = `kpv-pin-${RUN_TAG}-a`;
+const B = `kpv-pin-${RUN_TAG}-b`;
+
+/** The kernel's CPU affinity of one QEMU thread, as a set. */
+function allowed(pid: number, tid?: number): string {
+  const file = tid === undefined ? `/proc/${pid}/status` : `/proc/${pid}/task/${tid}/status`;
+  const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(fs.readFileSync(file, "utf8"))![1];
+  return formatCpuset(parseCpuset(line) as number[]);
+}
+
+/** libvirt's pins of a domain: vCPU -> set, and the emulator's. */
+function pins(uuid: string, flag = "--live"): { vcpus: string[]; emulator: string } {
+  const vcpus = virsh("vcpupin", "--domain", uuid, flag)
+    .stdout.split("\n")
+    .map((l) => /^\s*(\d+)\s+(\S+)\s*$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => formatCpuset(parseCpuset(m[2]) as number[]));
+  // quiet (-q) virsh prints the emulator's set alone: "0-1"
+  const emu = virsh("emulatorpin", "--domain", uuid, flag).stdout.trim();
+  return { vcpus, emulator: formatCpuset(parseCpuset(emu) as number[]) };
+}
+
+/** QEMU's pid and its vCPU threads (QMP query-cpus-fast). */
+function qemuThreads(name: string, uuid: string): { pid: number; vcpus: number[] } {
+  const pid = Number(fs.readFileSync(`/run/libvirt/qemu/${name}.pid`, "utf8").trim());
+  const r = virsh("qemu-monitor-command", "--domain", uuid, JSON.stringify({ execute: "query-cpus-fast" }));
+  const reply = JSON.parse(r.stdout) as { return: { "cpu-index": number; "thread-id": number }[] };
+  return { pid, vcpus: reply.return.sort((x, y) => x["cpu-index"] - y["cpu-index"]).map((c) => c["thread-id"]) };
+}
+
+describeWith(["kvm", "libvirt"], "dedicated CPUs realized by the real libvirtd", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-pin-"));
+  const cpus = parseCapabilities(virsh("capabilities").stdout).numaNodes!.flatMap((n) => n.cpus);
+  const top = Math.max(...cpus);
+  const rest = formatCpuset(cpus.filter((c) => c !== top));
+  const spec = (file: string, domains: Record<string, unknown>[]) => {
+    const p = path.join(dir, file);
+    fs.writeFileSync(p, JSON.stringify({ domains }));
+    return p;
+  };
+  const base = { vcpus: 1, memoryMiB: 128, runState: "paused" };
+
+  afterAll(() => {
+    removeDomains(URI, A, B);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the host has at least two CPUs (one for the dedicated vCPU, one for the emulator)", () => {
+    expect(cpus.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("dedicated: true picks the highest free host CPU, the emulator gets the others; plan says why the hint is on; the paused domain realizes it all", () =>
+    withHostLock("cpu-pinning", async () => {
+      const file = spec("a.json", [{ name: A, ...base, cpuPinning: { dedicated: true } }]);
+      const plan = runCli("plan", file, "--connect", URI, "--json");
+      expect(plan.status).toBe(0);
+      const planned = (
+        JSON.parse(plan.stdout) as {
+          hosts: { domains: { domain: string; error?: string; featureChanges: { feature: string; desired: unknown }[] }[] }[];
+        }
+      ).hosts[0].domains.find((d) => d.domain === A)!;
+      expect(planned.error).toBeUndefined();
+      expect(planned.featureChanges.find((f) => f.feature === "kvm-hint-dedicated")!.desired).toEqual({ enabled: true, source: "implied" });
+      // render explains the hint with the host's CPUs (a profile with the NUMA nodes libvirt reports)
+      const profile = path.join(dir, "host.json");
+      fs.writeFileSync(
+        profile,
+        JSON.stringify({ qemu: "7.2.0", kvm: { available: true }, numaNodes: parseCapabilities(virsh("capabilities").stdout).numaNodes }),
+      );
+      const render = runCli("render", file, "--json", "--host", profile);
+      const hint = (JSON.parse(render.stdout) as { domains: { features: Record<string, { reason: string }> }[] }).domains[0].features[
+        "kvm-hint-dedicated"
+      ];
+      expect(hint.reason).toBe(
+        `cpuPinning.dedicated turns it on: the vCPU pinned to host CPU ${top} (picked); the emulator threads on the host's other CPUs, ${rest}; no other domain of the spec is pinned to them (plan and apply also read the host's domains over the connection)`,
+      );
+
+      const applied = runCli("apply", file, "--connect", URI);
+      expect({ status: applied.status, stderr: applied.stderr.split("\n").filter((l) => /error|failed/i.test(l)) }).toEqual({
+        status: 0,
+        stderr: [],
+      });
+      const uuid = domainUuids(URI).get(A)!;
+      expect(virsh("domstate", "--domain", uuid).stdout.trim()).toBe("paused");
+      expect(pins(uuid)).toEqual({ vcpus: [String(top)], emulator: rest });
+      expect(pins(uuid, "--config")).toEqual({ vcpus: [String(top)], emulator: rest });
+      const q = qemuThreads(A, uuid);
+      expect(q.vcpus.map((t) => allowed(q.pid, t))).toEqual([String(top)]);
+      expect(allowed(q.pid)).toBe(rest);
+      // the realized vCPU has the hint the prediction says
+      const hintProp = virsh(
+        "qemu-monitor-command",
+        "--domain",
+        uuid,
+        JSON.stringify({ execute: "qom-get", arguments: { path: "/machine/unattached/device[0]", property: "kvm-hint-dedicated" } }),
+      );
+      expect(JSON.parse(hintProp.stdout)).toEqual({ return: true, id: expect.anything() });
+    }));
+
+  test("a second dedicated domain on the first one's host CPU is refused before any define", () =>
+    withHostLock("cpu-pinning", async () => {
+      const file = spec("b.json", [{ name: B, ...base, cpuPinning: { dedicated: true, vcpus: [String(top)], emulator: rest } }]);
+      const r = runCli("apply", file, "--connect", URI);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain(
+        `[dedicated-vcpus-not-dedicated] the vCPUs are to be dedicated, but host CPU ${top} (vCPU 0) is also ${A}'s vCPU 0 (on the host)`,
+      );
+      expect(domainUuids(URI).has(B)).toBe(false);
+    }));
+
+  test("plan shows a pinning change as applied live; apply makes it on the running domain without a restart", () =>
+    withHostLock("cpu-pinning", async () => {
+      const uuid = domainUuids(URI).get(A)!;
+      const id = virsh("domid", "--domain", uuid).stdout.trim();
+      const other = Math.min(...cpus);
+      const file = spec("a2.json", [{ name: A, ...base, cpuPinning: { dedicated: true, vcpus: [String(other)], emulator: String(top) } }]);
+      const plan = runCli("plan", file, "--connect", URI, "--json");
+      const d = (JSON.parse(plan.stdout) as { hosts: { domains: Record<string, unknown>[] }[] }).hosts[0].domains.find(
+        (x) => x.domain === A,
+      )!;
+      expect({ action: d.action, restartNeeded: d.restartNeeded, liveChanges: d.liveChanges }).toEqual({
+        action: "update",
+        restartNeeded: false,
+        liveChanges: [
+          { setting: "vCPU 0", from: String(top), to: String(other) },
+          { setting: "emulator", from: rest, to: String(top) },
+        ],
+      });
+      const human = runCli("plan", file, "--connect", URI);
+      expect(human.stdout).toContain(`applied live (no restart): vCPU 0 on host CPUs ${top} -> ${other} (virsh vcpupin --live)`);
+      expect(human.stdout).not.toContain("restart needed");
+
+      const applied = runCli("apply", file, "--connect", URI);
+      expect(applied.status).toBe(0);
+      expect(virsh("domid", "--domain", uuid).stdout.trim()).toBe(id);
+      expect(pins(uuid)).toEqual({ vcpus: [String(other)], emulator: String(top) });
+      expect(pins(uuid, "--config")).toEqual({ vcpus: [String(other)], emulator: String(top) });
+      const q = qemuThreads(A, uuid);
+      expect(q.vcpus.map((t) => allowed(q.pid, t))).toEqual([String(other)]);
+      expect(allowed(q.pid)).toBe(String(top));
+      // and the host is in sync now
+      const again = runCli("plan", file, "--connect", URI, "--json");
+      expect(
+        (JSON.parse(again.stdout) as { hosts: { domains: Record<string, unknown>[] }[] }).hosts[0].domains.find((x) => x.domain === A)!
+          .action,
+      ).toBe("unchanged");
+    }));
+});
