@@ -1,9 +1,8 @@
 import YAML from "yaml";
-import type { z } from "zod";
-import { SPEC_KEYS } from "../catalog/features";
+import { z } from "zod";
 import type { Diagnostic } from "../diagnostics";
 import { closest } from "../util/suggest";
-import { defaultsSchema, DOMAIN_FIELD_NAMES, domainSchema, HYPERV_SPEC_KEYS, hostUris, normalizeDomain, type DomainSpec } from "./schema";
+import { defaultsSchema, domainSchema, hostUris, normalizeDomain, type DomainSpec } from "./schema";
 
 /**
  * Spec text -> validated, default-filled domains. Pure: no file access here.
@@ -31,15 +30,27 @@ export interface LoadedSpec {
 }
 
 const TOP_KEYS = ["defaults", "domains", "hosts"];
-const DOMAIN_KEYS = ["name", ...DOMAIN_FIELD_NAMES];
-const ALLOWED_KEYS: Record<string, readonly string[]> = {
-  "": DOMAIN_KEYS,
-  cpu: ["mode", "model", "check", "features"],
-  paravirt: SPEC_KEYS,
-  hyperv: HYPERV_SPEC_KEYS,
-  host: ["qemu", "libvirt", "kernel"],
-  guest: ["kernel", "os", "version"],
-};
+
+/**
+ * The keys the object at `path` (string segments below a domain) takes, from the zod schema
+ * itself: one source for the message listing what is allowed, for every nested object.
+ */
+function allowedKeysAt(path: readonly string[]): readonly string[] {
+  let node: z.ZodType = domainSchema;
+  for (const key of [...path, ""]) {
+    // through optional fields and lists to the object
+    for (;;) {
+      if (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+      else if (node instanceof z.ZodArray) node = node.element as z.ZodType;
+      else break;
+    }
+    if (!(node instanceof z.ZodObject)) return [];
+    if (key === "") return Object.keys(node.shape);
+    node = node.shape[key] as z.ZodType;
+    if (!node) return [];
+  }
+  return [];
+}
 
 export function formatPath(parts: readonly (string | number | symbol)[]): string {
   let out = "";
@@ -62,7 +73,7 @@ function zodIssues(error: z.ZodError, base: (string | number)[]): Diagnostic[] {
     const path = [...base, ...(issue.path as (string | number)[])];
     if (issue.code === "unrecognized_keys") {
       const objectKey = issue.path.filter((p) => typeof p === "string").join(".");
-      const allowed = ALLOWED_KEYS[objectKey] ?? [];
+      const allowed = allowedKeysAt(issue.path.filter((p): p is string => typeof p === "string"));
       for (const key of issue.keys) {
         out.push({
           severity: "error",

@@ -117,8 +117,6 @@ const hypervSchema = z.strictObject({
   noNonarchCoresharing: z.enum(HYPERV_VALUES.noNonarchCoresharing.values).optional(),
   ...hypervFlags,
 });
-/** The keys `hyperv` takes: mode and the values, then each flag in catalog order. */
-export const HYPERV_SPEC_KEYS: readonly string[] = Object.keys(hypervSchema.shape);
 
 /** A release number as QEMU and libvirt write them; bounded, so no number overflows into 1e+23. */
 export const releaseVersion = (what: string) =>

@@ -97,9 +97,9 @@ describeWith(["virt-xml-validate"], "libvirt document fixtures: every want.xml p
   });
 });
 
-describeWith(["xsltproc"], "libvirt document fixtures: the PV-only XSLT (kvm-paravirt xslt) leaves sizing alone", () => {
+describeWith(["xsltproc"], "libvirt document fixtures: the PV-only XSLT (kvm-paravirt xslt) leaves sizing and placement alone", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-fixtures-pv-"));
-  const SIZING_TAGS = ["memory", "currentMemory", "vcpu"];
+  const SIZING_TAGS = ["memory", "currentMemory", "vcpu", "memoryBacking", "cputune", "numatune"];
   type El = Record<string, unknown>;
   const top = (xml: string) => ((canonical(xml)[0] as El).domain as El[]).filter((n) => typeof n === "object");
   const tag = (n: El) => Object.keys(n).find((k) => k !== "attrs")!;
@@ -117,7 +117,7 @@ describeWith(["xsltproc"], "libvirt document fixtures: the PV-only XSLT (kvm-par
     const r = spawnSync("xsltproc", ["--nonet", xsl, input], { encoding: "utf8" });
     expect(r.stderr).toBe("");
     const got = top(r.stdout);
-    // memory, currentMemory, vCPUs and the CPU topology as the live domain has them
+    // memory, currentMemory, vCPUs, pinning, memory policy, huge pages and the CPU topology as the live domain has them
     expect(got.filter((n) => SIZING_TAGS.includes(tag(n)))).toEqual(top(live).filter((n) => SIZING_TAGS.includes(tag(n))));
     expect(topology(got)).toEqual(topology(top(live)));
     // everything else as apply writes it

@@ -1,0 +1,343 @@
+import type { HostProfile } from "../../src/host/profile";
+import { parseSpecText } from "../../src/input/load";
+import { readDomainXml, readNeighbour } from "../../src/libvirt/read-domain";
+import { renderDomain, renderSpec } from "../../src/render-spec";
+import { placeOnHost, resolvePlacement, type PinnedNeighbour } from "../../src/resolve/placement";
+import { parseFreePages } from "../../src/system/host-facts";
+import { formatCpuset, parseCpuset } from "../../src/util/cpuset";
+import { DEBIAN12, domainSpec } from "../helpers/specs";
+
+/** A host with two NUMA nodes of four CPUs each. */
+const TWO_NODES: HostProfile = {
+  ...DEBIAN12,
+  numaNodes: [
+    { id: 0, cpus: [0, 1, 2, 3], pages: [{ sizeKiB: 2048, total: 1024, free: 1024 }] },
+    { id: 1, cpus: [4, 5, 6, 7], pages: [{ sizeKiB: 2048, total: 1024, free: 100 }] },
+  ],
+};
+const live = (
+  name: string,
+  vcpus: number[][] | null,
+  emulator: number[] | null = null,
+  more: Partial<PinnedNeighbour> = {},
+): PinnedNeighbour => ({
+  name,
+  vcpus,
+  emulator,
+  from: "live",
+  ...more,
+});
+
+describe("cpusets in libvirt's syntax", () => {
+  test.each([
+    ["0", [0]],
+    ["2-3", [2, 3]],
+    ["0-7,^4", [0, 1, 2, 3, 5, 6, 7]],
+    ["3,1,1", [1, 3]],
+    ["0-3,^0-1", 'has "^0-1": ^ takes one number, not a range'],
+    ["", "is empty"],
+    ["1,,2", 'has "", which is not N, N-M or ^N'],
+    ["a", 'has "a", which is not N, N-M or ^N'],
+    ["3-1", "has the range 3-1, which runs backwards"],
+    ["4096", "names 4096, above 4095"],
+    ["0-1,^0,^1", "names no number"],
+    [" 1", 'has " 1", which is not N, N-M or ^N'],
+  ])("parse %j", (text, want) => {
+    expect(parseCpuset(text)).toEqual(want);
+  });
+
+  test.each([
+    [[0], "0"],
+    [[0, 1], "0-1"],
+    [[0, 1, 2, 5], "0-2,5"],
+    [[7, 3, 4, 3], "3-4,7"],
+    [[1, 3, 5], "1,3,5"],
+  ])("format %j as libvirt writes it (virBitmapFormat)", (set, want) => {
+    expect(formatCpuset(set)).toBe(want);
+    expect(parseCpuset(want)).toEqual([...new Set(set)].sort((a, b) => a - b));
+  });
+});
+
+describe("the spec's placement fields: bad input named with what is allowed", () => {
+  const errors = (domain: string) =>
+    parseSpecText(`domains:\n  - ${domain}\n`).domains[0].diagnostics.map((d) => `${d.path}: ${d.message}`);
+  test.each([
+    [
+      "{ name: a, cpuPinning: { vcpus: ['0-'] } }",
+      'domains[0].cpuPinning.vcpus[0]: a vCPU\'s host CPU set has "0-", which is not N, N-M or ^N; allowed: a set such as "2", "2-3", "0-7,^4" or "1,3" (numbers 0-4095; ranges N-M; ^N excludes)',
+    ],
+    ["{ name: a, vcpus: 2, cpuPinning: { vcpus: ['0'] } }", "domains[0].cpuPinning.vcpus: one host CPU set per vCPU: 1 given for 2 vCPUs"],
+    [
+      "{ name: a, vcpus: 2, cpuPinning: { dedicated: true, vcpus: ['0-1', '2'] } }",
+      "domains[0].cpuPinning.vcpus[0]: a dedicated vCPU runs on exactly one host CPU; 0-1 names 2",
+    ],
+    [
+      "{ name: a, vcpus: 2, cpuPinning: { dedicated: true, vcpus: ['3', '3'] } }",
+      "domains[0].cpuPinning.vcpus[1]: host CPU 3 is already vCPU 0's: dedicated vCPUs need one each",
+    ],
+    ["{ name: a, hugepages: { sizeKiB: 4 } }", "domains[0].hugepages.sizeKiB: 2048 (2 MiB pages) or 1048576 (1 GiB pages)"],
+    [
+      "{ name: a, numa: { nodeset: '0', mode: local } }",
+      'domains[0].numa.mode: Invalid option: expected one of "strict"|"preferred"|"interleave"|"restrictive"',
+    ],
+    // every nested object lists what it takes (read from the schema; disks listed nothing before)
+    [
+      "{ name: a, disks: [{ target: vda, file: /a, sise: 3 }] }",
+      'domains[0].disks[0].sise: unknown field "sise"; did you mean file? Allowed: target, file, pool, volume, device, bus, format, readonly, boot, cache, io',
+    ],
+    [
+      "{ name: a, cpuPinning: { emulator: '1', cores: 2 } }",
+      'domains[0].cpuPinning.cores: unknown field "cores" Allowed: dedicated, vcpus, emulator',
+    ],
+  ])("%s", (domain, want) => {
+    expect(errors(domain)).toContain(want);
+  });
+
+  test("valid placement normalises the sets (sorted numbers) and defaults numa's mode to strict", () => {
+    const spec = domainSpec({
+      name: "a",
+      vcpus: 2,
+      cpuPinning: { vcpus: ["3,1", "0-1"], emulator: "2" },
+      numa: { nodeset: "1,0" },
+      hugepages: { sizeKiB: 1048576 },
+    });
+    expect([spec.cpuPinning, spec.numa, spec.hugepages]).toEqual([
+      {
+        dedicated: false,
+        vcpus: [
+          [1, 3],
+          [0, 1],
+        ],
+        emulator: [2],
+      },
+      { mode: "strict", nodeset: [0, 1] },
+      { sizeKiB: 1048576 },
+    ]);
+  });
+});
+
+describe("placeOnHost: the host CPUs dedicated vCPUs get", () => {
+  const dedicated = (name: string, vcpus: number, more: Record<string, unknown> = {}) =>
+    domainSpec({ name, vcpus, cpuPinning: { dedicated: true }, ...more });
+
+  test("the highest free ones, in spec order; the emulator on the CPUs no dedicated vCPU has", () => {
+    const [a, b] = placeOnHost([dedicated("a", 2), dedicated("b", 2)], TWO_NODES, []);
+    expect(a.picked).toEqual([[6], [7]]);
+    expect(b.picked).toEqual([[4], [5]]);
+    const ra = resolvePlacement(dedicated("a", 2), TWO_NODES, a);
+    expect([ra.vcpus, ra.emulator, ra.dedicated.value]).toEqual([[[6], [7]], [0, 1, 2, 3], true]);
+    expect(ra.dedicated.reason).toBe(
+      "the vCPUs pinned one to one to host CPUs 6, 7 (picked); the emulator threads on the host's other CPUs, 0-3; no other domain on the host is pinned to them",
+    );
+  });
+
+  test("on the domain's own NUMA nodes first", () => {
+    const [a] = placeOnHost([dedicated("a", 2, { numa: { nodeset: "0" } })], TWO_NODES, []);
+    expect(a.picked).toEqual([[2], [3]]);
+  });
+
+  test("around what the host's domains pin (vCPUs and emulators), not around unpinned ones", () => {
+    const [a] = placeOnHost([dedicated("a", 2)], TWO_NODES, [live("db", [[7]], [0]), live("web", null), live("a", [[6], [5]])]);
+    // a's own live pins (a redefinition) do not count against it
+    expect(a.picked).toEqual([[5], [6]]);
+    expect(a.neighbours!.map((n) => n.name)).toEqual(["db", "web"]);
+    expect(a.liveRead).toBe(true);
+  });
+
+  test("too few free CPUs (one stays for the emulator threads): why, and nothing picked", () => {
+    const [a] = placeOnHost([dedicated("a", 8)], TWO_NODES, []);
+    expect(a.picked).toEqual({
+      error:
+        "8 dedicated vCPUs need 8 free host CPUs and one more for the emulator threads; the host has 8, of which 8 no other domain is pinned to",
+    });
+    // with the emulator pinned by the spec, all eight may go
+    const [b] = placeOnHost([dedicated("b", 7, { cpuPinning: { dedicated: true, emulator: "0" } })], TWO_NODES, []);
+    expect(b.picked).toEqual([[1], [2], [3], [4], [5], [6], [7]]);
+  });
+
+  test("without the host's CPUs nothing is picked, and the domain says why it is not dedicated", () => {
+    const [a] = placeOnHost([dedicated("a", 1)], DEBIAN12);
+    expect(a.picked).toBeUndefined();
+    const r = resolvePlacement(dedicated("a", 1), DEBIAN12, a);
+    expect(r.dedicated).toEqual({
+      value: false,
+      reason:
+        "no vCPU is pinned: the host's CPUs are not known: give cpuPinning.vcpus, or plan over a connection (or with a host profile listing numaNodes)",
+    });
+  });
+
+  test("two domains of the spec pinned to one host CPU: each names the other", () => {
+    const specs = [
+      domainSpec({ name: "a", cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" } }),
+      domainSpec({ name: "b", cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" } }),
+    ];
+    const ctx = placeOnHost(specs, TWO_NODES);
+    expect(specs.map((s, i) => resolvePlacement(s, TWO_NODES, ctx[i]).dedicated.reason)).toEqual([
+      "host CPU 3 (vCPU 0) is also b's vCPU 0",
+      "host CPU 3 (vCPU 0) is also a's vCPU 0",
+    ]);
+  });
+
+  test("huge pages: what a running domain holds counts as free for it; earlier domains of the spec take theirs first", () => {
+    const specs = [
+      domainSpec({ name: "a", memoryMiB: 1024, hugepages: { sizeKiB: 2048 } }),
+      domainSpec({ name: "b", memoryMiB: 512, hugepages: { sizeKiB: 2048 } }),
+    ];
+    const ctx = placeOnHost(specs, TWO_NODES, [live("a", null, null, { active: true, hugepageKiB: 2048, memoryMiB: 1024 })]);
+    expect(ctx.map((c) => c.pages)).toEqual([
+      { held: 512, claimedBefore: 0 },
+      { held: 0, claimedBefore: 0 },
+    ]);
+    const stopped = placeOnHost(specs, TWO_NODES, [live("a", null, null, { active: false, hugepageKiB: 2048, memoryMiB: 1024 })]);
+    expect(stopped.map((c) => c.pages)).toEqual([
+      { held: 0, claimedBefore: 0 },
+      { held: 0, claimedBefore: 512 },
+    ]);
+  });
+});
+
+describe("the spec's domains share a host by their hosts: entries (render, check)", () => {
+  test("same URIs: neighbours, the second refused; other URIs: not", () => {
+    const text = (hostsB: string) => `
+domains:
+  - { name: a, cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" } }
+  - { name: b, cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" } }
+hosts:
+  a: qemu+ssh://h1/system
+  b: ${hostsB}
+`;
+    const codes = (hostsB: string) =>
+      renderSpec(parseSpecText(text(hostsB)), TWO_NODES).domains.map((d) =>
+        d.diagnostics.filter((x) => x.severity === "error").map((x) => x.code),
+      );
+    expect(codes("qemu+ssh://h1/system")).toEqual([["dedicated-vcpus-not-dedicated"], ["dedicated-vcpus-not-dedicated"]]);
+    expect(codes("qemu+ssh://h2/system")).toEqual([[], []]);
+  });
+});
+
+describe("kvm-hint-dedicated: its provenance", () => {
+  const hint = (domain: Record<string, unknown>, host: HostProfile = TWO_NODES) =>
+    renderDomain(domainSpec({ name: "a", ...domain }), host).resolution.features.get("kvm-hint-dedicated")!;
+  test("implied by cpuPinning.dedicated, with why the vCPUs are dedicated", () => {
+    const h = hint({ cpuPinning: { dedicated: true } });
+    expect([h.enabled, h.source, h.requested]).toEqual([true, "implied", true]);
+    expect(h.reason).toMatch(/^cpuPinning\.dedicated turns it on: the vCPU pinned to host CPU 7 \(picked\)/);
+  });
+  test("set by the spec: explicit, and the reason adds why the vCPUs are dedicated", () => {
+    const h = hint({ cpuPinning: { vcpus: ["5"], emulator: "0" }, paravirt: { hintDedicated: true } });
+    expect([h.source, h.reason]).toEqual([
+      "explicit",
+      "set on; the vCPU pinned to host CPU 5; the emulator threads on 0; other domains on the host were not read (plan and apply over the connection read them)",
+    ]);
+  });
+  test("set off by the spec: off, whatever the pinning", () => {
+    expect(hint({ cpuPinning: { dedicated: true }, paravirt: { hintDedicated: false } }).enabled).toBe(false);
+  });
+});
+
+describe("reading placement back from libvirt's definitions", () => {
+  const domain = (inner: string) =>
+    `<domain type='kvm'><name>x</name><memory unit='KiB'>262144</memory><vcpu placement='static'${inner}</domain>`;
+  test("pins, the memory policy and the page size into the spec's fields (sets in one spelling)", () => {
+    const r = readDomainXml(
+      domain(
+        `>2</vcpu><cputune><shares>10</shares><vcpupin vcpu='1' cpuset='3,2'/><vcpupin vcpu='0' cpuset='0'/><emulatorpin cpuset='4-5'/></cputune><numatune><memory mode='interleave' nodeset='0,1'/></numatune><memoryBacking><hugepages><page size='1' unit='G'/></hugepages></memoryBacking>`,
+      ),
+    );
+    expect([r.domain.cpuPinning, r.domain.numa, r.domain.hugepages]).toEqual([
+      { vcpus: ["0", "2-3"], emulator: "4-5" },
+      { mode: "interleave", nodeset: "0-1" },
+      { sizeKiB: 1048576 },
+    ]);
+  });
+  test("a vCPU without its own pin takes <vcpu cpuset>; without either the pinning is not carried over (a note says so)", () => {
+    expect(readDomainXml(domain(` cpuset='6-7'>2</vcpu><cputune><vcpupin vcpu='0' cpuset='1'/></cputune>`)).domain.cpuPinning).toEqual({
+      vcpus: ["1", "6-7"],
+    });
+    const partial = readDomainXml(domain(`>2</vcpu><cputune><vcpupin vcpu='0' cpuset='1'/></cputune>`));
+    expect(partial.domain.cpuPinning).toBeUndefined();
+    expect(partial.notes.map((n) => n.message)).toContain(
+      "<cputune> pins some vCPUs only (the others float): the vCPU pinning is not carried over",
+    );
+  });
+  test("a neighbour: per vCPU its CPUs, the emulator following <vcpu cpuset> as libvirt does, huge pages and memory", () => {
+    expect(
+      readNeighbour(domain(` cpuset='2-3'>2</vcpu><memoryBacking><hugepages><page size='2048'/></hugepages></memoryBacking>`), "n", true),
+    ).toEqual({
+      name: "n",
+      vcpus: [
+        [2, 3],
+        [2, 3],
+      ],
+      emulator: [2, 3],
+      from: "live",
+      active: true,
+      hugepageKiB: 2048,
+      memoryMiB: 256,
+    });
+    expect(readNeighbour(domain(`>2</vcpu>`), "f", false)).toEqual({
+      name: "f",
+      vcpus: null,
+      emulator: null,
+      from: "live",
+      active: false,
+      memoryMiB: 256,
+    });
+    expect(readNeighbour(domain(` placement='auto' cpuset='1'>1</vcpu>`), "auto", false).vcpus).toBeNull();
+  });
+});
+
+describe("virsh freepages", () => {
+  test("per node, the free pages of each size", () => {
+    expect(parseFreePages("Node 0:\n4KiB: 5346571\n2048KiB: 12\n1048576KiB: 0\n\nNode 1:\n2048KiB: 3\n")).toEqual(
+      new Map([
+        [
+          0,
+          new Map([
+            [4, 5346571],
+            [2048, 12],
+            [1048576, 0],
+          ]),
+        ],
+        [1, new Map([[2048, 3]])],
+      ]),
+    );
+    expect(parseFreePages("error\n2048KiB: 3\n")).toEqual(new Map());
+  });
+});
+
+describe("the rendered definition", () => {
+  test("<memoryBacking>, <cputune> and <numatune> in libvirt's order around <vcpu>", () => {
+    const { rendered } = renderDomain(
+      domainSpec({
+        name: "a",
+        vcpus: 2,
+        cpuPinning: { vcpus: ["4", "5-6"], emulator: "0,1" },
+        numa: { nodeset: "1" },
+        hugepages: { sizeKiB: 2048 },
+      }),
+      TWO_NODES,
+    );
+    const xml = rendered.domainXml;
+    expect(xml).toContain(
+      `  <memory unit="MiB">1024</memory>
+  <memoryBacking>
+    <hugepages>
+      <page size="2048" unit="KiB"/>
+    </hugepages>
+  </memoryBacking>
+  <vcpu placement="static">2</vcpu>
+  <cputune>
+    <vcpupin vcpu="0" cpuset="4"/>
+    <vcpupin vcpu="1" cpuset="5-6"/>
+    <emulatorpin cpuset="0-1"/>
+  </cputune>
+  <numatune>
+    <memory mode="strict" nodeset="1"/>
+  </numatune>
+  <os>`,
+    );
+    // placement is libvirt's (sched_setaffinity, cgroups, mbind): QEMU's arguments carry none of it
+    expect(rendered.qemuArgs.join(" ")).not.toMatch(/cpuset|numa|hugepage|mem-path/);
+  });
+});
