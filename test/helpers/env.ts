@@ -14,7 +14,8 @@ import { answers, ensureSecondHost } from "./second-host";
  * test runner repeats in its summary, so the rest of the suite still gates.
  */
 
-export type Need = "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc" | "pulumi-schemas" | "strace" | "gcc";
+export type Need =
+  "kvm" | "qemu" | "libvirt" | "virt-xml-validate" | "second-host" | "xsltproc" | "pulumi-schemas" | "strace" | "gcc" | "hugetlbfs";
 
 /** Pulumi's meta-schemas (pulumi.json, project.json) live outside the repository; .ci/run exports their folder. */
 const PULUMI_SCHEMAS_VAR = "KPV_PULUMI_SCHEMAS";
@@ -66,6 +67,18 @@ function missing(need: Need): string | null {
     case "gcc": {
       const r = spawnSync("gcc", ["--version"], { encoding: "utf8" });
       return r.status === 0 ? null : "gcc is not installed (apt-get install gcc libc6-dev)";
+    }
+    case "hugetlbfs": {
+      // libvirt backs guest memory with huge pages from a hugetlbfs it found mounted when it started
+      const mounts = fs.readFileSync("/proc/mounts", "utf8");
+      if (!/^\S+ \S+ hugetlbfs /m.test(mounts))
+        return "no hugetlbfs is mounted (mount -t hugetlbfs hugetlbfs /dev/hugepages, then restart libvirtd; .ci/run does)";
+      try {
+        fs.accessSync("/proc/sys/vm/nr_hugepages", fs.constants.W_OK);
+        return null;
+      } catch {
+        return "huge pages cannot be reserved here (/proc/sys/vm/nr_hugepages is not writable: not root)";
+      }
     }
     case "virt-xml-validate": {
       const r = spawnSync("virt-xml-validate", ["--help"], { encoding: "utf8" });

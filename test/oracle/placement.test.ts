@@ -167,3 +167,63 @@ describeWith(["kvm", "libvirt"], "dedicated CPUs realized by the real libvirtd",
       ).toBe("unchanged");
     }));
 });
+
+/** Free huge pages of `sizeKiB` on the host (virsh freepages), all nodes. */
+function freePages(sizeKiB: number): number {
+  const out = virsh("freepages", "--all").stdout;
+  return [...out.matchAll(new RegExp(`^${sizeKiB}KiB: (\\d+)$`, "gm"))].reduce((s, m) => s + Number(m[1]), 0);
+}
+
+describeWith(["kvm", "libvirt"], "huge pages checked before deploy against the real host's pool", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-huge-"));
+  const C = `kpv-huge-${RUN_TAG}-c`;
+  afterAll(() => {
+    removeDomains(URI, C);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("more memory than the free 2 MiB pages hold: apply refuses it (hugepages-pool-too-small), nothing is defined", () => {
+    const free = freePages(2048);
+    const memoryMiB = Math.max(16, (free + 1) * 2);
+    const file = path.join(dir, "c.json");
+    fs.writeFileSync(file, JSON.stringify({ domains: [{ name: C, memoryMiB, hugepages: { sizeKiB: 2048 } }] }));
+    const r = runCli("apply", file, "--connect", URI);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      `[hugepages-pool-too-small] ${memoryMiB} MiB of memory needs ${memoryMiB / 2} pages of 2048 KiB; the host has ${free} free on node`,
+    );
+    expect(domainUuids(URI).has(C)).toBe(false);
+  });
+});
+
+describeWith(["kvm", "libvirt", "hugetlbfs"], "huge pages realized by the real libvirtd", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-huge-"));
+  const D = `kpv-huge-${RUN_TAG}-d`;
+  const reserved = Number(fs.readFileSync("/proc/sys/vm/nr_hugepages", "utf8"));
+  afterAll(() => {
+    removeDomains(URI, D);
+    fs.writeFileSync("/proc/sys/vm/nr_hugepages", String(reserved));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("128 MiB on 2 MiB pages: 64 pages reserved for it are taken by the started domain, and its RAM is mapped with them", () => {
+    fs.writeFileSync("/proc/sys/vm/nr_hugepages", String(reserved + 64));
+    const before = freePages(2048);
+    expect(before).toBeGreaterThanOrEqual(64);
+    const file = path.join(dir, "d.json");
+    fs.writeFileSync(file, JSON.stringify({ domains: [{ name: D, memoryMiB: 128, runState: "paused", hugepages: { sizeKiB: 2048 } }] }));
+    const r = runCli("apply", file, "--connect", URI);
+    expect({ status: r.status, failed: r.stdout.split("\n").filter((l) => /^failed/.test(l)) }).toEqual({ status: 0, failed: [] });
+    const uuid = domainUuids(URI).get(D)!;
+    expect(virsh("dumpxml", "--domain", uuid).stdout).toMatch(/<hugepages>\s*<page size='2048' unit='KiB'\/>\s*<\/hugepages>/);
+    expect(before - freePages(2048)).toBe(64);
+    const pid = Number(fs.readFileSync(`/run/libvirt/qemu/${D}.pid`, "utf8").trim());
+    const smaps = fs.readFileSync(`/proc/${pid}/smaps`, "utf8");
+    // the guest RAM: one mapping of 128 MiB backed by 2 MiB pages
+    expect(smaps).toMatch(/^Size:\s+131072 kB$(?:\n(?!\S+-\S+ ).*)*?\nKernelPageSize:\s+2048 kB$/m);
+    // and plan finds it in sync: the pages it holds count for it
+    const again = runCli("plan", file, "--connect", URI).stdout;
+    expect(again).toMatch(new RegExp(`unchanged\\s+${D}\\n`));
+    expect(again).not.toContain("ERROR");
+  });
+});
