@@ -18,7 +18,12 @@ export interface Resolution extends Planned {
 /** What an edge that can see the host adds for the checks (a local host's file system, libvirt's schema validator). */
 export type HostAccess = Pick<RuleEnv, "pathExists" | "schemaProblem">;
 
-export function resolveDomain(domain: DomainSpec, profile?: HostProfile, access: HostAccess = {}, placement?: PlacementContext): Resolution {
+export function resolveDomain(
+  domain: DomainSpec,
+  profile?: HostProfile,
+  access: HostAccess = {},
+  placement?: PlacementContext,
+): Resolution {
   const resolved = resolveFeatures(domain, profile, placement);
   const planned: Planned = { ...resolved, libvirt: planLibvirt(resolved) };
   const diagnostics = runRules(planned, {

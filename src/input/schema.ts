@@ -299,7 +299,7 @@ const cpuPinningSchema = z
   });
 
 /** libvirt's <numatune><memory mode>: where the guest's memory may come from. */
-export const NUMA_MODES = ["strict", "preferred", "interleave", "restrictive"] as const;
+const NUMA_MODES = ["strict", "preferred", "interleave", "restrictive"] as const;
 const numaSchema = z.strictObject({
   /** default strict: only from the nodes named (libvirt's default) */
   mode: z.enum(NUMA_MODES).optional(),
@@ -308,7 +308,7 @@ const numaSchema = z.strictObject({
 });
 
 /** The huge page sizes an x86_64 host can have, in KiB (2 MiB and 1 GiB). */
-export const HUGEPAGE_SIZES_KIB = [2048, 1048576] as const;
+const HUGEPAGE_SIZES_KIB = [2048, 1048576] as const;
 const hugepagesSchema = z.strictObject({
   /** the page size: 2048 (2 MiB) or 1048576 (1 GiB); the host must have a pool of that size with room for all the memory */
   sizeKiB: z.number().refine((n) => (HUGEPAGE_SIZES_KIB as readonly number[]).includes(n), "2048 (2 MiB pages) or 1048576 (1 GiB pages)"),

@@ -38,7 +38,7 @@ async function realizedFeatures(session: VirshSession, uuid: string, props: stri
 const needsNeighbours = (spec: DomainSpec) => spec.cpuPinning !== undefined || spec.hugepages !== undefined;
 
 /** Every domain on the host as far as placement goes: its live definition's pins and huge pages, and whether it runs. */
-export async function readHostPlacement(session: VirshSession, byName: ReadonlyMap<string, string>): Promise<PinnedNeighbour[]> {
+async function readHostPlacement(session: VirshSession, byName: ReadonlyMap<string, string>): Promise<PinnedNeighbour[]> {
   const active = await session.run(["list", "--name"]);
   const running = new Set(active.code === 0 ? active.stdout.split("\n").map((l) => l.trim()) : []);
   const out: PinnedNeighbour[] = [];

@@ -180,8 +180,7 @@ export const POLICIES: readonly PolicyDef[] = [
         return [
           {
             feature: "kvm-hint-dedicated",
-            message:
-              `kvm-hint-dedicated is on but the vCPUs are not dedicated (${r.placement.dedicated.reason}): the guest stops PV spinlocks and TLB flush while sharing cores`,
+            message: `kvm-hint-dedicated is on but the vCPUs are not dedicated (${r.placement.dedicated.reason}): the guest stops PV spinlocks and TLB flush while sharing cores`,
             fix: "pin them (cpuPinning.dedicated: true), set dedicatedVcpus: true if they are dedicated by other means, else paravirt.hintDedicated: false",
           },
         ];

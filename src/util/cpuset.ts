@@ -5,7 +5,7 @@
  */
 
 /** The highest CPU or node number accepted: libvirt's older CPU mask length (1024 bits) is 1023; 4095 covers current hosts. */
-export const CPUSET_MAX = 4095;
+const CPUSET_MAX = 4095;
 export const CPUSET_HELP = 'a set such as "2", "2-3", "0-7,^4" or "1,3" (numbers 0-4095; ranges N-M; ^N excludes)';
 
 /** The sorted members of a set, or a string saying what is wrong with it. */

@@ -63,7 +63,7 @@ function fleetSpec(overrides: Record<string, Record<string, unknown>> = {}) {
   const variants = [
     { paravirt: { pvUnhalt: true, pvIpi: true } },
     { irqchip: "split", paravirt: { pvTlbFlush: true } },
-    { cpu: { mode: "host-passthrough" }, paravirt: { hintDedicated: true } },
+    { cpu: { mode: "host-passthrough" }, dedicatedVcpus: true, paravirt: { hintDedicated: true } },
     { machine: "pc-q35-5.1", paravirt: { pvEoi: false } },
     { paravirt: { hidden: true } },
     { vcpus: 4, paravirt: { kvmclock: false, kvmclockStableBit: false } },

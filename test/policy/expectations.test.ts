@@ -132,8 +132,8 @@ const TABLE: Record<string, Case[]> = {
       [
         {
           feature: "kvm-hint-dedicated",
-          message: /not declared dedicated/,
-          fix: /^set dedicatedVcpus: true if .* else paravirt\.hintDedicated: false$/,
+          message: /the vCPUs are not dedicated \(the vCPUs are not pinned: they float over the host's CPUs\)/,
+          fix: /^pin them \(cpuPinning\.dedicated: true\), set dedicatedVcpus: true if .* else paravirt\.hintDedicated: false$/,
         },
       ],
     ],
@@ -144,6 +144,13 @@ const TABLE: Record<string, Case[]> = {
       [{ feature: "kvm-hint-dedicated", message: /dedicated but kvm-hint-dedicated is off/, fix: /^set paravirt\.hintDedicated: true$/ }],
     ],
     ["both", { dedicatedVcpus: true, paravirt: { hintDedicated: true } }, {}, []],
+    ["pinned one to one (the hint implied)", { cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" } }, {}, []],
+    [
+      "pinned one to one, the hint set off",
+      { cpuPinning: { vcpus: ["3"], emulator: "0" }, paravirt: { hintDedicated: false } },
+      {},
+      [{ feature: "kvm-hint-dedicated", message: /dedicated but kvm-hint-dedicated is off/, fix: /^set paravirt\.hintDedicated: true$/ }],
+    ],
     ["neither", {}, {}, []],
   ],
   "no-custom-argv": [
