@@ -49,6 +49,12 @@ async function readHostPlacement(session: VirshSession, byName: ReadonlyMap<stri
   return out;
 }
 
+/** The same for a session that has not listed the host's domains yet; undefined when it cannot list them. */
+export async function hostPlacement(session: VirshSession): Promise<PinnedNeighbour[] | undefined> {
+  const list = await session.domains();
+  return "error" in list ? undefined : readHostPlacement(session, list.byName);
+}
+
 /**
  * What a running domain's pinning change does without a restart: `virsh vcpupin --live` and
  * `emulatorpin --live` for each vCPU (and the emulator) whose host CPUs change, when nothing
@@ -114,8 +120,8 @@ export async function planDomain(
   // a domain planned alone (the Pulumi resource, a replan) reads its neighbours itself
   let around = placement;
   if (!around && host && needsNeighbours(spec)) {
-    const list = await session.domains();
-    if (!("error" in list)) around = placeOnHost([spec], host, await readHostPlacement(session, list.byName))[0];
+    const live = await hostPlacement(session);
+    if (live) around = placeOnHost([spec], host, live)[0];
   }
   const { resolution: want, rendered } = renderDomain(spec, host, "", hostAccess(uri), around);
   const base: DomainPlan = { ...noChanges(uri, spec.name, "create", "absent"), desiredXml: rendered.domainXml };

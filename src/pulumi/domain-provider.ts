@@ -3,6 +3,7 @@ import type { HostProfile } from "../host/profile";
 import { validateSpecObject } from "../input/load";
 import { DOMAIN_FIELD_NAMES, type DomainSpec } from "../input/schema";
 import { canon, compareLive, type LiveComparison } from "../live/compare";
+import { hostPlacement } from "../live/plan";
 import { DeployError, deployDomain, findDomain, readLive, undefineDomain, type Deployed } from "../live/deploy";
 import type { RestartPolicy } from "../live/model";
 import { readDomainXml } from "../libvirt/read-domain";
@@ -64,9 +65,13 @@ export type HostFacts = (uri: string) => Promise<HostProfile>;
 export const factsOverConnection: HostFacts = (uri) => hostFor(uri, undefined);
 
 async function evaluate(plain: Json, facts: HostFacts): Promise<Evaluation> {
-  const host = plain.hostProfile === undefined || plain.hostProfile === null ? await facts(uriOf(plain)) : undefined;
+  const overConnection = plain.hostProfile === undefined || plain.hostProfile === null;
+  const host = overConnection ? await facts(uriOf(plain)) : undefined;
+  // pins and huge pages against the host's other domains, read as plan reads them: a preview refuses what up would
+  const placed = plain.cpuPinning !== undefined || plain.hugepages !== undefined;
+  const live = overConnection && placed ? await withSession(uriOf(plain), hostPlacement) : undefined;
   // what plan checks on the host side too (a local disk file, libvirt's schema for extra devices): a preview says what an up would
-  return evaluateArgs(String(plain.name), plain as PlainArgs, host, hostAccess(uriOf(plain)));
+  return evaluateArgs(String(plain.name), plain as PlainArgs, host, hostAccess(uriOf(plain)), live);
 }
 
 const effectiveFeatures = (ev: Evaluation): Record<string, boolean> =>

@@ -1,5 +1,6 @@
 import type { Diagnostic } from "../diagnostics";
-import { parseHostProfileJson, type HostProfile } from "../host/profile";
+import { ASSUMED_HOST, parseHostProfileJson, type HostProfile } from "../host/profile";
+import { placeOnHost, type PinnedNeighbour } from "../resolve/placement";
 import { renderDomain, type FeatureReport } from "../render-spec";
 import type { HostAccess, Resolution } from "../analyze";
 import { DOMAIN_FIELD_NAMES, libvirtUri } from "../input/schema";
@@ -64,7 +65,14 @@ function parseHostProfile(json: string | undefined): HostProfile | undefined | D
  * The pure evaluation behind the component (exported for tests and the policy pack):
  * args -> the spec's domain -> resolve -> render, with diagnostic paths relative to the args.
  */
-export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHost?: HostProfile, access: HostAccess = {}): Evaluation {
+export function evaluateArgs(
+  resourceName: string,
+  args: PlainArgs,
+  connectionHost?: HostProfile,
+  access: HostAccess = {},
+  /** the host's domains as far as placement goes, read over the connection (src/live/plan.ts) */
+  live?: readonly PinnedNeighbour[],
+): Evaluation {
   const domain: Record<string, unknown> = { name: args.name ?? resourceName };
   for (const k of ARG_KEYS) if (args[k] !== undefined && args[k] !== null) domain[k] = args[k];
   // a hostProfile argument overrides the facts read over the connection
@@ -100,7 +108,9 @@ export function evaluateArgs(resourceName: string, args: PlainArgs, connectionHo
       features: {},
       diagnostics: pre,
     };
-  const { resolution, rendered } = renderDomain(d.spec, host as HostProfile | undefined, "", access);
+  const profile = host as HostProfile | undefined;
+  const placement = live ? placeOnHost([d.spec], profile ?? ASSUMED_HOST, live)[0] : undefined;
+  const { resolution, rendered } = renderDomain(d.spec, profile, "", access, placement);
   const ev = {
     name: d.spec.name,
     resolution,

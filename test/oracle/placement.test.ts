@@ -2,6 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseCapabilities } from "../../src/system/host-facts";
+import { checkDomain } from "../../src/pulumi/domain-provider";
+import { DOMAIN_TYPE } from "../../src/pulumi/evaluate";
 import { formatCpuset, parseCpuset } from "../../src/util/cpuset";
 import { runCli } from "../helpers/cli";
 import { describeWith } from "../helpers/env";
@@ -127,6 +129,19 @@ describeWith(["kvm", "libvirt"], "dedicated CPUs realized by the real libvirtd",
         `[dedicated-vcpus-not-dedicated] the vCPUs are to be dedicated, but host CPU ${top} (vCPU 0) is also ${A}'s vCPU 0 (on the host)`,
       );
       expect(domainUuids(URI).has(B)).toBe(false);
+      // one answer: the Pulumi Domain's preview (Check over the connection) refuses it with the same words
+      const { failures } = await checkDomain(`urn:pulumi:s::p::${DOMAIN_TYPE}::${B}`, {
+        name: B,
+        ...base,
+        cpuPinning: { dedicated: true, vcpus: [String(top)], emulator: rest },
+        connection: URI,
+      });
+      expect(failures).toEqual([
+        {
+          property: "cpuPinning",
+          reason: `[dedicated-vcpus-not-dedicated] the vCPUs are to be dedicated, but host CPU ${top} (vCPU 0) is also ${A}'s vCPU 0 (on the host)`,
+        },
+      ]);
     }));
 
   test("plan shows a pinning change as applied live; apply makes it on the running domain without a restart", () =>
