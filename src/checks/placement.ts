@@ -14,7 +14,8 @@ function pagePool(r: Planned): { free: number; nodes: number[]; listed: boolean 
   const size = r.domain.hugepages?.sizeKiB;
   const nodes = r.host.numaNodes;
   if (size === undefined || !nodes) return null;
-  const strict = r.domain.numa && r.domain.numa.mode !== "preferred" ? new Set(r.domain.numa.nodeset) : null;
+  const nodeset = r.domain.numa?.nodeset;
+  const strict = nodeset && r.domain.numa!.mode !== "preferred" ? new Set(nodeset) : null;
   const usable = nodes.filter((n) => !strict || strict.has(n.id));
   const pools = usable.flatMap((n) => (n.pages ?? []).filter((p) => p.sizeKiB === size));
   const listed = nodes.some((n) => (n.pages ?? []).some((p) => p.sizeKiB === size));

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { FEATURES, FEATURE_BY_QEMU_NAME } from "../catalog/features";
 import { HYPERV_FEATURES, HYPERV_VALUES, WINDOWS_VERSIONS, type HypervKey } from "../catalog/hyperv";
 import { isMachineSyntax, MACHINE_PATTERN_HELP } from "../catalog/machines";
-import { CPUSET_HELP, parseCpuset } from "../util/cpuset";
+import { CPUSET_HELP, formatCpuset, parseCpuset } from "../util/cpuset";
 
 /**
  * The declarative input: one entry per libvirt domain. Every field that reaches
@@ -300,12 +300,31 @@ const cpuPinningSchema = z
 
 /** libvirt's <numatune><memory mode>: where the guest's memory may come from. */
 const NUMA_MODES = ["strict", "preferred", "interleave", "restrictive"] as const;
-const numaSchema = z.strictObject({
-  /** default strict: only from the nodes named (libvirt's default) */
-  mode: z.enum(NUMA_MODES).optional(),
-  /** the host NUMA nodes, e.g. "0" */
-  nodeset: cpuset("a host NUMA node set"),
+const numaCellSchema = z.strictObject({
+  /** the guest's vCPUs in this cell, e.g. "0-1" */
+  cpus: cpuset("a cell's vCPU set"),
+  /** the cell's memory; the cells' memory adds up to memoryMiB */
+  memoryMiB: z
+    .number()
+    .int()
+    .min(1)
+    .max(16 * 1024 * 1024),
 });
+const numaSchema = z
+  .strictObject({
+    /** default strict: only from the nodes named (libvirt's default) */
+    mode: z.enum(NUMA_MODES).optional(),
+    /** the host NUMA nodes the memory comes from, e.g. "0" (<numatune>) */
+    nodeset: cpuset("a host NUMA node set").optional(),
+    /** the guest's own NUMA topology (<cpu><numa>): cells of vCPUs and memory */
+    cells: z.array(numaCellSchema).min(1).max(64).optional(),
+  })
+  .superRefine((n, ctx) => {
+    if (n.nodeset === undefined && n.cells === undefined)
+      ctx.addIssue({ code: "custom", message: "give nodeset (the host nodes of the memory), cells (the guest's NUMA topology), or both" });
+    if (n.mode !== undefined && n.nodeset === undefined)
+      ctx.addIssue({ code: "custom", path: ["mode"], message: "mode applies to the host nodes: give nodeset with it" });
+  });
 
 /** The huge page sizes an x86_64 host can have, in KiB (2 MiB and 1 GiB). */
 const HUGEPAGE_SIZES_KIB = [2048, 1048576] as const;
@@ -364,6 +383,44 @@ export const DOMAIN_FIELD_NAMES: readonly string[] = Object.keys(domainFields);
 export const defaultsSchema = z.strictObject(domainFields);
 
 export const domainSchema = z.strictObject({ name: domainName, ...domainFields }).superRefine((d, ctx) => {
+  const cells = d.numa?.cells;
+  if (cells) {
+    // libvirt wants every vCPU in exactly one cell and the cells' memory to be all of it
+    const owner = new Map<number, number>();
+    cells.forEach((c, i) => {
+      const cpus = members(c.cpus);
+      if (!Array.isArray(cpus)) return;
+      for (const cpu of cpus) {
+        if (cpu >= (d.vcpus ?? 1))
+          ctx.addIssue({
+            code: "custom",
+            path: ["numa", "cells", i, "cpus"],
+            message: `vCPU ${cpu} does not exist: the domain has vCPUs 0-${(d.vcpus ?? 1) - 1}`,
+          });
+        else if (owner.has(cpu))
+          ctx.addIssue({
+            code: "custom",
+            path: ["numa", "cells", i, "cpus"],
+            message: `vCPU ${cpu} is in cell ${owner.get(cpu)} already: each vCPU in one cell`,
+          });
+        else owner.set(cpu, i);
+      }
+    });
+    const orphans = Array.from({ length: d.vcpus ?? 1 }, (_x, i) => i).filter((i) => !owner.has(i));
+    if (orphans.length && owner.size > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["numa", "cells"],
+        message: `vCPU${orphans.length > 1 ? "s" : ""} ${formatCpuset(orphans)} in no cell: each vCPU in one cell`,
+      });
+    const sum = cells.reduce((s, c) => s + c.memoryMiB, 0);
+    if (sum !== (d.memoryMiB ?? 1024))
+      ctx.addIssue({
+        code: "custom",
+        path: ["numa", "cells"],
+        message: `the cells hold ${sum} MiB; they must add up to memoryMiB (${d.memoryMiB ?? 1024})`,
+      });
+  }
   const pins = d.cpuPinning?.vcpus;
   if (pins && pins.length !== (d.vcpus ?? 1))
     ctx.addIssue({
@@ -423,7 +480,7 @@ export interface DomainSpec {
   x2apic?: boolean;
   dedicatedVcpus?: boolean;
   cpuPinning?: CpuPinningSpec;
-  numa?: { mode: (typeof NUMA_MODES)[number]; nodeset: number[] };
+  numa?: { mode: (typeof NUMA_MODES)[number]; nodeset?: number[]; cells?: { cpus: number[]; memoryMiB: number }[] };
   hugepages?: { sizeKiB: number };
   paravirt: ParavirtSettings;
   /** present when the spec has a hyperv map (even an empty one) */
@@ -528,7 +585,15 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
           },
         }
       : {}),
-    ...(d.numa ? { numa: { mode: d.numa.mode ?? "strict", nodeset: members(d.numa.nodeset) } } : {}),
+    ...(d.numa
+      ? {
+          numa: {
+            mode: d.numa.mode ?? "strict",
+            ...(d.numa.nodeset !== undefined ? { nodeset: members(d.numa.nodeset) } : {}),
+            ...(d.numa.cells ? { cells: d.numa.cells.map((c) => ({ cpus: members(c.cpus), memoryMiB: c.memoryMiB })) } : {}),
+          },
+        }
+      : {}),
     ...(d.hugepages ? { hugepages: { sizeKiB: d.hugepages.sizeKiB } } : {}),
     paravirt: { ...(d.paravirt ?? {}) },
     ...(d.hyperv ? { hyperv: { ...d.hyperv } } : {}),

@@ -60,6 +60,16 @@ function cpuNode(r: WriterInput): XNode {
   if (d.cpu.mode === "custom") children.push(E("model", { fallback: "forbid" }, T(d.cpu.model!)));
   if (d.x2apic !== undefined) children.push(E("feature", { policy: d.x2apic ? "require" : "disable", name: "x2apic" }));
   for (const [name, v] of Object.entries(d.cpu.features)) children.push(E("feature", { policy: v ? "require" : "disable", name }));
+  // the guest's NUMA cells, last (libvirt writes <numa> after the features)
+  const cells = d.numa?.cells;
+  if (cells)
+    children.push(
+      E(
+        "numa",
+        {},
+        cells.map((c, i) => E("cell", { id: String(i), cpus: formatCpuset(c.cpus), memory: String(c.memoryMiB), unit: "MiB" })),
+      ),
+    );
   return E("cpu", a, children);
 }
 
@@ -147,7 +157,7 @@ export function domainNode(r: WriterInput, opts: { uuid?: string } = {}): XNode 
         ...(emulator ? [E("emulatorpin", { cpuset: formatCpuset(emulator) })] : []),
       ]),
     );
-  if (d.numa) add(E("numatune", {}, [E("memory", { mode: d.numa.mode, nodeset: formatCpuset(d.numa.nodeset) })]));
+  if (d.numa?.nodeset) add(E("numatune", {}, [E("memory", { mode: d.numa.mode, nodeset: formatCpuset(d.numa.nodeset) })]));
   add(E("os", {}, [E("type", { arch: "x86_64", machine: r.machine.rendered }, T("hvm"))]));
   add(E("features", {}, [E("acpi"), E("apic")]));
   add(cpuNode(r));

@@ -2,7 +2,7 @@ import { QEMU_NS } from "./domain-xml";
 import { at, buildDocument, child, domainElement, el, isElement, parseDocument, setAttr } from "./document";
 import { carriedOver, deviceIds } from "./devices";
 import { recordedDevices } from "./metadata";
-import { OWNED_ATTRS, ownedArgIndexes, PLACEMENT_SLOTS, SIZING, SLOTS, topologyFits, type ChildSlot } from "./owned";
+import { OWNED_ATTRS, ownedArgIndexes, SIZING, WHOLE_SPEC_SLOTS, topologyFits, type ChildSlot } from "./owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 
 /**
@@ -142,7 +142,7 @@ export function mergeDefinition(liveXml: string | XNode[], desiredXml: string | 
   }
   applySizing(live, want);
   const recorded = recordedDevices(live);
-  for (const slot of [...SLOTS, ...PLACEMENT_SLOTS]) applySlot(live, want, slot);
+  for (const slot of WHOLE_SPEC_SLOTS) applySlot(live, want, slot);
   applyDevices(live, want, recorded);
   applyCommandline(live, want);
   if (child(live, "qemu:commandline")) setAttr(live, "xmlns:qemu", QEMU_NS);

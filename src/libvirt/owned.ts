@@ -65,13 +65,20 @@ export const SLOTS: readonly ChildSlot[] = [
 /**
  * Placement, owned when the whole spec is applied (apply, the component), like sizing, not
  * by the PV-only XSLT: the pins of <cputune> (shares, quotas and schedulers stay), the
- * memory policy of <numatune> (per-cell <memnode>s stay) and the huge pages of
- * <memoryBacking> (its other settings stay). A spec without them takes them away.
+ * memory policy of <numatune> (per-cell <memnode>s stay), the huge pages of <memoryBacking>
+ * (its other settings stay) and the guest's NUMA cells (<cpu><numa>). A spec without them
+ * takes them away.
  */
-export const PLACEMENT_SLOTS: readonly ChildSlot[] = [
+const PLACEMENT_SLOTS: readonly ChildSlot[] = [
   { parent: ["cputune"], ...byTag(["vcpupin", "emulatorpin"]), createWhole: false },
   { parent: ["numatune"], ...byTag(["memory"]), createWhole: false },
   { parent: ["memoryBacking"], ...byTag(["hugepages"]), createWhole: false },
+];
+
+/** The slots a whole-spec application owns: SLOTS with the guest's NUMA cells in <cpu>, and the placement slots. */
+export const WHOLE_SPEC_SLOTS: readonly ChildSlot[] = [
+  ...SLOTS.map((slot) => (slot.parent.join("/") === "cpu" ? { ...slot, ...byTag([...CPU_TAGS, "numa"]) } : slot)),
+  ...PLACEMENT_SLOTS,
 ];
 
 /** Attributes owned outright: the domain type and the machine type. */

@@ -186,8 +186,17 @@ function readPlacement(root: XNode, vcpus: number, note: (message: string, path?
   if (Object.keys(pinning).length) out.cpuPinning = pinning;
   const memory = child(child(root, "numatune"), "memory");
   const nodeset = canonicalSet(attrOf(memory, "nodeset"));
-  if (nodeset) out.numa = { mode: attrOf(memory, "mode") ?? "strict", nodeset };
+  const numa: Record<string, unknown> = {};
+  if (nodeset) Object.assign(numa, { mode: attrOf(memory, "mode") ?? "strict", nodeset });
   else if (memory) note("<numatune><memory> without a nodeset (placement auto) is not carried over", "numatune");
+  // the guest's cells, as the spec writes them (vCPU sets, MiB)
+  const cells = childrenNamed(at(root, ["cpu", "numa"]), "cell").map((c) => ({
+    cpus: canonicalSet(attrOf(c, "cpus")),
+    memoryMiB: Math.round(Number(attrOf(c, "memory")) * (MIB_PER[(attrOf(c, "unit") ?? "KiB").toLowerCase()] ?? NaN)),
+  }));
+  if (cells.length && cells.every((c) => c.cpus !== undefined && Number.isFinite(c.memoryMiB))) numa.cells = cells;
+  else if (cells.length) note("<cpu><numa> cells without vCPUs or memory are not carried over", "cpu.numa");
+  if (Object.keys(numa).length) out.numa = numa;
   const huge = child(child(root, "memoryBacking"), "hugepages");
   if (huge) {
     const page = child(huge, "page");

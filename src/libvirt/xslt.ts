@@ -1,6 +1,6 @@
 import { at, buildIndented, child, el, isElement } from "./document";
 import { carriedOverXPath, desiredDevices, deviceTestXPath, RECORDED_XPATH } from "./devices";
-import { OWNED_ATTRS, ownedArgPairXPath, PLACEMENT_SLOTS, SIZING, SLOTS, topologyFitsXPath, type ChildSlot } from "./owned";
+import { OWNED_ATTRS, ownedArgPairXPath, SIZING, SLOTS, WHOLE_SPEC_SLOTS, topologyFitsXPath, type ChildSlot } from "./owned";
 import { attrs, kids, tagOf, type XNode } from "../util/ordered-xml";
 import { KPV_NS, RECORDED_DEVICES_XPATH } from "./metadata";
 import { QEMU_NS, domainNode, type WriterInput } from "./domain-xml";
@@ -46,7 +46,7 @@ export function renderXslt(r: WriterInput, opts: XsltOptions = {}): string {
     return [slot.createWhole ? at(want, slot.parent)! : el(slot.parent[slot.parent.length - 1], {}, desired)];
   };
   // placement is the whole spec's, like sizing
-  const slots = opts.sizing ? [...SLOTS, ...PLACEMENT_SLOTS] : SLOTS;
+  const slots = opts.sizing ? WHOLE_SPEC_SLOTS : SLOTS;
   const topLevel = slots.filter((s) => s.parent.length === 1);
   const nestedIn = (slot: ChildSlot) =>
     slots.filter((s) => s.parent.length === slot.parent.length + 1 && s.parent.join("/").startsWith(`${slot.parent.join("/")}/`));

@@ -302,12 +302,22 @@ export interface CpuPinningArgs {
   emulator?: string;
 }
 
-/** Where the guest's memory comes from on the host (libvirt <numatune>). */
+/** Where the guest's memory comes from on the host (libvirt <numatune>), and the guest's own NUMA cells. */
 export interface NumaArgs {
-  /** strict (default), preferred, interleave or restrictive. */
+  /** strict (default), preferred, interleave or restrictive (with nodeset). */
   mode?: NumaMode;
-  /** The host NUMA nodes, e.g. "0". */
-  nodeset: string;
+  /** The host NUMA nodes the memory comes from, e.g. "0". */
+  nodeset?: string;
+  /** The guest's NUMA topology: cells of vCPUs and memory (each vCPU in one cell, the memory adding up to memoryMiB). */
+  cells?: NumaCellArgs[];
+}
+
+/** One guest NUMA cell. */
+export interface NumaCellArgs {
+  /** Its vCPUs, e.g. "0-1". */
+  cpus: string;
+  /** Its memory in MiB. */
+  memoryMiB: number;
 }
 
 /** How a guest's memory may use the host's NUMA nodes. */

@@ -189,7 +189,7 @@ export function placeOnHost(domains: readonly DomainSpec[], host: HostProfile, l
       n.vcpus?.forEach((s) => s.forEach((c) => taken.add(c)));
       n.emulator?.forEach((c) => taken.add(c));
     }
-    const local = new Set((host.numaNodes ?? []).filter((n) => d.numa?.nodeset.includes(n.id)).flatMap((n) => n.cpus));
+    const local = new Set((host.numaNodes ?? []).filter((n) => d.numa?.nodeset?.includes(n.id)).flatMap((n) => n.cpus));
     const free = cpus.filter((c) => !taken.has(c)).sort((a, b) => Number(local.has(b)) - Number(local.has(a)) || b - a);
     // the emulator threads (and the host) keep at least one CPU no dedicated vCPU has, unless the spec pins them
     const dedicatedElsewhere = new Set<number>();

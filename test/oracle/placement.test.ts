@@ -183,6 +183,44 @@ describeWith(["kvm", "libvirt"], "dedicated CPUs realized by the real libvirtd",
     }));
 });
 
+describeWith(["kvm", "libvirt"], "guest NUMA cells realized by the real libvirtd", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kpv-cells-"));
+  const E = `kpv-cells-${RUN_TAG}-e`;
+  afterAll(() => {
+    removeDomains(URI, E);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("two cells: each vCPU in its node (QMP query-cpus-fast), the memory split as asked (HMP info numa)", () => {
+    const file = path.join(dir, "e.json");
+    const numa = {
+      cells: [
+        { cpus: "0,2", memoryMiB: 96 },
+        { cpus: "1,3", memoryMiB: 160 },
+      ],
+    };
+    fs.writeFileSync(file, JSON.stringify({ domains: [{ name: E, vcpus: 4, memoryMiB: 256, runState: "paused", numa }] }));
+    const r = runCli("apply", file, "--connect", URI);
+    expect({ status: r.status, failed: r.stdout.split("\n").filter((l) => /^failed/.test(l)) }).toEqual({ status: 0, failed: [] });
+    const uuid = domainUuids(URI).get(E)!;
+    const cpus = JSON.parse(virsh("qemu-monitor-command", "--domain", uuid, JSON.stringify({ execute: "query-cpus-fast" })).stdout) as {
+      return: { "cpu-index": number; props: { "node-id": number } }[];
+    };
+    expect(cpus.return.map((c) => [c["cpu-index"], c.props["node-id"]]).sort()).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 0],
+      [3, 1],
+    ]);
+    const info = virsh("qemu-monitor-command", "--domain", uuid, "--hmp", "info numa").stdout;
+    expect(info).toMatch(/^2 nodes$/m);
+    expect(info).toMatch(/^node 0 size: 96 MB$/m);
+    expect(info).toMatch(/^node 1 size: 160 MB$/m);
+    // read back as the spec wrote it: in sync
+    expect(runCli("plan", file, "--connect", URI).stdout).toMatch(new RegExp(`unchanged\\s+${E}\\n`));
+  });
+});
+
 /** Free huge pages of `sizeKiB` on the host (virsh freepages), all nodes. */
 function freePages(sizeKiB: number): number {
   const out = virsh("freepages", "--all").stdout;

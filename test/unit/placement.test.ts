@@ -93,6 +93,27 @@ describe("the spec's placement fields: bad input named with what is allowed", ()
     expect(errors(domain)).toContain(want);
   });
 
+  test.each([
+    [
+      "{ name: a, vcpus: 2, memoryMiB: 256, numa: { cells: [{ cpus: '0', memoryMiB: 128 }, { cpus: '0,2', memoryMiB: 100 }] } }",
+      [
+        "domains[0].numa.cells[1].cpus: vCPU 0 is in cell 0 already: each vCPU in one cell",
+        "domains[0].numa.cells[1].cpus: vCPU 2 does not exist: the domain has vCPUs 0-1",
+        "domains[0].numa.cells: vCPU 1 in no cell: each vCPU in one cell",
+        "domains[0].numa.cells: the cells hold 228 MiB; they must add up to memoryMiB (256)",
+      ],
+    ],
+    [
+      "{ name: a, numa: { mode: interleave } }",
+      [
+        "domains[0].numa: give nodeset (the host nodes of the memory), cells (the guest's NUMA topology), or both",
+        "domains[0].numa.mode: mode applies to the host nodes: give nodeset with it",
+      ],
+    ],
+  ])("guest NUMA cells: %s", (domain, want) => {
+    expect(errors(domain)).toEqual(want);
+  });
+
   test("valid placement normalises the sets (sorted numbers) and defaults numa's mode to strict", () => {
     const spec = domainSpec({
       name: "a",
@@ -250,6 +271,21 @@ describe("reading placement back from libvirt's definitions", () => {
       { sizeKiB: 1048576 },
     ]);
   });
+  test("the guest's NUMA cells (memory in any unit, as MiB), next to the host nodes", () => {
+    const r = readDomainXml(
+      domain(
+        `>2</vcpu><numatune><memory nodeset='1'/></numatune><cpu mode='host-passthrough'><numa><cell id='0' cpus='0' memory='131072' unit='KiB'/><cell id='1' cpus='1' memory='1' unit='GiB'/></numa></cpu>`,
+      ),
+    );
+    expect(r.domain.numa).toEqual({
+      mode: "strict",
+      nodeset: "1",
+      cells: [
+        { cpus: "0", memoryMiB: 128 },
+        { cpus: "1", memoryMiB: 1024 },
+      ],
+    });
+  });
   test("a vCPU without its own pin takes <vcpu cpuset>; without either the pinning is not carried over (a note says so)", () => {
     expect(readDomainXml(domain(` cpuset='6-7'>2</vcpu><cputune><vcpupin vcpu='0' cpuset='1'/></cputune>`)).domain.cpuPinning).toEqual({
       vcpus: ["1", "6-7"],
@@ -307,6 +343,29 @@ describe("virsh freepages", () => {
 });
 
 describe("the rendered definition", () => {
+  test("the guest's NUMA cells last in <cpu>, numbered in order; no <numatune> without host nodes", () => {
+    const { rendered } = renderDomain(
+      domainSpec({
+        name: "a",
+        vcpus: 3,
+        memoryMiB: 300,
+        numa: {
+          cells: [
+            { cpus: "0,2", memoryMiB: 200 },
+            { cpus: "1", memoryMiB: 100 },
+          ],
+        },
+      }),
+      TWO_NODES,
+    );
+    expect(rendered.domainXml).toContain(`    <numa>
+      <cell id="0" cpus="0,2" memory="200" unit="MiB"/>
+      <cell id="1" cpus="1" memory="100" unit="MiB"/>
+    </numa>
+  </cpu>`);
+    expect(rendered.domainXml).not.toContain("numatune");
+  });
+
   test("<memoryBacking>, <cputune> and <numatune> in libvirt's order around <vcpu>", () => {
     const { rendered } = renderDomain(
       domainSpec({
