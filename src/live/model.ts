@@ -38,6 +38,8 @@ export interface DomainPlan {
   pendingRestart: { feature: string; running: boolean; defined: boolean }[];
   /** the domain runs (or is paused) and the change takes effect only after a restart */
   restartNeeded: boolean;
+  /** where the vCPUs and emulator threads go (the spec's pins, or the host CPUs picked for dedicated ones), and whether the vCPUs are dedicated */
+  pinning?: { vcpus?: string[]; emulator?: string; picked: boolean; dedicated: boolean; reason: string };
   /** a running domain's changes apply takes to it without a restart (vCPU and emulator pinning), each with its virsh call */
   liveChanges?: { setting: string; from: string | null; to: string; args: string[] }[];
   /** devices the spec declares that are added, removed (owned before) or changed, by identity */

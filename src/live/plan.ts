@@ -125,6 +125,15 @@ export async function planDomain(
   }
   const { resolution: want, rendered } = renderDomain(spec, host, "", hostAccess(uri), around);
   const base: DomainPlan = { ...noChanges(uri, spec.name, "create", "absent"), desiredXml: rendered.domainXml };
+  const p = want.placement;
+  if (p.vcpus || p.emulator || spec.cpuPinning)
+    base.pinning = {
+      ...(p.vcpus ? { vcpus: p.vcpus.map((s) => formatCpuset(s)) } : {}),
+      ...(p.emulator ? { emulator: formatCpuset(p.emulator) } : {}),
+      picked: p.picked.vcpus,
+      dedicated: p.dedicated.value,
+      reason: p.dedicated.reason,
+    };
   // what the host's facts (or a local file system) say cannot work stops this domain here, before any define
   const errors = want.diagnostics.filter((x) => x.severity === "error");
   if (errors.length) base.error = errors.map((x) => `${x.path ? `${x.path}: ` : ""}[${x.code}] ${x.message}`).join("; ");

@@ -83,6 +83,9 @@ describeWith(["kvm", "libvirt"], "dedicated CPUs realized by the real libvirtd",
         }
       ).hosts[0].domains.find((d) => d.domain === A)!;
       expect(planned.error).toBeUndefined();
+      expect(runCli("plan", file, "--connect", URI).stdout).toContain(
+        `pinning: vCPUs on host CPUs ${top} (picked); emulator on ${rest}; dedicated\n`,
+      );
       expect(planned.featureChanges.find((f) => f.feature === "kvm-hint-dedicated")!.desired).toEqual({ enabled: true, source: "implied" });
       // render explains the hint with the host's CPUs (a profile with the NUMA nodes libvirt reports)
       const profile = path.join(dir, "host.json");

@@ -29,6 +29,10 @@ export function formatPlan(hosts: HostPlan[]): string {
       out.push(`  ${d.action.padEnd(16)} ${d.domain}${flags ? `  [${flags}]` : ""}`);
       for (const w of d.warnings) out.push(warningLine(w, "      "));
       for (const c of d.fieldChanges) out.push(`      ${c.field}: ${JSON.stringify(c.current)} -> ${JSON.stringify(c.desired)}`);
+      if (d.pinning && d.action !== "delete-candidate")
+        out.push(
+          `      pinning: ${d.pinning.vcpus ? `vCPUs on host CPUs ${d.pinning.vcpus.join(" | ")}${d.pinning.picked ? " (picked)" : ""}` : "vCPUs not pinned"}; emulator ${d.pinning.emulator ? `on ${d.pinning.emulator}` : "not pinned"}; ${d.pinning.dedicated ? "dedicated" : `not dedicated: ${d.pinning.reason}`}`,
+        );
       for (const c of d.liveChanges ?? [])
         out.push(`      applied live (no restart): ${c.setting} on host CPUs ${c.from ?? "(any)"} -> ${c.to} (virsh ${c.args[0]} --live)`);
       if (d.action === "update" && d.featureChanges.length)
