@@ -114,7 +114,7 @@ export function parseFreePages(stdout: string): Map<number, Map<number, number>>
 }
 
 /** The cells' pools with the free counts of `virsh freepages --all` where it answers. */
-async function withFreePages(session: VirshSession, nodes: HostNumaNode[]): Promise<HostNumaNode[]> {
+export async function withFreePages(session: VirshSession, nodes: HostNumaNode[]): Promise<HostNumaNode[]> {
   const r = await session.run(["freepages", "--all"]);
   if (r.code !== 0) return nodes;
   const free = parseFreePages(r.stdout);

@@ -6,7 +6,7 @@ import type { HostProfile } from "../host/profile";
 import { HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
 import { atLeast } from "../util/version";
 import { QemuStartError, qemuBinary, startPausedQemu } from "./qemu";
-import { parseDomCapabilities, parseVirshVersion, VPINDEX_REFUSED } from "./host-facts";
+import { parseCapabilities, parseDomCapabilities, parseVirshVersion, VPINDEX_REFUSED, withFreePages } from "./host-facts";
 import { withVirshSession } from "./virsh-session";
 
 /**
@@ -98,9 +98,9 @@ async function probeHyperv(expanded: string[], progress: (s: string) => void): P
 }
 
 /** libvirt's version and host-model CPU, asked through one session (as `probe --connect` asks for everything). */
-async function probeLibvirt(uri: string, progress: (s: string) => void): Promise<Pick<HostProfile, "libvirt" | "hostModel">> {
-  progress(`libvirt: version and host-model CPU (${uri})`);
-  const out: Pick<HostProfile, "libvirt" | "hostModel"> = {};
+async function probeLibvirt(uri: string, progress: (s: string) => void): Promise<Pick<HostProfile, "libvirt" | "hostModel" | "numaNodes">> {
+  progress(`libvirt: version, host-model CPU and NUMA nodes (${uri})`);
+  const out: Pick<HostProfile, "libvirt" | "hostModel" | "numaNodes"> = {};
   await withVirshSession(uri, undefined, async (session) => {
     const ver = parseVirshVersion((await session.run(["version", "--daemon"])).stdout);
     if (ver.libvirt) out.libvirt = ver.libvirt;
@@ -112,6 +112,10 @@ async function probeLibvirt(uri: string, progress: (s: string) => void): Promise
     const caps = await session.run(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"]);
     const hostModel = caps.code === 0 ? parseDomCapabilities(caps.stdout).hostModel : undefined;
     if (hostModel) out.hostModel = hostModel;
+    // the host's CPUs and page pools, as probe --connect reads them (pinning and huge pages are checked against them)
+    const topo = await session.run(["capabilities"]);
+    const nodes = topo.code === 0 ? parseCapabilities(topo.stdout).numaNodes : undefined;
+    if (nodes) out.numaNodes = await withFreePages(session, nodes);
   });
   return out;
 }
@@ -131,6 +135,7 @@ export async function probeHost(opts: ProbeOptions = {}): Promise<HostProfile> {
     kvm: { available: kvm, ...(q.supported ? { supported: q.supported } : {}), enforceCpuid: enforce, ...(hyperv ? { hyperv } : {}) },
     machines: q.machines,
     ...(lv.hostModel ? { hostModel: lv.hostModel } : {}),
+    ...(lv.numaNodes ? { numaNodes: lv.numaNodes } : {}),
     source: "probe",
     description: `probed on ${os.hostname()} at ${new Date().toISOString()} with ${qemuBinary()}`,
   };

@@ -227,6 +227,12 @@ describeWith(["qemu"], "probeHost: the local profile (the real QEMU)", () => {
     if (local) expect(p.libvirt).toBe(local);
     else expect(p).not.toHaveProperty("libvirt");
     expect(p).not.toHaveProperty("hostModel");
-    expect(lines).toContain("libvirt: version and host-model CPU (test:///default)");
+    expect(lines).toContain("libvirt: version, host-model CPU and NUMA nodes (test:///default)");
+    // the NUMA nodes as the driver's capabilities and freepages give them (two cells of eight CPUs)
+    expect(p.numaNodes!.map((n) => [n.id, n.cpus])).toEqual([
+      [0, [0, 1, 2, 3, 4, 5, 6, 7]],
+      [1, [8, 9, 10, 11, 12, 13, 14, 15]],
+    ]);
+    expect(p.numaNodes![0].pages!.find((x) => x.sizeKiB === 2048)).toEqual({ sizeKiB: 2048, total: 0, free: 97 });
   });
 });

@@ -189,12 +189,11 @@ describe("probeHost's libvirt part, over a scripted session", () => {
   test("the daemon's version and the host-model CPU of domcapabilities for kvm", async () => {
     const asked = session((a) => (a[0] === "version" ? ok("Running against daemon: 10.1.0\n") : ok(DOMCAPS)));
     const { profile, lines } = await probe({}, { kvm: false, connect: "test:///default" });
-    expect(asked).toEqual([
-      ["version", "--daemon"],
-      ["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"],
-    ]);
+    // capabilities answered with the domcapabilities document: no <topology>, so no NUMA nodes and no freepages
+    expect(asked).toEqual([["version", "--daemon"], ["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"], ["capabilities"]]);
     expect(profile).toMatchObject({ libvirt: "10.1.0", hostModel: "EPYC-Rome" });
-    expect(lines).toContain("libvirt: version and host-model CPU (test:///default)");
+    expect(profile).not.toHaveProperty("numaNodes");
+    expect(lines).toContain("libvirt: version, host-model CPU and NUMA nodes (test:///default)");
   });
 
   test("no daemon version: this machine's libvirtd's; domcapabilities failing: no host model", async () => {
