@@ -181,8 +181,28 @@ export function placeOnHost(domains: readonly DomainSpec[], host: HostProfile, l
     from: "spec",
   }));
   const contexts: PlacementContext[] = domains.map(() => ({}));
+  // a domain that exists keeps the host CPUs it was given while they are still its alone: adding a
+  // domain to the spec never moves another one's vCPUs
+  const takenBy = (i: number) => {
+    const taken = new Set<number>();
+    for (const n of [...others, ...pinsOf.filter((_p, j) => j !== i)]) {
+      n.vcpus?.forEach((s) => s.forEach((c) => taken.add(c)));
+      n.emulator?.forEach((c) => taken.add(c));
+    }
+    return taken;
+  };
   domains.forEach((d, i) => {
-    if (!d.cpuPinning?.dedicated || d.cpuPinning.vcpus) return;
+    const now = live?.find((n) => n.name === d.name)?.vcpus;
+    if (!d.cpuPinning?.dedicated || d.cpuPinning.vcpus || !cpus || !now || now.length !== d.vcpus) return;
+    const taken = takenBy(i);
+    const mine = now.map((s) => s[0]);
+    if (now.every((s) => s.length === 1 && cpus.includes(s[0]) && !taken.has(s[0])) && new Set(mine).size === mine.length) {
+      contexts[i].picked = now.map((s) => [...s]);
+      pinsOf[i] = { ...pinsOf[i], vcpus: contexts[i].picked as number[][] };
+    }
+  });
+  domains.forEach((d, i) => {
+    if (!d.cpuPinning?.dedicated || d.cpuPinning.vcpus || contexts[i].picked) return;
     if (!cpus) return;
     const taken = new Set<number>();
     for (const n of [...others, ...pinsOf.filter((_p, j) => j !== i)]) {

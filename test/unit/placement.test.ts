@@ -152,6 +152,19 @@ describe("placeOnHost: the host CPUs dedicated vCPUs get", () => {
     );
   });
 
+  test("a domain that exists keeps its host CPUs while no one else has them: a domain added before it in the spec moves nothing", () => {
+    const [b, a] = placeOnHost([dedicated("b", 2), dedicated("a", 2)], TWO_NODES, [live("a", [[7], [6]], [0])]);
+    expect(a.picked).toEqual([[7], [6]]);
+    expect(b.picked).toEqual([[4], [5]]);
+    // taken by another domain of the spec (pinned there explicitly) or a different vCPU count: picked anew
+    const [c, a2] = placeOnHost([domainSpec({ name: "c", cpuPinning: { vcpus: ["7"], emulator: "0" } }), dedicated("a", 2)], TWO_NODES, [
+      live("a", [[7], [6]], [0]),
+    ]);
+    expect(c.picked).toBeUndefined();
+    expect(a2.picked).toEqual([[5], [6]]);
+    expect(placeOnHost([dedicated("a", 3)], TWO_NODES, [live("a", [[7], [6]], [0])])[0].picked).toEqual([[5], [6], [7]]);
+  });
+
   test("on the domain's own NUMA nodes first", () => {
     const [a] = placeOnHost([dedicated("a", 2, { numa: { nodeset: "0" } })], TWO_NODES, []);
     expect(a.picked).toEqual([[2], [3]]);
@@ -159,8 +172,8 @@ describe("placeOnHost: the host CPUs dedicated vCPUs get", () => {
 
   test("around what the host's domains pin (vCPUs and emulators), not around unpinned ones", () => {
     const [a] = placeOnHost([dedicated("a", 2)], TWO_NODES, [live("db", [[7]], [0]), live("web", null), live("a", [[6], [5]])]);
-    // a's own live pins (a redefinition) do not count against it
-    expect(a.picked).toEqual([[5], [6]]);
+    // a's own live pins (a redefinition) do not count against it: it keeps them
+    expect(a.picked).toEqual([[6], [5]]);
     expect(a.neighbours!.map((n) => n.name)).toEqual(["db", "web"]);
     expect(a.liveRead).toBe(true);
   });
