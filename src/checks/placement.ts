@@ -84,11 +84,11 @@ export const PLACEMENT_RULES: readonly Rule[] = [
     severity: "warning",
     summary: "The vCPUs are pinned to host CPUs of their own, but other domains on the host are not pinned and may run there.",
     check: (r) =>
-      r.placement.dedicated.value && r.placement.floating.length
+      r.placement.dedicated.value && r.placement.floating.count
         ? [
             {
               path: "cpuPinning",
-              message: `${r.placement.floating.length} other domain${r.placement.floating.length > 1 ? "s" : ""} on the host (${r.placement.floating.slice(0, 5).join(", ")}${r.placement.floating.length > 5 ? ", ..." : ""}) ${r.placement.floating.length > 1 ? "have" : "has"} unpinned vCPUs, which may run on this domain's host CPUs; pin them to the other CPUs`,
+              message: `${r.placement.floating.count} other domain${r.placement.floating.count > 1 ? "s" : ""} on the host (${r.placement.floating.names.slice(0, 5).join(", ")}${r.placement.floating.count > 5 ? ", ..." : ""}) ${r.placement.floating.count > 1 ? "have" : "has"} unpinned vCPUs, which may run on this domain's host CPUs; pin them to the other CPUs`,
             },
           ]
         : [],

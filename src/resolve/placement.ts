@@ -26,10 +26,52 @@ export interface PinnedNeighbour {
   memoryMiB?: number;
 }
 
-/** What the fleet knows around one domain (src/resolve/place-fleet.ts builds it). */
+/** Who is pinned to each host CPU, and who floats: one index per host, shared by its domains' contexts. */
+export interface HostUsage {
+  /** host CPU -> the domains pinned there: a vCPU (one-to-one or not) or the emulator threads */
+  byCpu: Map<number, { name: string; what: string; from: PinnedNeighbour["from"]; oneToOne: boolean }[]>;
+  /** domains whose vCPUs are not pinned */
+  floating: string[];
+}
+
+const use = (u: HostUsage, n: PinnedNeighbour): void => {
+  if (n.vcpus === null) u.floating.push(n.name);
+  const oneToOne = n.vcpus?.every((s) => s.length === 1) ?? false;
+  const add = (cpu: number, what: string, one: boolean) => {
+    const at = u.byCpu.get(cpu);
+    const entry = { name: n.name, what, from: n.from, oneToOne: one };
+    if (at) at.push(entry);
+    else u.byCpu.set(cpu, [entry]);
+  };
+  n.vcpus?.forEach((set, i) => set.forEach((c) => add(c, `vCPU ${i}`, oneToOne)));
+  n.emulator?.forEach((c) => add(c, "emulator threads", false));
+};
+
+/** The index of a list of neighbours (a domain placed alone, a test). */
+export function usageOf(neighbours: readonly PinnedNeighbour[]): HostUsage {
+  const u: HostUsage = { byCpu: new Map(), floating: [] };
+  for (const n of neighbours) use(u, n);
+  return u;
+}
+
+/** The CPUs someone other than `name` is pinned to (any way), and those a one-to-one vCPU of someone other than `name` has. */
+function takenBy(u: HostUsage, name: string): { any: Set<number>; dedicated: Set<number> } {
+  const any = new Set<number>();
+  const dedicated = new Set<number>();
+  for (const [cpu, users] of u.byCpu) {
+    const others = users.filter((x) => x.name !== name);
+    if (others.length) any.add(cpu);
+    if (others.some((x) => x.oneToOne && x.what !== "emulator threads")) dedicated.add(cpu);
+  }
+  return { any, dedicated };
+}
+
+/** What the fleet knows around one domain (placeOnHost builds it). */
 export interface PlacementContext {
-  /** the other domains on the domain's host; undefined: not known (one domain rendered alone) */
+  /** the other domains on the domain's host; undefined (and no usage): not known (one domain rendered alone) */
   neighbours?: readonly PinnedNeighbour[];
+  /** the same as an index, shared by the domains of one host (placeOnHost); the domain's own entries are skipped by name */
+  usage?: HostUsage;
   /** the neighbours include the host's live domains (plan over a connection), not only the spec's */
   liveRead?: boolean;
   /** host CPUs picked for `cpuPinning.dedicated` without `vcpus`, per vCPU, or why none could be */
@@ -61,8 +103,8 @@ export interface Placement {
   dedicated: { value: boolean; reason: string };
   /** the vCPUs' host CPUs that neighbours are pinned to */
   shared: SharedCpu[];
-  /** neighbours whose vCPUs are not pinned (they may run on any host CPU) */
-  floating: string[];
+  /** neighbours whose vCPUs are not pinned (they may run on any host CPU): how many, and the first few names */
+  floating: { count: number; names: string[] };
   /** pinned host CPUs the host does not have (with host facts) */
   missingCpus: { path: string; cpus: number[] }[];
   /** huge pages of the domain's size it holds now, and those earlier domains of the spec take first */
@@ -70,6 +112,8 @@ export interface Placement {
 }
 
 const list = (cpus: readonly number[]) => formatCpuset(cpus);
+/** The shared host CPUs a placement lists (the first: the reason names one). */
+const MAX_SHARED = 16;
 
 /**
  * The emulator's default for dedicated vCPUs: the host CPUs that no dedicated vCPU (this
@@ -77,9 +121,9 @@ const list = (cpus: readonly number[]) => formatCpuset(cpus);
  * threads can run without stealing time from a dedicated vCPU (Nova's emulator_threads_policy
  * "share" does the same with its shared CPU set).
  */
-function sharedPool(cpus: readonly number[], own: readonly number[][], neighbours: readonly PinnedNeighbour[]): number[] {
-  const dedicated = new Set(own.flat());
-  for (const n of neighbours) if (n.vcpus && n.vcpus.every((s) => s.length === 1)) for (const s of n.vcpus) dedicated.add(s[0]);
+function sharedPool(cpus: readonly number[], own: readonly number[][], u: HostUsage, name: string): number[] {
+  const dedicated = takenBy(u, name).dedicated;
+  for (const s of own) for (const c of s) dedicated.add(c);
   return cpus.filter((c) => !dedicated.has(c));
 }
 
@@ -89,14 +133,15 @@ export function resolvePlacement(domain: DomainSpec, host: HostProfile, ctx: Pla
     picked: { vcpus: false, emulator: false },
     dedicated: { value: false, reason: "" },
     shared: [],
-    floating: [],
+    floating: { count: 0, names: [] },
     missingCpus: [],
     pages: ctx.pages ?? { held: 0, claimedBefore: 0 },
   };
   const cpus = hostCpus(host);
-  const neighbours = ctx.neighbours ?? [];
+  const usage = ctx.usage ?? usageOf(ctx.neighbours ?? []);
   // a domain placed alone (the Pulumi resources, render of one domain) picks among its known neighbours
-  const picked = ctx.picked ?? (pin?.dedicated && !pin.vcpus && cpus ? placeOnHost([domain], host, neighbours)[0].picked : undefined);
+  const picked =
+    ctx.picked ?? (pin?.dedicated && !pin.vcpus && cpus ? placeOnHost([domain], host, ctx.neighbours ?? [])[0].picked : undefined);
   if (pin?.vcpus) out.vcpus = pin.vcpus;
   else if (pin?.dedicated && picked) {
     if (Array.isArray(picked)) {
@@ -108,7 +153,7 @@ export function resolvePlacement(domain: DomainSpec, host: HostProfile, ctx: Pla
       "the host's CPUs are not known: give cpuPinning.vcpus, or plan over a connection (or with a host profile listing numaNodes)";
   if (pin?.emulator) out.emulator = pin.emulator;
   else if (pin?.dedicated && out.vcpus && cpus) {
-    const pool = sharedPool(cpus, out.vcpus, neighbours);
+    const pool = sharedPool(cpus, out.vcpus, usage, domain.name);
     if (pool.length) {
       out.emulator = pool;
       out.picked.emulator = true;
@@ -123,18 +168,19 @@ export function resolvePlacement(domain: DomainSpec, host: HostProfile, ctx: Pla
     const missing = (out.emulator ?? []).filter((c) => !have.has(c));
     if (missing.length) out.missingCpus.push({ path: "cpuPinning.emulator", cpus: missing });
   }
-  out.floating = neighbours.filter((n) => n.vcpus === null).map((n) => n.name);
   if (out.vcpus) {
-    const mine = new Map<number, number>();
-    out.vcpus.forEach((s, i) => s.forEach((c) => mine.set(c, i)));
-    for (const n of neighbours) {
-      const uses: [number, string][] = [];
-      n.vcpus?.forEach((s, i) => s.forEach((c) => uses.push([c, `vCPU ${i}`])));
-      n.emulator?.forEach((c) => uses.push([c, "emulator threads"]));
-      for (const [c, what] of uses) if (mine.has(c)) out.shared.push({ cpu: c, vcpu: mine.get(c)!, with: n.name, what, from: n.from });
-    }
+    // counts and the first few only: a fleet of thousands on one host keeps no list per domain
+    const self = usage.floating.includes(domain.name) ? 1 : 0;
+    out.floating = { count: usage.floating.length - self, names: usage.floating.filter((n) => n !== domain.name).slice(0, 6) };
+    out.vcpus.forEach((set, vcpu) => {
+      for (const cpu of set)
+        for (const x of usage.byCpu.get(cpu) ?? [])
+          if (x.name !== domain.name && out.shared.length < MAX_SHARED)
+            out.shared.push({ cpu, vcpu, with: x.name, what: x.what, from: x.from });
+    });
   }
-  out.dedicated = dedication(out, domain, ctx.neighbours === undefined ? "unknown" : ctx.liveRead ? "host" : "spec");
+  const known = ctx.usage === undefined && ctx.neighbours === undefined ? "unknown" : ctx.liveRead ? "host" : "spec";
+  out.dedicated = dedication(out, domain, known);
   return out;
 }
 
@@ -172,82 +218,78 @@ function dedication(p: Placement, domain: DomainSpec, known: "host" | "spec" | "
  */
 export function placeOnHost(domains: readonly DomainSpec[], host: HostProfile, live?: readonly PinnedNeighbour[]): PlacementContext[] {
   const names = new Set(domains.map((d) => d.name));
-  const others = (live ?? []).filter((n) => !names.has(n.name));
+  const liveByName = new Map((live ?? []).map((n) => [n.name, n]));
   const cpus = hostCpus(host);
-  const pinsOf = domains.map((d): PinnedNeighbour => ({
-    name: d.name,
-    vcpus: d.cpuPinning?.vcpus ?? null,
-    emulator: d.cpuPinning?.emulator ?? null,
-    from: "spec",
-  }));
-  const contexts: PlacementContext[] = domains.map(() => ({}));
-  // a domain that exists keeps the host CPUs it was given while they are still its alone: adding a
-  // domain to the spec never moves another one's vCPUs
-  const takenBy = (i: number) => {
-    const taken = new Set<number>();
-    for (const n of [...others, ...pinsOf.filter((_p, j) => j !== i)]) {
-      n.vcpus?.forEach((s) => s.forEach((c) => taken.add(c)));
-      n.emulator?.forEach((c) => taken.add(c));
-    }
-    return taken;
+  // one index for the host: the live domains not in the spec, then the spec's own pins
+  const usage = usageOf((live ?? []).filter((n) => !names.has(n.name)));
+  const toPick = (d: DomainSpec) => d.cpuPinning?.dedicated === true && !d.cpuPinning.vcpus;
+  for (const d of domains)
+    if (!toPick(d))
+      use(usage, { name: d.name, vcpus: d.cpuPinning?.vcpus ?? null, emulator: d.cpuPinning?.emulator ?? null, from: "spec" });
+  const contexts: PlacementContext[] = domains.map(() => ({ usage, liveRead: live !== undefined }));
+  const picked = (i: number, d: DomainSpec, vcpus: number[][]) => {
+    contexts[i].picked = vcpus;
+    use(usage, { name: d.name, vcpus, emulator: d.cpuPinning?.emulator ?? null, from: "spec" });
   };
-  domains.forEach((d, i) => {
-    const now = live?.find((n) => n.name === d.name)?.vcpus;
-    if (!d.cpuPinning?.dedicated || d.cpuPinning.vcpus || !cpus || !now || now.length !== d.vcpus) return;
-    const taken = takenBy(i);
-    const mine = now.map((s) => s[0]);
-    if (now.every((s) => s.length === 1 && cpus.includes(s[0]) && !taken.has(s[0])) && new Set(mine).size === mine.length) {
-      contexts[i].picked = now.map((s) => [...s]);
-      pinsOf[i] = { ...pinsOf[i], vcpus: contexts[i].picked as number[][] };
-    }
-  });
-  domains.forEach((d, i) => {
-    if (!d.cpuPinning?.dedicated || d.cpuPinning.vcpus || contexts[i].picked) return;
-    if (!cpus) return;
-    const taken = new Set<number>();
-    for (const n of [...others, ...pinsOf.filter((_p, j) => j !== i)]) {
-      n.vcpus?.forEach((s) => s.forEach((c) => taken.add(c)));
-      n.emulator?.forEach((c) => taken.add(c));
-    }
-    const local = new Set((host.numaNodes ?? []).filter((n) => d.numa?.nodeset?.includes(n.id)).flatMap((n) => n.cpus));
-    const free = cpus.filter((c) => !taken.has(c)).sort((a, b) => Number(local.has(b)) - Number(local.has(a)) || b - a);
-    // the emulator threads (and the host) keep at least one CPU no dedicated vCPU has, unless the spec pins them
-    const dedicatedElsewhere = new Set<number>();
-    for (const n of [...others, ...pinsOf.filter((_p, j) => j !== i)])
-      if (n.vcpus?.every((set) => set.length === 1)) n.vcpus.forEach((set) => dedicatedElsewhere.add(set[0]));
-    const pool = cpus.filter((c) => !dedicatedElsewhere.has(c)).length - d.vcpus;
-    if (free.length < d.vcpus || (!d.cpuPinning.emulator && pool < 1)) {
-      contexts[i].picked = {
-        error: `${d.vcpus} dedicated vCPU${d.vcpus > 1 ? "s" : ""} need${d.vcpus > 1 ? "" : "s"} ${d.vcpus} free host CPU${d.vcpus > 1 ? "s" : ""}${d.cpuPinning.emulator ? "" : " and one more for the emulator threads"}; the host has ${cpus.length}, of which ${free.length} no other domain is pinned to`,
-      };
-      return;
-    }
-    const chosen = free.slice(0, d.vcpus).sort((a, b) => a - b);
-    contexts[i].picked = chosen.map((c) => [c]);
-    pinsOf[i] = { ...pinsOf[i], vcpus: chosen.map((c) => [c]) };
-  });
-  // emulator defaults of dedicated domains join their pins, so a neighbour sees them
-  domains.forEach((d, i) => {
-    const vcpus = pinsOf[i].vcpus;
-    if (d.cpuPinning?.dedicated && !d.cpuPinning.emulator && vcpus && cpus) {
-      const pool = sharedPool(cpus, vcpus, [...others, ...pinsOf.filter((_p, j) => j !== i)]);
-      if (pool.length) pinsOf[i] = { ...pinsOf[i], emulator: pool };
-    }
-  });
-  domains.forEach((_d, i) => {
-    contexts[i].neighbours = [...others, ...pinsOf.filter((_p, j) => j !== i)];
-    contexts[i].liveRead = live !== undefined;
-  });
+  if (cpus) {
+    // a domain that exists keeps the host CPUs it was given while they are still its alone: adding a
+    // domain to the spec never moves another one's vCPUs
+    domains.forEach((d, i) => {
+      const now = liveByName.get(d.name)?.vcpus;
+      if (!toPick(d) || !now || now.length !== d.vcpus) return;
+      const taken = takenBy(usage, d.name).any;
+      const mine = now.map((s) => s[0]);
+      if (now.every((s) => s.length === 1 && cpus.includes(s[0]) && !taken.has(s[0])) && new Set(mine).size === mine.length)
+        picked(
+          i,
+          d,
+          now.map((s) => [...s]),
+        );
+    });
+    // the others: the highest free host CPUs, on the domain's NUMA nodes first
+    domains.forEach((d, i) => {
+      if (!toPick(d) || contexts[i].picked) return;
+      const taken = takenBy(usage, d.name);
+      const local = new Set((host.numaNodes ?? []).filter((n) => d.numa?.nodeset?.includes(n.id)).flatMap((n) => n.cpus));
+      const free = cpus.filter((c) => !taken.any.has(c)).sort((a, b) => Number(local.has(b)) - Number(local.has(a)) || b - a);
+      // the emulator threads (and the host) keep at least one CPU no dedicated vCPU has, unless the spec pins them
+      const pool = cpus.filter((c) => !taken.dedicated.has(c)).length - d.vcpus;
+      if (free.length < d.vcpus || (!d.cpuPinning!.emulator && pool < 1)) {
+        contexts[i].picked = {
+          error: `${d.vcpus} dedicated vCPU${d.vcpus > 1 ? "s" : ""} need${d.vcpus > 1 ? "" : "s"} ${d.vcpus} free host CPU${d.vcpus > 1 ? "s" : ""}${d.cpuPinning!.emulator ? "" : " and one more for the emulator threads"}; the host has ${cpus.length}, of which ${free.length} no other domain is pinned to`,
+        };
+        return;
+      }
+      picked(
+        i,
+        d,
+        free
+          .slice(0, d.vcpus)
+          .sort((a, b) => a - b)
+          .map((c) => [c]),
+      );
+    });
+    // the emulator defaults of dedicated domains join the index, so that a neighbour sees them
+    const pools = domains.map((d, i) => {
+      const vcpus = d.cpuPinning?.vcpus ?? (Array.isArray(contexts[i].picked) ? (contexts[i].picked as number[][]) : undefined);
+      return d.cpuPinning?.dedicated && !d.cpuPinning.emulator && vcpus ? sharedPool(cpus, vcpus, usage, d.name) : [];
+    });
+    pools.forEach((pool, i) => {
+      if (pool.length) use(usage, { name: domains[i].name, vcpus: [], emulator: pool, from: "spec" });
+    });
+  }
   // huge pages: a running domain holds its own; the spec's others take from the pool in order
   const pagesOf = (d: DomainSpec) => (d.hugepages ? Math.ceil((d.memoryMiB * 1024) / d.hugepages.sizeKiB) : 0);
   const holds = (d: DomainSpec) => {
-    const now = live?.find((n) => n.name === d.name);
+    const now = liveByName.get(d.name);
     return now?.active && now.hugepageKiB === d.hugepages?.sizeKiB ? Math.ceil(((now.memoryMiB ?? 0) * 1024) / now.hugepageKiB!) : 0;
   };
+  const claimed = new Map<number, number>();
   domains.forEach((d, i) => {
     if (!d.hugepages) return;
-    const before = domains.slice(0, i).filter((e) => e.hugepages?.sizeKiB === d.hugepages!.sizeKiB);
-    contexts[i].pages = { held: holds(d), claimedBefore: before.reduce((sum, e) => sum + Math.max(0, pagesOf(e) - holds(e)), 0) };
+    const size = d.hugepages.sizeKiB;
+    contexts[i].pages = { held: holds(d), claimedBefore: claimed.get(size) ?? 0 };
+    claimed.set(size, (claimed.get(size) ?? 0) + Math.max(0, pagesOf(d) - holds(d)));
   });
   return contexts;
 }

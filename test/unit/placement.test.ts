@@ -174,7 +174,20 @@ describe("placeOnHost: the host CPUs dedicated vCPUs get", () => {
     const [a] = placeOnHost([dedicated("a", 2)], TWO_NODES, [live("db", [[7]], [0]), live("web", null), live("a", [[6], [5]])]);
     // a's own live pins (a redefinition) do not count against it: it keeps them
     expect(a.picked).toEqual([[6], [5]]);
-    expect(a.neighbours!.map((n) => n.name)).toEqual(["db", "web"]);
+    // the host's index: db on 7 (vCPU) and 0 (emulator), web floating, a on the CPUs it keeps
+    expect(a.usage!.floating).toEqual(["web"]);
+    expect(
+      [...a.usage!.byCpu].sort(([x], [y]) => x - y).map(([cpu, users]) => `${cpu}:${users.map((u) => `${u.name} ${u.what}`).join(",")}`),
+    ).toEqual([
+      "0:db emulator threads,a emulator threads",
+      "1:a emulator threads",
+      "2:a emulator threads",
+      "3:a emulator threads",
+      "4:a emulator threads",
+      "5:a vCPU 1",
+      "6:a vCPU 0",
+      "7:db vCPU 0",
+    ]);
     expect(a.liveRead).toBe(true);
   });
 
