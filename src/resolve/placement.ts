@@ -48,7 +48,7 @@ const use = (u: HostUsage, n: PinnedNeighbour): void => {
 };
 
 /** The index of a list of neighbours (a domain placed alone, a test). */
-export function usageOf(neighbours: readonly PinnedNeighbour[]): HostUsage {
+function usageOf(neighbours: readonly PinnedNeighbour[]): HostUsage {
   const u: HostUsage = { byCpu: new Map(), floating: [] };
   for (const n of neighbours) use(u, n);
   return u;
