@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseCapabilities } from "../../src/system/host-facts";
-import { checkDomain } from "../../src/pulumi/domain-provider";
+import { checkDomain, createDomain, updateDomain } from "../../src/pulumi/domain-provider";
 import { DOMAIN_TYPE } from "../../src/pulumi/evaluate";
 import { formatCpuset, parseCpuset } from "../../src/util/cpuset";
 import { runCli } from "../helpers/cli";
@@ -183,6 +183,33 @@ describeWith(["kvm", "libvirt"], "dedicated CPUs realized by the real libvirtd",
         (JSON.parse(again.stdout) as { hosts: { domains: Record<string, unknown>[] }[] }).hosts[0].domains.find((x) => x.domain === A)!
           .action,
       ).toBe("unchanged");
+    }));
+});
+
+describeWith(["kvm", "libvirt"], "the Pulumi Domain: a pinning change on a running domain without a restart", () => {
+  const F = `kpv-pin-${RUN_TAG}-f`;
+  const cpus = parseCapabilities(virsh("capabilities").stdout).numaNodes!.flatMap((n) => n.cpus);
+  const [low, high] = [Math.min(...cpus), Math.max(...cpus)];
+  afterAll(() => removeDomains(URI, F));
+
+  test("update pins the vCPU and the emulator anew, live and in the definition; restartRequired stays false; same domain ID", () =>
+    withHostLock("cpu-pinning", async () => {
+      const inputs = (vcpu: number, emulator: number) => ({
+        name: F,
+        memoryMiB: 128,
+        runState: "paused",
+        cpuPinning: { vcpus: [String(vcpu)], emulator: String(emulator) },
+        connection: URI,
+      });
+      const created = await createDomain(inputs(high, low));
+      const uuid = created.id;
+      const id = virsh("domid", "--domain", uuid).stdout.trim();
+      expect(pins(uuid)).toEqual({ vcpus: [String(high)], emulator: String(low) });
+      const updated = await updateDomain(created.outs as Record<string, unknown>, inputs(low, high));
+      expect((updated.outs as Record<string, unknown>).restartRequired).toBe(false);
+      expect(virsh("domid", "--domain", uuid).stdout.trim()).toBe(id);
+      expect(pins(uuid)).toEqual({ vcpus: [String(low)], emulator: String(high) });
+      expect(pins(uuid, "--config")).toEqual({ vcpus: [String(low)], emulator: String(high) });
     }));
 });
 
