@@ -917,3 +917,100 @@ describe("planFleet and applyFleet", () => {
     );
   });
 });
+
+describe("planDomain and applyDomain: a running domain's pinning changed live", () => {
+  /** A host with eight CPUs on one node (the test driver reports its own two cells; the plan reads the profile). */
+  const PIN_HOST = { ...DEBIAN12, numaNodes: [{ id: 0, cpus: [0, 1, 2, 3, 4, 5, 6, 7] }] };
+  const pinned = (vcpus: string[], emulator: string, more: Record<string, unknown> = {}) => ({
+    name: "kpv-pins",
+    vcpus: vcpus.length,
+    cpuPinning: { vcpus, emulator },
+    ...more,
+  });
+  const planOn = async (s: VirshSession, domain: Record<string, unknown>) => {
+    const spec = domainSpec(domain);
+    return { spec, plan: await planDomain(s, URI, spec, await uuidOf(s, spec.name), PIN_HOST) };
+  };
+  async function running(s: VirshSession, domain: Record<string, unknown>): Promise<string> {
+    const p = await planOn(s, domain);
+    const r = await applyDomain(s, p.plan, p.spec, "never", PIN_HOST);
+    if (r.outcome === "failed") throw new Error(r.error);
+    const uuid = (await uuidOf(s, p.spec.name))!;
+    await run(s, "start", "--domain", uuid);
+    return uuid;
+  }
+  /** The test driver's own domain "test" floats: plan reads it from the host and warns (the pins are dedicated). */
+  const floating = {
+    code: "dedicated-cpus-floating-neighbours",
+    message: "1 other domain on the host (test) has unpinned vCPUs, which may run on this domain's host CPUs; pin them to the other CPUs",
+    path: "cpuPinning",
+  };
+  /** The test driver refuses --live pinning: the calls are recorded and answered here. */
+  const pinCalls = (calls: string[][], fail?: string) => (args: readonly string[]) => {
+    if (args[0] !== "vcpupin" && args[0] !== "emulatorpin") return undefined;
+    calls.push([...args]);
+    return fail ? fails(fail) : { code: 0, stdout: "", stderr: "" };
+  };
+
+  test("only the pins changed: no restart; each vCPU and the emulator whose CPUs change, by UUID, --live", () => {
+    const calls: string[][] = [];
+    return withScript(pinCalls(calls), async (s) => {
+      const uuid = await running(s, pinned(["1", "2"], "0"));
+      const { spec, plan: p } = await planOn(s, pinned(["3", "2"], "0-1"));
+      expect(p).toMatchObject({ action: "update", restartNeeded: false });
+      expect(p.liveChanges).toEqual([
+        { setting: "vCPU 0", from: "1", to: "3", args: ["vcpupin", "--domain", uuid, "--vcpu", "0", "--cpulist", "3", "--live"] },
+        { setting: "emulator", from: "0", to: "0-1", args: ["emulatorpin", "--domain", uuid, "--cpulist", "0-1", "--live"] },
+      ]);
+      expect(await applyDomain(s, p, spec, "if-needed", PIN_HOST)).toEqual(
+        applied("kpv-pins", "update", "defined", { warnings: [floating] }),
+      );
+      expect(calls).toEqual(p.liveChanges!.map((c) => c.args));
+      expect(await run(s, "dumpxml", "--inactive", "--domain", uuid)).toMatch(/<vcpupin vcpu='0' cpuset='3'\/>/);
+    });
+  });
+
+  test("a pin refused: failed, the definition written, the restart pending, naming what failed", () => {
+    const calls: string[][] = [];
+    return withScript(pinCalls(calls, "error: Requested operation is not valid: cpu affinity is not supported\n"), async (s) => {
+      await running(s, pinned(["1"], "0"));
+      const { spec, plan: p } = await planOn(s, pinned(["2"], "0"));
+      expect(await applyDomain(s, p, spec, "never", PIN_HOST)).toEqual(
+        applied("kpv-pins", "update", "failed", {
+          restartPending: true,
+          warnings: [floating],
+          error: "defined, but vcpupin --live of vCPU 0 failed: Requested operation is not valid: cpu affinity is not supported",
+        }),
+      );
+      expect(calls).toHaveLength(1);
+    });
+  });
+
+  test("the pins taken away: each vCPU and the emulator back on every host CPU", () =>
+    withScript(pinCalls([]), async (s) => {
+      await running(s, pinned(["1"], "0"));
+      const { plan: p } = await planOn(s, { name: "kpv-pins", vcpus: 1 });
+      expect(p.restartNeeded).toBe(false);
+      expect(p.liveChanges!.map(({ setting, from, to }) => ({ setting, from, to }))).toEqual([
+        { setting: "vCPU 0", from: "1", to: "0-7" },
+        { setting: "emulator", from: "0", to: "0-7" },
+      ]);
+    }));
+
+  test("a pinning change with any other change: a restart, nothing live; a stopped domain: neither", () =>
+    withScript(pinCalls([]), async (s) => {
+      await running(s, pinned(["1"], "0"));
+      const both = (await planOn(s, pinned(["2"], "0", { memoryMiB: 2048 }))).plan;
+      expect([both.restartNeeded, both.liveChanges]).toEqual([true, undefined]);
+      await run(s, "destroy", "--domain", (await uuidOf(s, "kpv-pins"))!);
+      const stopped = (await planOn(s, pinned(["2"], "0"))).plan;
+      expect([stopped.action, stopped.restartNeeded, stopped.liveChanges]).toEqual(["update", false, undefined]);
+    }));
+
+  test("unchanged pins: nothing to do", () =>
+    withScript(pinCalls([]), async (s) => {
+      await running(s, pinned(["1"], "0"));
+      const { plan: p } = await planOn(s, pinned(["1"], "0"));
+      expect([p.action, p.restartNeeded, p.liveChanges]).toEqual(["unchanged", false, undefined]);
+    }));
+});
