@@ -201,6 +201,8 @@ const diskSchema = z
     boot: z.number().int().min(1).max(64).optional(),
     cache: z.enum(DISK_CACHES).optional(),
     io: z.enum(DISK_IOS).optional(),
+    /** the IOThread (1..N of cpuPinning.iothreads) that serves this virtio disk */
+    iothread: z.number().int().min(1).max(64).optional(),
   })
   .superRefine((d, ctx) => {
     const sources = [d.file !== undefined, d.pool !== undefined || d.volume !== undefined].filter(Boolean).length;
@@ -275,6 +277,8 @@ const cpuPinningSchema = z
     vcpus: z.array(cpuset("a vCPU's host CPU set")).min(1).max(4096).optional(),
     /** the host CPUs QEMU's emulator threads may run on (<emulatorpin>); with dedicated the default is the host CPUs no dedicated vCPU has */
     emulator: cpuset("the emulator's host CPU set").optional(),
+    /** one IOThread per entry (<iothreads>), each on these host CPUs (<iothreadpin>); a virtio disk uses one with iothread: N */
+    iothreads: z.array(cpuset("an IOThread's host CPU set")).min(1).max(64).optional(),
   })
   .superRefine((p, ctx) => {
     if (!p.dedicated || !p.vcpus) return;
@@ -383,6 +387,23 @@ export const DOMAIN_FIELD_NAMES: readonly string[] = Object.keys(domainFields);
 export const defaultsSchema = z.strictObject(domainFields);
 
 export const domainSchema = z.strictObject({ name: domainName, ...domainFields }).superRefine((d, ctx) => {
+  const iothreads = d.cpuPinning?.iothreads?.length ?? 0;
+  d.disks?.forEach((disk, i) => {
+    if (disk.iothread === undefined) return;
+    const bus = disk.bus ?? BUS_OF_TARGET[disk.target.slice(0, 2)];
+    if (bus !== "virtio")
+      ctx.addIssue({
+        code: "custom",
+        path: ["disks", i, "iothread"],
+        message: `an IOThread serves virtio disks only; this disk's bus is ${bus}`,
+      });
+    else if (disk.iothread > iothreads)
+      ctx.addIssue({
+        code: "custom",
+        path: ["disks", i, "iothread"],
+        message: `IOThread ${disk.iothread} does not exist: cpuPinning.iothreads gives ${iothreads === 0 ? "none" : `1-${iothreads}`}`,
+      });
+  });
   const cells = d.numa?.cells;
   if (cells) {
     // libvirt wants every vCPU in exactly one cell and the cells' memory to be all of it
@@ -502,6 +523,8 @@ export interface CpuPinningSpec {
   /** per vCPU */
   vcpus?: number[][];
   emulator?: number[];
+  /** per IOThread (1..N) */
+  iothreads?: number[][];
 }
 
 /** A disk with its defaults filled in. */
@@ -517,6 +540,7 @@ export interface DiskSpec {
   boot?: number;
   cache?: (typeof DISK_CACHES)[number];
   io?: (typeof DISK_IOS)[number];
+  iothread?: number;
 }
 
 /** A network interface with its defaults filled in (the MAC lower-cased). */
@@ -543,6 +567,7 @@ function normalizeDisk(d: z.infer<typeof diskSchema>): DiskSpec {
     ...(d.boot !== undefined ? { boot: d.boot } : {}),
     ...(d.cache !== undefined ? { cache: d.cache } : {}),
     ...(d.io !== undefined ? { io: d.io } : {}),
+    ...(d.iothread !== undefined ? { iothread: d.iothread } : {}),
   };
 }
 
@@ -582,6 +607,7 @@ export function normalizeDomain(d: DomainInput): DomainSpec {
             dedicated: d.cpuPinning.dedicated ?? false,
             ...(d.cpuPinning.vcpus ? { vcpus: d.cpuPinning.vcpus.map(members) } : {}),
             ...(d.cpuPinning.emulator !== undefined ? { emulator: members(d.cpuPinning.emulator) } : {}),
+            ...(d.cpuPinning.iothreads ? { iothreads: d.cpuPinning.iothreads.map(members) } : {}),
           },
         }
       : {}),

@@ -42,7 +42,13 @@ function diskNode(d: DiskSpec): XNode {
         ? E("source", { pool: d.pool, volume: d.volume })
         : undefined;
   return E("disk", { type: d.file !== undefined ? "file" : d.pool !== undefined ? "volume" : "file", device: d.device }, [
-    E("driver", { name: "qemu", type: d.format, cache: d.cache, io: d.io }),
+    E("driver", {
+      name: "qemu",
+      type: d.format,
+      cache: d.cache,
+      io: d.io,
+      iothread: d.iothread === undefined ? undefined : String(d.iothread),
+    }),
     ...(source ? [source] : []),
     E("target", { dev: d.target, bus: d.bus }),
     ...(d.readonly ? [E("readonly")] : []),
@@ -232,6 +238,9 @@ function readDisks(devices: XNode | undefined, note: Note): Record<string, unkno
       ...(Number.isInteger(boot) && boot > 0 ? { boot } : {}),
       ...(oneOf(attrOf(child(d, "driver"), "cache"), DISK_CACHES) ? { cache: attrOf(child(d, "driver"), "cache") } : {}),
       ...(oneOf(attrOf(child(d, "driver"), "io"), DISK_IOS) ? { io: attrOf(child(d, "driver"), "io") } : {}),
+      ...(/^[1-9]\d?$/.test(attrOf(child(d, "driver"), "iothread") ?? "")
+        ? { iothread: Number(attrOf(child(d, "driver"), "iothread")) }
+        : {}),
     });
   }
   return disks.length ? { disks } : {};

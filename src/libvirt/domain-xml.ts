@@ -24,7 +24,7 @@ export interface WriterInput {
   machine: { rendered: string };
   libvirt: LibvirtPlan;
   /** the host CPUs of each vCPU and of the emulator threads (src/resolve/placement.ts) */
-  placement: { vcpus?: number[][]; emulator?: number[] };
+  placement: { vcpus?: number[][]; emulator?: number[]; iothreads?: number[][] };
 }
 
 // elements and text of the document form, escaped as they enter it (the values come from the spec)
@@ -149,12 +149,14 @@ export function domainNode(r: WriterInput, opts: { uuid?: string } = {}): XNode 
   // in libvirt's order (virDomainDefFormat): memoryBacking, vcpu, cputune, numatune
   if (d.hugepages) add(E("memoryBacking", {}, [E("hugepages", {}, [E("page", { size: String(d.hugepages.sizeKiB), unit: "KiB" })])]));
   add(E("vcpu", { placement: "static" }, T(String(d.vcpus))));
-  const { vcpus, emulator } = r.placement;
-  if (vcpus || emulator)
+  const { vcpus, emulator, iothreads } = r.placement;
+  if (iothreads) add(E("iothreads", {}, T(String(iothreads.length))));
+  if (vcpus || emulator || iothreads)
     add(
       E("cputune", {}, [
         ...(vcpus ?? []).map((set, i) => E("vcpupin", { vcpu: String(i), cpuset: formatCpuset(set) })),
         ...(emulator ? [E("emulatorpin", { cpuset: formatCpuset(emulator) })] : []),
+        ...(iothreads ?? []).map((set, i) => E("iothreadpin", { iothread: String(i + 1), cpuset: formatCpuset(set) })),
       ]),
     );
   if (d.numa?.nodeset) add(E("numatune", {}, [E("memory", { mode: d.numa.mode, nodeset: formatCpuset(d.numa.nodeset) })]));

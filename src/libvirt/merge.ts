@@ -118,6 +118,13 @@ function applySizing(live: XNode, want: XNode): void {
     live,
     kids(live).filter((c) => tagOf(c) !== SIZING.dropped),
   );
+  // the IOThread count, when the spec pins IOThreads: replaced, or added after <vcpu>
+  const iothreads = child(want, SIZING.iothreads);
+  if (iothreads) {
+    const at = kids(live).findIndex((c) => tagOf(c) === SIZING.iothreads);
+    if (at >= 0) kids(live)[at] = iothreads;
+    else kids(live).splice(kids(live).findIndex((c) => tagOf(c) === SIZING.vcpu) + 1, 0, iothreads);
+  }
   const count = Number((kids(wantVcpu)[0]?.["#text"] as string | undefined) ?? NaN);
   const cpu = child(live, "cpu");
   if (cpu && Number.isFinite(count))

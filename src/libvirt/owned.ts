@@ -70,7 +70,7 @@ export const SLOTS: readonly ChildSlot[] = [
  * takes them away.
  */
 const PLACEMENT_SLOTS: readonly ChildSlot[] = [
-  { parent: ["cputune"], ...byTag(["vcpupin", "emulatorpin"]), createWhole: false },
+  { parent: ["cputune"], ...byTag(["vcpupin", "emulatorpin", "iothreadpin"]), createWhole: false },
   { parent: ["numatune"], ...byTag(["memory"]), createWhole: false },
   { parent: ["memoryBacking"], ...byTag(["hugepages"]), createWhole: false },
 ];
@@ -89,6 +89,8 @@ export const OWNED_ATTRS: readonly { path: readonly string[]; attr: string }[] =
 
 /** Sizing, owned when the whole spec is applied (apply, the component), not by the PV-only XSLT. */
 export const SIZING = {
+  /** the IOThread count, when the spec pins IOThreads (a live domain's own stay: its disks may use them); the PV-only XSLT sets it too (the spec's disks may name one) */
+  iothreads: "iothreads",
   /** replaced whole (the unit as rendered) */
   memory: "memory",
   /** its text (placement and cpuset stay) */

@@ -183,6 +183,18 @@ function readPlacement(root: XNode, vcpus: number, note: (message: string, path?
     else note("<cputune> pins some vCPUs only (the others float): the vCPU pinning is not carried over", "cputune");
   }
   if (emulator) pinning.emulator = emulator;
+  // IOThreads: the spec has them as their pins, so every one of them must be pinned
+  const iothreads = Number(textOf(child(root, "iothreads")));
+  const ioPins = new Map(childrenNamed(tune, "iothreadpin").map((p) => [Number(attrOf(p, "iothread")), canonicalSet(attrOf(p, "cpuset"))]));
+  if (Number.isInteger(iothreads) && iothreads > 0) {
+    const sets = Array.from({ length: Math.min(iothreads, 64) }, (_x, i) => ioPins.get(i + 1));
+    if (sets.every((x) => x !== undefined)) pinning.iothreads = sets;
+    else
+      note(
+        `<iothreads>${iothreads}</iothreads> with IOThreads not pinned: not carried over (the spec gives each IOThread its host CPUs)`,
+        "iothreads",
+      );
+  }
   if (Object.keys(pinning).length) out.cpuPinning = pinning;
   const memory = child(child(root, "numatune"), "memory");
   const nodeset = canonicalSet(attrOf(memory, "nodeset"));
@@ -281,6 +293,9 @@ export function readNeighbour(xml: string | XNode, name: string, active: boolean
   );
   const vcpus = perVcpu.every((s) => s !== null) ? (perVcpu as number[][]) : null;
   const emulator = set(attrOf(child(tune, "emulatorpin"), "cpuset")) ?? fallback;
+  const iothreads = childrenNamed(tune, "iothreadpin")
+    .map((p) => set(attrOf(p, "cpuset")))
+    .filter((x): x is number[] => x !== null);
   const page = child(child(child(root, "memoryBacking"), "hugepages"), "page");
   const size = Number(attrOf(page, "size")) * (PAGE_KIB[(attrOf(page, "unit") ?? "KiB").toLowerCase()] ?? NaN);
   const mem = child(root, "memory");
@@ -289,6 +304,7 @@ export function readNeighbour(xml: string | XNode, name: string, active: boolean
     name,
     vcpus,
     emulator,
+    ...(iothreads.length ? { iothreads } : {}),
     from: "live",
     active,
     ...(Number.isFinite(size) && size > 0 ? { hugepageKiB: size } : {}),

@@ -62,6 +62,7 @@ export function renderXslt(r: WriterInput, opts: XsltOptions = {}): string {
         el("xsl:attribute", { name: "type" }, [{ "#text": attrs(want)["@_type"] }]),
         apply("node()"),
         ...topLevel.flatMap((s) => ifNot(s.parent[0], created(s))),
+        ...(child(want, SIZING.iothreads) ? ifNot(SIZING.iothreads, [child(want, SIZING.iothreads)!]) : []),
         ...ifNot("devices", kids(child(want, "devices")).length ? [el("devices", {}, kids(child(want, "devices")))] : []),
         ...ifNot("qemu:commandline", wantArgs.length ? [el("qemu:commandline", {}, wantArgs)] : []),
       ]),
@@ -70,6 +71,10 @@ export function renderXslt(r: WriterInput, opts: XsltOptions = {}): string {
   for (const { path: p, attr } of OWNED_ATTRS.filter((x) => x.path.length > 0))
     templates.push(template(`${path(p)}/@${attr}`, [el("xsl:attribute", { name: attr }, [{ "#text": attrs(at(want, p)!)[`@_${attr}`] }])]));
 
+  // the IOThread count when the spec pins IOThreads (added where the domain has none), in both
+  // stylesheets: the spec's disks may name an IOThread
+  const iothreads = child(want, SIZING.iothreads);
+  if (iothreads) templates.push(template(`/domain/${SIZING.iothreads}`, [iothreads]));
   if (opts.sizing) {
     const vcpus = String(r.domain.vcpus);
     templates.push(

@@ -56,16 +56,17 @@ export async function hostPlacement(session: VirshSession): Promise<PinnedNeighb
 }
 
 /**
- * What a running domain's pinning change does without a restart: `virsh vcpupin --live` and
- * `emulatorpin --live` for each vCPU (and the emulator) whose host CPUs change, when nothing
- * else changes; unpinning pins to every host CPU. Undefined when it needs a restart.
+ * What a running domain's pinning change does without a restart: `virsh vcpupin --live`,
+ * `iothreadpin --live` and `emulatorpin --live` for each vCPU, IOThread and the emulator whose
+ * host CPUs change, when nothing else changes; unpinning pins to every host CPU. Undefined
+ * when it needs a restart.
  */
 function livePinning(cmp: LiveComparison, want: Resolution, uuid: string): DomainPlan["liveChanges"] | undefined {
   if (cmp.recorded === null || cmp.drift.length || cmp.deviceChanges.length || cmp.fieldChanges.some((f) => f.field !== "cpuPinning"))
     return undefined;
   const field = cmp.fieldChanges[0];
   if (!field) return undefined;
-  const current = (field.current ?? {}) as { vcpus?: string[]; emulator?: string };
+  const current = (field.current ?? {}) as { vcpus?: string[]; emulator?: string; iothreads?: string[] };
   const all = hostCpus(want.host);
   const desired = want.placement;
   const changes: NonNullable<DomainPlan["liveChanges"]> = [];
@@ -81,6 +82,20 @@ function livePinning(cmp: LiveComparison, want: Resolution, uuid: string): Domai
         args: ["vcpupin", "--domain", uuid, "--vcpu", String(i), "--cpulist", formatCpuset(to), "--live"],
       });
   }
+  // IOThreads re-pinned live; adding or removing one is a change of the definition's <iothreads>: a restart
+  const ioNow = current.iothreads ?? [];
+  const ioWant = desired.iothreads ?? [];
+  if (ioNow.length !== ioWant.length) return undefined;
+  ioWant.forEach((set, i) => {
+    const to = formatCpuset(set);
+    if (to !== ioNow[i])
+      changes.push({
+        setting: `IOThread ${i + 1}`,
+        from: ioNow[i],
+        to,
+        args: ["iothreadpin", "--domain", uuid, "--iothread", String(i + 1), "--cpulist", to, "--live"],
+      });
+  });
   const emu = desired.emulator ?? all;
   if (!emu) return undefined;
   if (formatCpuset(emu) !== (current.emulator ?? null))

@@ -130,6 +130,8 @@ export interface DiskArgs {
   cache?: DiskCache;
   /** I/O mode. */
   io?: DiskIo;
+  /** The IOThread (1..N of cpuPinning.iothreads) serving this virtio disk. */
+  iothread?: number;
 }
 
 /** A network interface: exactly one of network, bridge or user. */
@@ -300,6 +302,8 @@ export interface CpuPinningArgs {
   vcpus?: string[];
   /** The host CPUs QEMU's emulator threads may run on; with dedicated the default is the host CPUs no dedicated vCPU has. */
   emulator?: string;
+  /** One IOThread per entry, each on these host CPUs; a virtio disk uses one with iothread: N. */
+  iothreads?: string[];
 }
 
 /** Where the guest's memory comes from on the host (libvirt <numatune>), and the guest's own NUMA cells. */

@@ -18,6 +18,8 @@ export interface PinnedNeighbour {
   vcpus: number[][] | null;
   /** its emulator threads' host CPUs; null: not pinned */
   emulator: number[] | null;
+  /** its IOThreads' host CPUs (IOThread n+1 at n), the pinned ones */
+  iothreads?: number[][];
   /** another domain of the spec on this host, or one read from the host */
   from: "spec" | "live";
   /** (live) it runs, holding its memory; its huge page size, when backed by huge pages; its memory */
@@ -45,6 +47,7 @@ const use = (u: HostUsage, n: PinnedNeighbour): void => {
   };
   n.vcpus?.forEach((set, i) => set.forEach((c) => add(c, `vCPU ${i}`, oneToOne)));
   n.emulator?.forEach((c) => add(c, "emulator threads", false));
+  n.iothreads?.forEach((set, i) => set.forEach((c) => add(c, `IOThread ${i + 1}`, false)));
 };
 
 /** The index of a list of neighbours (a domain placed alone, a test). */
@@ -61,7 +64,7 @@ function takenBy(u: HostUsage, name: string): { any: Set<number>; dedicated: Set
   for (const [cpu, users] of u.byCpu) {
     const others = users.filter((x) => x.name !== name);
     if (others.length) any.add(cpu);
-    if (others.some((x) => x.oneToOne && x.what !== "emulator threads")) dedicated.add(cpu);
+    if (others.some((x) => x.oneToOne && x.what.startsWith("vCPU"))) dedicated.add(cpu);
   }
   return { any, dedicated };
 }
@@ -95,6 +98,8 @@ export interface Placement {
   vcpus?: number[][];
   /** the emulator threads' host CPUs (<emulatorpin>): the spec's, or defaulted for dedicated vCPUs */
   emulator?: number[];
+  /** the IOThreads' host CPUs (<iothreads>, <iothreadpin>): the spec's */
+  iothreads?: number[][];
   /** the tool chose them: the vCPUs' (dedicated without vcpus), the emulator's (dedicated without emulator) */
   picked: { vcpus: boolean; emulator: boolean };
   /** why no CPUs could be picked for dedicated vCPUs */
@@ -151,6 +156,7 @@ export function resolvePlacement(domain: DomainSpec, host: HostProfile, ctx: Pla
   } else if (pin?.dedicated)
     out.pickError =
       "the host's CPUs are not known: give cpuPinning.vcpus, or plan over a connection (or with a host profile listing numaNodes)";
+  if (pin?.iothreads) out.iothreads = pin.iothreads;
   if (pin?.emulator) out.emulator = pin.emulator;
   else if (pin?.dedicated && out.vcpus && cpus) {
     const pool = sharedPool(cpus, out.vcpus, usage, domain.name);
@@ -167,6 +173,10 @@ export function resolvePlacement(domain: DomainSpec, host: HostProfile, ctx: Pla
     });
     const missing = (out.emulator ?? []).filter((c) => !have.has(c));
     if (missing.length) out.missingCpus.push({ path: "cpuPinning.emulator", cpus: missing });
+    out.iothreads?.forEach((s, i) => {
+      const gone = s.filter((c) => !have.has(c));
+      if (gone.length) out.missingCpus.push({ path: `cpuPinning.iothreads[${i}]`, cpus: gone });
+    });
   }
   if (out.vcpus) {
     // counts and the first few only: a fleet of thousands on one host keeps no list per domain
@@ -196,6 +206,8 @@ function dedication(p: Placement, domain: DomainSpec, known: "host" | "spec" | "
   if (!p.emulator) return no("the emulator threads are not pinned, so they may run on the vCPUs' host CPUs (give cpuPinning.emulator)");
   const own = p.emulator.filter((c) => cpus.includes(c));
   if (own.length) return no(`the emulator threads may run on host CPU${own.length > 1 ? "s" : ""} ${list(own)}, which vCPUs have`);
+  const io = (p.iothreads ?? []).findIndex((set) => set.some((c) => cpus.includes(c)));
+  if (io >= 0) return no(`IOThread ${io + 1} may run on host CPU ${p.iothreads![io].find((c) => cpus.includes(c))}, which a vCPU has`);
   if (p.shared.length) {
     const s = p.shared[0];
     return no(`host CPU ${s.cpu} (vCPU ${s.vcpu}) is also ${s.with}'s ${s.what}${s.from === "live" ? " (on the host)" : ""}`);
@@ -229,7 +241,7 @@ export function placeOnHost(domains: readonly DomainSpec[], host: HostProfile, l
   const contexts: PlacementContext[] = domains.map(() => ({ usage, liveRead: live !== undefined }));
   const picked = (i: number, d: DomainSpec, vcpus: number[][]) => {
     contexts[i].picked = vcpus;
-    use(usage, { name: d.name, vcpus, emulator: d.cpuPinning?.emulator ?? null, from: "spec" });
+    use(usage, { name: d.name, vcpus, emulator: null, from: "spec" });
   };
   if (cpus) {
     // a domain that exists keeps the host CPUs it was given while they are still its alone: adding a

@@ -192,24 +192,35 @@ describeWith(["kvm", "libvirt"], "the Pulumi Domain: a pinning change on a runni
   const [low, high] = [Math.min(...cpus), Math.max(...cpus)];
   afterAll(() => removeDomains(URI, F));
 
-  test("update pins the vCPU and the emulator anew, live and in the definition; restartRequired stays false; same domain ID", () =>
+  test("update pins the vCPU, the emulator and the IOThread anew, live and in the definition; restartRequired stays false; same domain ID", () =>
     withHostLock("cpu-pinning", async () => {
       const inputs = (vcpu: number, emulator: number) => ({
         name: F,
         memoryMiB: 128,
         runState: "paused",
-        cpuPinning: { vcpus: [String(vcpu)], emulator: String(emulator) },
+        cpuPinning: { vcpus: [String(vcpu)], emulator: String(emulator), iothreads: [String(emulator)] },
         connection: URI,
       });
+      /** The host CPUs QEMU's IOThread may run on (QMP query-iothreads gives its thread). */
+      const iothreadAllowed = (uuid: string) => {
+        const pid = Number(fs.readFileSync(`/run/libvirt/qemu/${F}.pid`, "utf8").trim());
+        const r = JSON.parse(virsh("qemu-monitor-command", "--domain", uuid, JSON.stringify({ execute: "query-iothreads" })).stdout) as {
+          return: { "thread-id": number }[];
+        };
+        return r.return.map((t) => allowed(pid, t["thread-id"]));
+      };
       const created = await createDomain(inputs(high, low));
       const uuid = created.id;
       const id = virsh("domid", "--domain", uuid).stdout.trim();
       expect(pins(uuid)).toEqual({ vcpus: [String(high)], emulator: String(low) });
+      expect(iothreadAllowed(uuid)).toEqual([String(low)]);
       const updated = await updateDomain(created.outs as Record<string, unknown>, inputs(low, high));
       expect((updated.outs as Record<string, unknown>).restartRequired).toBe(false);
       expect(virsh("domid", "--domain", uuid).stdout.trim()).toBe(id);
       expect(pins(uuid)).toEqual({ vcpus: [String(low)], emulator: String(high) });
       expect(pins(uuid, "--config")).toEqual({ vcpus: [String(low)], emulator: String(high) });
+      expect(iothreadAllowed(uuid)).toEqual([String(high)]);
+      expect(virsh("dumpxml", "--inactive", "--domain", uuid).stdout).toMatch(new RegExp(`<iothreadpin iothread='1' cpuset='${high}'/>`));
     }));
 });
 

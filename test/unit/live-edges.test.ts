@@ -947,7 +947,7 @@ describe("planDomain and applyDomain: a running domain's pinning changed live", 
   };
   /** The test driver refuses --live pinning: the calls are recorded and answered here. */
   const pinCalls = (calls: string[][], fail?: string) => (args: readonly string[]) => {
-    if (args[0] !== "vcpupin" && args[0] !== "emulatorpin") return undefined;
+    if (!["vcpupin", "emulatorpin", "iothreadpin"].includes(args[0])) return undefined;
     calls.push([...args]);
     return fail ? fails(fail) : { code: 0, stdout: "", stderr: "" };
   };
@@ -1005,6 +1005,25 @@ describe("planDomain and applyDomain: a running domain's pinning changed live", 
       await run(s, "destroy", "--domain", (await uuidOf(s, "kpv-pins"))!);
       const stopped = (await planOn(s, pinned(["2"], "0"))).plan;
       expect([stopped.action, stopped.restartNeeded, stopped.liveChanges]).toEqual(["update", false, undefined]);
+    }));
+
+  test("IOThreads re-pinned live; one added: a restart", () =>
+    withScript(pinCalls([]), async (s) => {
+      const uuid = await running(s, pinned(["1"], "0", { cpuPinning: { vcpus: ["1"], emulator: "0", iothreads: ["0", "2"] } }));
+      const { plan: p } = await planOn(s, pinned(["1"], "0", { cpuPinning: { vcpus: ["1"], emulator: "0", iothreads: ["0", "3-4"] } }));
+      expect([p.restartNeeded, p.liveChanges]).toEqual([
+        false,
+        [
+          {
+            setting: "IOThread 2",
+            from: "2",
+            to: "3-4",
+            args: ["iothreadpin", "--domain", uuid, "--iothread", "2", "--cpulist", "3-4", "--live"],
+          },
+        ],
+      ]);
+      const more = (await planOn(s, pinned(["1"], "0", { cpuPinning: { vcpus: ["1"], emulator: "0", iothreads: ["0", "2", "3"] } }))).plan;
+      expect([more.restartNeeded, more.liveChanges]).toEqual([true, undefined]);
     }));
 
   test("unchanged pins: nothing to do", () =>

@@ -83,11 +83,11 @@ describe("the spec's placement fields: bad input named with what is allowed", ()
     // every nested object lists what it takes (read from the schema; disks listed nothing before)
     [
       "{ name: a, disks: [{ target: vda, file: /a, sise: 3 }] }",
-      'domains[0].disks[0].sise: unknown field "sise"; did you mean file? Allowed: target, file, pool, volume, device, bus, format, readonly, boot, cache, io',
+      'domains[0].disks[0].sise: unknown field "sise"; did you mean file? Allowed: target, file, pool, volume, device, bus, format, readonly, boot, cache, io, iothread',
     ],
     [
       "{ name: a, cpuPinning: { emulator: '1', cores: 2 } }",
-      'domains[0].cpuPinning.cores: unknown field "cores" Allowed: dedicated, vcpus, emulator',
+      'domains[0].cpuPinning.cores: unknown field "cores" Allowed: dedicated, vcpus, emulator, iothreads',
     ],
   ])("%s", (domain, want) => {
     expect(errors(domain)).toContain(want);
@@ -111,6 +111,22 @@ describe("the spec's placement fields: bad input named with what is allowed", ()
       ],
     ],
   ])("guest NUMA cells: %s", (domain, want) => {
+    expect(errors(domain)).toEqual(want);
+  });
+
+  test.each([
+    [
+      "{ name: a, cpuPinning: { iothreads: ['0'] }, disks: [{ target: sda, file: /a, iothread: 1 }, { target: vdb, file: /b, iothread: 2 }] }",
+      [
+        "domains[0].disks[0].iothread: an IOThread serves virtio disks only; this disk's bus is sata",
+        "domains[0].disks[1].iothread: IOThread 2 does not exist: cpuPinning.iothreads gives 1-1",
+      ],
+    ],
+    [
+      "{ name: a, disks: [{ target: vda, file: /a, iothread: 1 }] }",
+      ["domains[0].disks[0].iothread: IOThread 1 does not exist: cpuPinning.iothreads gives none"],
+    ],
+  ])("IOThreads: %s", (domain, want) => {
     expect(errors(domain)).toEqual(want);
   });
 
@@ -312,6 +328,18 @@ describe("reading placement back from libvirt's definitions", () => {
       ],
     });
   });
+  test("IOThreads back as their pins (all pinned), the disk's IOThread; a neighbour's IOThread pins", () => {
+    const xml = domain(
+      `>1</vcpu><iothreads>2</iothreads><cputune><vcpupin vcpu='0' cpuset='1'/><iothreadpin iothread='2' cpuset='3'/><iothreadpin iothread='1' cpuset='0,2'/></cputune>`,
+    );
+    expect(readDomainXml(xml).domain.cpuPinning).toEqual({ vcpus: ["1"], iothreads: ["0,2", "3"] });
+    expect(readNeighbour(xml, "n", false).iothreads).toEqual([[3], [0, 2]]);
+    const partial = readDomainXml(domain(`>1</vcpu><iothreads>2</iothreads><cputune><iothreadpin iothread='1' cpuset='0'/></cputune>`));
+    expect(partial.domain.cpuPinning).toBeUndefined();
+    expect(partial.notes.map((n) => n.message)).toContain(
+      "<iothreads>2</iothreads> with IOThreads not pinned: not carried over (the spec gives each IOThread its host CPUs)",
+    );
+  });
   test("a vCPU without its own pin takes <vcpu cpuset>; without either the pinning is not carried over (a note says so)", () => {
     expect(readDomainXml(domain(` cpuset='6-7'>2</vcpu><cputune><vcpupin vcpu='0' cpuset='1'/></cputune>`)).domain.cpuPinning).toEqual({
       vcpus: ["1", "6-7"],
@@ -390,6 +418,35 @@ describe("the rendered definition", () => {
     </numa>
   </cpu>`);
     expect(rendered.domainXml).not.toContain("numatune");
+  });
+
+  test("IOThreads: their count after <vcpu>, their pins after the emulator's, the disk's driver naming one", () => {
+    const { rendered } = renderDomain(
+      domainSpec({
+        name: "a",
+        cpuPinning: { vcpus: ["3"], emulator: "0", iothreads: ["0", "1-2"] },
+        disks: [{ target: "vda", file: "/a.qcow2", iothread: 2 }],
+      }),
+      TWO_NODES,
+    );
+    expect(rendered.domainXml).toContain(`  <vcpu placement="static">1</vcpu>
+  <iothreads>2</iothreads>
+  <cputune>
+    <vcpupin vcpu="0" cpuset="3"/>
+    <emulatorpin cpuset="0"/>
+    <iothreadpin iothread="1" cpuset="0"/>
+    <iothreadpin iothread="2" cpuset="1-2"/>
+  </cputune>`);
+    expect(rendered.domainXml).toContain(`<driver name="qemu" type="qcow2" iothread="2"/>`);
+  });
+
+  test("an IOThread on a vCPU's host CPU: not dedicated; a neighbour's IOThread there: shared", () => {
+    const own = resolvePlacement(domainSpec({ name: "a", cpuPinning: { vcpus: ["3"], emulator: "0", iothreads: ["3"] } }), TWO_NODES);
+    expect(own.dedicated).toEqual({ value: false, reason: "IOThread 1 may run on host CPU 3, which a vCPU has" });
+    const theirs = resolvePlacement(domainSpec({ name: "a", cpuPinning: { vcpus: ["3"], emulator: "0" } }), TWO_NODES, {
+      neighbours: [{ name: "db", vcpus: [[5]], emulator: [0], iothreads: [[1], [3]], from: "live" }],
+    });
+    expect(theirs.dedicated.reason).toBe("host CPU 3 (vCPU 0) is also db's IOThread 2 (on the host)");
   });
 
   test("<memoryBacking>, <cputune> and <numatune> in libvirt's order around <vcpu>", () => {
