@@ -93,7 +93,7 @@ export function renderDomain(
  * The placement context of each valid domain: the spec's domains with the same `hosts:` URIs
  * (or, without a `hosts:` entry, all such domains) share a host; live domains are not read here.
  */
-function specPlacements(loaded: LoadedSpec, host?: HostProfile): Map<number, PlacementContext> {
+export function specPlacements(loaded: LoadedSpec, host?: HostProfile): Map<number, PlacementContext> {
   const groups = new Map<string, { index: number; spec: DomainSpec }[]>();
   for (const d of loaded.domains) {
     if (!d.spec) continue;

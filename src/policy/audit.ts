@@ -1,6 +1,7 @@
 import type { HostProfile } from "../host/profile";
 import { readDomainXml } from "../libvirt/read-domain";
 import { resolveDomain } from "../analyze";
+import { specPlacements } from "../render-spec";
 import { validateSpecObject, type LoadedSpec } from "../input/load";
 import { hostFor } from "../system/host-for";
 import { withVirshSession } from "../system/virsh-session";
@@ -17,12 +18,14 @@ export interface AuditReport {
 
 export function checkSpec(loaded: LoadedSpec, settings: ReadonlyMap<string, PolicySetting>, host?: HostProfile): AuditReport {
   const report: AuditReport = { domains: loaded.domains.length, violations: [], unchecked: [] };
+  // the domains of one host see each other's pins (a host's domains are one group, as in render)
+  const placements = specPlacements(loaded, host);
   for (const d of loaded.domains) {
     if (!d.spec) {
       report.unchecked.push({ domain: d.name, reason: d.diagnostics.map((x) => `${x.path}: ${x.message}`).join("; ") });
       continue;
     }
-    report.violations.push(...checkAll(resolveDomain(d.spec, host), settings));
+    report.violations.push(...checkAll(resolveDomain(d.spec, host, {}, placements.get(d.index)), settings));
   }
   return report;
 }

@@ -1,5 +1,7 @@
 import type { HostProfile } from "../../src/host/profile";
 import { parseSpecText } from "../../src/input/load";
+import { checkSpec } from "../../src/policy/audit";
+import { parsePolicyText } from "../../src/policy/config";
 import { readDomainXml, readNeighbour } from "../../src/libvirt/read-domain";
 import { renderDomain, renderSpec } from "../../src/render-spec";
 import { placeOnHost, resolvePlacement, type PinnedNeighbour } from "../../src/resolve/placement";
@@ -275,6 +277,21 @@ hosts:
       );
     expect(codes("qemu+ssh://h1/system")).toEqual([["dedicated-vcpus-not-dedicated"], ["dedicated-vcpus-not-dedicated"]]);
     expect(codes("qemu+ssh://h2/system")).toEqual([[], []]);
+  });
+});
+
+describe("policies see the host's other domains (check FILE, check --connect)", () => {
+  test("two domains pinned to one host CPU with the hint: the dedicated-vcpus policy names the other one", () => {
+    const loaded = parseSpecText(`
+domains:
+  - { name: a, cpuPinning: { vcpus: ["3"], emulator: "0" }, paravirt: { hintDedicated: true } }
+  - { name: b, cpuPinning: { vcpus: ["3"], emulator: "0" }, paravirt: { hintDedicated: true } }
+`);
+    const report = checkSpec(loaded, parsePolicyText(JSON.stringify({ "dedicated-vcpus": "mandatory" })), TWO_NODES);
+    expect(report.violations.filter((v) => v.policy === "dedicated-vcpus").map((v) => `${v.domain}: ${v.message}`)).toEqual([
+      "a: kvm-hint-dedicated is on but the vCPUs are not dedicated (host CPU 3 (vCPU 0) is also b's vCPU 0): the guest stops PV spinlocks and TLB flush while sharing cores",
+      "b: kvm-hint-dedicated is on but the vCPUs are not dedicated (host CPU 3 (vCPU 0) is also a's vCPU 0): the guest stops PV spinlocks and TLB flush while sharing cores",
+    ]);
   });
 });
 
