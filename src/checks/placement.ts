@@ -94,6 +94,17 @@ export const PLACEMENT_RULES: readonly Rule[] = [
         : [],
   },
   {
+    code: "dedicated-cpu-sibling-shared",
+    severity: "warning",
+    summary:
+      "A dedicated vCPU's host CPU shares its core (SMT) with a CPU another domain is pinned to: the vCPU competes for the core's execution units.",
+    check: (r) =>
+      r.placement.siblingShared.map((x) => ({
+        path: "cpuPinning",
+        message: `host CPU ${x.cpu} shares its core with CPU ${x.sibling}, where ${x.with}'s ${x.what} may run: the dedicated vCPU competes with it for the core (SMT); keep the sibling free or give it to this domain`,
+      })),
+  },
+  {
     code: "dedicated-vcpus-hint-off",
     severity: "info",
     summary: "The vCPUs are dedicated but kvm-hint-dedicated is off: the guest keeps PV spinlocks and cannot use haltpoll.",

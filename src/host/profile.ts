@@ -60,6 +60,11 @@ export const HostProfileSchema = z.strictObject({
       z.strictObject({
         id: z.number().int().min(0).max(4095),
         cpus: z.array(z.number().int().min(0).max(4095)).max(4096),
+        /** SMT thread siblings: the groups of host CPUs that share a core (only groups of two or more) */
+        siblings: z
+          .array(z.array(z.number().int().min(0).max(4095)).min(2).max(64))
+          .max(4096)
+          .optional(),
         memoryKiB: z.number().int().min(0).optional(),
         pages: z
           .array(

@@ -108,6 +108,8 @@ export interface Placement {
   dedicated: { value: boolean; reason: string };
   /** the vCPUs' host CPUs that neighbours are pinned to */
   shared: SharedCpu[];
+  /** a dedicated vCPU's host CPU whose SMT sibling (same core) a neighbour is pinned to */
+  siblingShared: { cpu: number; sibling: number; with: string; what: string }[];
   /** neighbours whose vCPUs are not pinned (they may run on any host CPU): how many, and the first few names */
   floating: { count: number; names: string[] };
   /** pinned host CPUs the host does not have (with host facts) */
@@ -117,6 +119,19 @@ export interface Placement {
 }
 
 const list = (cpus: readonly number[]) => formatCpuset(cpus);
+
+/** Host CPU -> its SMT siblings (the other CPUs of its core), from the profile's NUMA nodes. */
+function siblingMap(host: HostProfile): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const n of host.numaNodes ?? [])
+    for (const g of n.siblings ?? [])
+      for (const c of g)
+        out.set(
+          c,
+          g.filter((x) => x !== c),
+        );
+  return out;
+}
 /** The shared host CPUs a placement lists (the first: the reason names one). */
 const MAX_SHARED = 16;
 
@@ -138,6 +153,7 @@ export function resolvePlacement(domain: DomainSpec, host: HostProfile, ctx: Pla
     picked: { vcpus: false, emulator: false },
     dedicated: { value: false, reason: "" },
     shared: [],
+    siblingShared: [],
     floating: { count: 0, names: [] },
     missingCpus: [],
     pages: ctx.pages ?? { held: 0, claimedBefore: 0 },
@@ -191,6 +207,17 @@ export function resolvePlacement(domain: DomainSpec, host: HostProfile, ctx: Pla
   }
   const known = ctx.usage === undefined && ctx.neighbours === undefined ? "unknown" : ctx.liveRead ? "host" : "spec";
   out.dedicated = dedication(out, domain, known);
+  if (out.dedicated.value) {
+    // hyperthreads: a dedicated vCPU still shares its core's execution units with its sibling's users
+    const mine = new Set(out.vcpus!.map((s) => s[0]));
+    const siblingsOf = siblingMap(host);
+    for (const cpu of mine)
+      for (const sibling of siblingsOf.get(cpu) ?? [])
+        if (!mine.has(sibling))
+          for (const x of usage.byCpu.get(sibling) ?? [])
+            if (x.name !== domain.name && out.siblingShared.length < MAX_SHARED)
+              out.siblingShared.push({ cpu, sibling, with: x.name, what: x.what });
+  }
   return out;
 }
 
@@ -263,7 +290,12 @@ export function placeOnHost(domains: readonly DomainSpec[], host: HostProfile, l
       if (!toPick(d) || contexts[i].picked) return;
       const taken = takenBy(usage, d.name);
       const local = new Set((host.numaNodes ?? []).filter((n) => d.numa?.nodeset?.includes(n.id)).flatMap((n) => n.cpus));
-      const free = cpus.filter((c) => !taken.any.has(c)).sort((a, b) => Number(local.has(b)) - Number(local.has(a)) || b - a);
+      // on the domain's NUMA nodes first, then on cores whose other threads nobody is pinned to, then the highest
+      const siblings = siblingMap(host);
+      const quiet = (c: number) => (siblings.get(c) ?? []).every((x) => !taken.any.has(x));
+      const free = cpus
+        .filter((c) => !taken.any.has(c))
+        .sort((a, b) => Number(local.has(b)) - Number(local.has(a)) || Number(quiet(b)) - Number(quiet(a)) || b - a);
       // the emulator threads (and the host) keep at least one CPU no dedicated vCPU has, unless the spec pins them
       const pool = cpus.filter((c) => !taken.dedicated.has(c)).length - d.vcpus;
       if (free.length < d.vcpus || (!d.cpuPinning!.emulator && pool < 1)) {

@@ -7,6 +7,7 @@ import { HYPERV_FEATURES, HYPERV_VALUES } from "../catalog/hyperv";
 import { HostProfileSchema, type HostNumaNode, type HostProfile } from "../host/profile";
 import { at, attrOf, child, childrenNamed, parseDocument, textOf } from "../libvirt/document";
 import { tagOf, type XNode } from "../util/ordered-xml";
+import { parseCpuset } from "../util/cpuset";
 import { redactSecrets } from "../util/secrets";
 import { atLeast } from "../util/version";
 import { qmpReturn } from "./qmp";
@@ -81,6 +82,13 @@ function parseTopology(root: XNode | undefined): HostNumaNode[] | undefined {
       .map((x) => count(attrOf(x, "id")))
       .filter((n): n is number => n !== undefined && n <= 4095)
       .slice(0, 4096);
+    // <cpu siblings='0,4'>: the host CPUs sharing its core (hyperthreads), each group once
+    const groups = new Map<string, number[]>();
+    for (const x of childrenNamed(child(c, "cpus"), "cpu")) {
+      const set = parseCpuset(attrOf(x, "siblings") ?? "");
+      if (Array.isArray(set) && set.length > 1 && set.length <= 64) groups.set(set.join(","), set);
+    }
+    const siblings = [...groups.values()].slice(0, 4096);
     const memory = child(c, "memory");
     const memoryKiB = attrOf(memory, "unit") === "KiB" ? count(textOf(memory)) : undefined;
     const pages = childrenNamed(c, "pages")
@@ -91,7 +99,13 @@ function parseTopology(root: XNode | undefined): HostNumaNode[] | undefined {
         return sizeKiB && total !== undefined ? [{ sizeKiB, total }] : [];
       })
       .slice(0, 16);
-    nodes.push({ id, cpus, ...(memoryKiB !== undefined ? { memoryKiB } : {}), ...(pages.length ? { pages } : {}) });
+    nodes.push({
+      id,
+      cpus,
+      ...(siblings.length ? { siblings } : {}),
+      ...(memoryKiB !== undefined ? { memoryKiB } : {}),
+      ...(pages.length ? { pages } : {}),
+    });
   }
   return nodes.length ? nodes : undefined;
 }

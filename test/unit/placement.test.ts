@@ -5,7 +5,7 @@ import { parsePolicyText } from "../../src/policy/config";
 import { readDomainXml, readNeighbour } from "../../src/libvirt/read-domain";
 import { renderDomain, renderSpec } from "../../src/render-spec";
 import { placeOnHost, resolvePlacement, type PinnedNeighbour } from "../../src/resolve/placement";
-import { parseFreePages } from "../../src/system/host-facts";
+import { parseCapabilities, parseFreePages } from "../../src/system/host-facts";
 import { formatCpuset, parseCpuset } from "../../src/util/cpuset";
 import { DEBIAN12, domainSpec } from "../helpers/specs";
 
@@ -181,6 +181,25 @@ describe("placeOnHost: the host CPUs dedicated vCPUs get", () => {
     expect(c.picked).toBeUndefined();
     expect(a2.picked).toEqual([[5], [6]]);
     expect(placeOnHost([dedicated("a", 3)], TWO_NODES, [live("a", [[7], [6]], [0])])[0].picked).toEqual([[5], [6], [7]]);
+  });
+
+  test("on cores whose other thread nobody is pinned to first (SMT siblings from the profile)", () => {
+    const smt: HostProfile = {
+      ...DEBIAN12,
+      numaNodes: [
+        {
+          id: 0,
+          cpus: [0, 1, 2, 3, 4, 5],
+          siblings: [
+            [0, 3],
+            [1, 4],
+            [2, 5],
+          ],
+        },
+      ],
+    };
+    // CPU 5's sibling 2 is db's: 4 (sibling 1 free) before it
+    expect(placeOnHost([dedicated("a", 1)], smt, [live("db", [[2]], [0])])[0].picked).toEqual([[4]]);
   });
 
   test("on the domain's own NUMA nodes first", () => {
@@ -391,6 +410,26 @@ describe("reading placement back from libvirt's definitions", () => {
       memoryMiB: 256,
     });
     expect(readNeighbour(domain(` placement='auto' cpuset='1'>1</vcpu>`), "auto", false).vcpus).toBeNull();
+  });
+});
+
+describe("virsh capabilities: a cell's SMT siblings", () => {
+  test("each group of CPUs sharing a core once; single-thread cores listed as none", () => {
+    const caps = (siblings: string[]) =>
+      `<capabilities><host><topology><cells num='1'><cell id='0'><cpus num='${siblings.length}'>${siblings
+        .map((sib, i) => `<cpu id='${i}' socket_id='0' core_id='${i % 2}' siblings='${sib}'/>`)
+        .join("")}</cpus></cell></cells></topology></host></capabilities>`;
+    expect(parseCapabilities(caps(["0,2", "1,3", "0,2", "1,3"])).numaNodes).toEqual([
+      {
+        id: 0,
+        cpus: [0, 1, 2, 3],
+        siblings: [
+          [0, 2],
+          [1, 3],
+        ],
+      },
+    ]);
+    expect(parseCapabilities(caps(["0", "1"])).numaNodes).toEqual([{ id: 0, cpus: [0, 1] }]);
   });
 });
 

@@ -86,6 +86,20 @@ const PINNABLE: HostProfile = {
     },
   ],
 };
+/** Four CPUs on two cores (SMT): 0 and 2 share one, 1 and 3 the other. */
+const SMT: HostProfile = {
+  ...DEBIAN12,
+  numaNodes: [
+    {
+      id: 0,
+      cpus: [0, 1, 2, 3],
+      siblings: [
+        [0, 2],
+        [1, 3],
+      ],
+    },
+  ],
+};
 /** A domain's neighbours on the host (`_neighbours` in a case's domain): live ones, as plan reads them. */
 const live = (name: string, vcpus: number[][] | null, emulator: number[] | null = null): PinnedNeighbour => ({
   name,
@@ -492,6 +506,23 @@ const CASES: Record<string, Case[]> = {
       PINNABLE,
     ],
     ["only pinned neighbours: nothing", { cpuPinning: { dedicated: true, vcpus: ["2"] }, _neighbours: [live("db", [[3]], [0])] }, PINNABLE],
+  ],
+  "dedicated-cpu-sibling-shared": [
+    [
+      "a neighbour's vCPU on the dedicated CPU's sibling",
+      { cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" }, _neighbours: [live("db", [[1]], [0])] },
+      SMT,
+    ],
+    [
+      "the sibling free: nothing",
+      { cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" }, _neighbours: [live("db", [[2]], [0])] },
+      SMT,
+    ],
+    [
+      "no SMT in the profile: nothing",
+      { cpuPinning: { dedicated: true, vcpus: ["3"], emulator: "0" }, _neighbours: [live("db", [[1]], [0])] },
+      PINNABLE,
+    ],
   ],
   "dedicated-vcpus-hint-off": [
     ["dedicated, the hint set off", { cpuPinning: { dedicated: true }, paravirt: { hintDedicated: false } }, PINNABLE],
