@@ -3,8 +3,8 @@
  * npm run mutate [-- GROUP ...]            Stryker, one group at a time (default: every core group)
  * npm run mutate -- core | edges           every group of that part (scripts/mutation-groups.js)
  * npm run mutate -- --changed [--deadline EPOCH_S]
- *     per group, only the lines changed since the commit the group was last measured at in
- *     full (.ci/mutation-bases.json), one report per group (reports/mutation/changed-GROUP.json);
+ *     per group, only the lines changed since the commit up to which the group has been measured
+ *     (.ci/mutation-bases.json), one report per group (reports/mutation/changed-GROUP.json);
  *     CI. With --deadline, a group still running at that time (seconds since the epoch) is
  *     stopped and it and the groups after it are reported NOT MEASURED, so CI ends in its time.
  *
@@ -119,7 +119,6 @@ async function runChanged(deadline) {
     console.error(`scripts/mutate.js: no base commit for ${missing.join(", ")} in .ci/mutation-bases.json`);
     return 2;
   }
-  let status = 0;
   const notMeasured = [];
   for (const [group, ref] of Object.entries(bases)) {
     if (!GROUPS[group]) {
@@ -145,13 +144,16 @@ async function runChanged(deadline) {
         ? run(`changed-${group}`, ranges, partOf(group))
         : await runUntil(`changed-${group}`, ranges, partOf(group), deadline);
     if (r === "stopped") notMeasured.push(`${group} (${ranges.length} changed ranges since ${ref}: stopped at the deadline)`);
-    else status = r || status;
+    // a group Stryker could not run (its initial test run failed, say) is reported, and the others still run
+    else if (r !== 0)
+      notMeasured.push(`${group} (${ranges.length} changed ranges since ${ref}: Stryker failed, exit ${r}; its output is above)`);
   }
   if (notMeasured.length)
     console.log(
       `WARNING: mutation testing NOT MEASURED in this run for:\n  ${notMeasured.join("\n  ")}\n(measure them in full with npm run mutate -- GROUP and move the group's base in .ci/mutation-bases.json)`,
     );
-  return status;
+  // the scores are information (no threshold breaks the build): what was not measured is said above
+  return 0;
 }
 
 const args = process.argv.slice(2);
